@@ -1,0 +1,20 @@
+# Sourced by scripts/start and scripts/test: creates .venv on first use and reinstalls the project
+# whenever pyproject.toml changed, so both commands work on a fresh clone with only Python 3.11+.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+PYTHON=${PYTHON:-python3}
+VENV=$ROOT/.venv
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
+fi
+STAMP=$VENV/.sqlflow_assets_installed
+WANT=$(cat pyproject.toml | "$VENV/bin/python" -c "import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())")
+if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
+  "$VENV/bin/python" -m pip install --quiet --upgrade pip
+  "$VENV/bin/python" -m pip install --quiet -e ".[dev]"
+  echo "$WANT" > "$STAMP"
+fi
+export PATH=$VENV/bin:$PATH
+export DLT_PROJECT_DIR=$ROOT
+export RUNTIME__DLTHUB_TELEMETRY=false

@@ -1,0 +1,110 @@
+"""`sqlflow-assets start`: the whole product on one machine, with no account and no internet.
+
+Creates a local SQLFlow user in the gitignored `.dlt/secrets.toml` when none is configured, starts
+`sqlflow-local serve` when `base_url` points at this machine, submits the bundled sample SQL through
+the `sqlflow/sql_submission` asset, and runs `dagster dev`; the sensor then loads the job's lineage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse
+
+import dlt
+import requests
+import tomlkit
+
+from sqlflow_assets import config
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+def ensure_credentials(project: Path) -> tuple[str, str | None]:
+    """The configured user id and secret; a new random local user is written if there is none."""
+    user_id = dlt.secrets.get("sources.sqlflow.user_id")
+    secret_key = dlt.secrets.get("sources.sqlflow.secret_key")
+    if user_id and (secret_key or dlt.secrets.get("sources.sqlflow.token")):
+        return user_id, secret_key
+    user_id, secret_key = f"local|{secrets.token_hex(4)}", secrets.token_urlsafe(24)
+    path = project / ".dlt" / "secrets.toml"
+    document = tomlkit.parse(path.read_text()) if path.exists() else tomlkit.document()
+    section = document.setdefault("sources", tomlkit.table()).setdefault("sqlflow", tomlkit.table())
+    section["user_id"], section["secret_key"] = user_id, secret_key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(tomlkit.dumps(document))
+    path.chmod(0o600)
+    print(f"created local SQLFlow user {user_id} in {path}", flush=True)
+    return user_id, secret_key
+
+
+@contextmanager
+def local_server(base_url: str, user_id: str, secret_key: str | None, data_dir: Path):
+    """Run `sqlflow-local serve` for the duration of the block when base_url is on this machine."""
+    url = urlparse(base_url)
+    if url.hostname not in LOCAL_HOSTS:
+        yield None
+        return
+    env = {**os.environ, "SQLFLOW_LOCAL_USERS": f"{user_id}:{secret_key or ''}"}
+    command = [sys.executable, "-m", "sqlflow_assets.local.cli", "serve", "--port", str(url.port or 80), "--data-dir", str(data_dir)]
+    server = subprocess.Popen(command, env=env)
+    try:
+        wait_until_up(f"{url.scheme}://{url.netloc}/healthz", server)
+        print(f"local SQLFlow server on {base_url}", flush=True)
+        yield server
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the local SQLFlow server exited with code {process.returncode}")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise SystemExit(f"the local SQLFlow server did not answer on {url} within {timeout:.0f} s")
+
+
+def start(args: argparse.Namespace) -> int:
+    project = config.project_dir()
+    env = os.environ
+    env.setdefault("DLT_PROJECT_DIR", str(project))
+    env.setdefault("DAGSTER_HOME", str(project / ".dagster_home"))
+    env.setdefault("SQLFLOW_DUCKDB_PATH", str(config.duckdb_path()))
+    user_id, secret_key = ensure_credentials(project)
+    base_url = dlt.config.get("sources.sqlflow.base_url") or "http://127.0.0.1:8165"
+    dagster = [sys.executable, "-m", "dagster"]
+    with local_server(base_url, user_id, secret_key, project / "data" / "sqlflow-local"):
+        if not args.no_sample:
+            subprocess.run(
+                [*dagster, "asset", "materialize", "--select", "sqlflow/sql_submission", "-m", "sqlflow_assets.definitions"],
+                check=True,
+            )
+        print(f"DuckDB file: {env['SQLFLOW_DUCKDB_PATH']}; Dagster UI on http://{args.host}:{args.port}", flush=True)
+        return subprocess.call([*dagster, "dev", "-w", "workspace.yaml", "-h", args.host, "-p", str(args.port)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sqlflow-assets", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    start_parser = commands.add_parser("start", help="local SQLFlow server + Dagster UI, with a sample job")
+    start_parser.add_argument("--host", default="127.0.0.1")
+    start_parser.add_argument("--port", type=int, default=3000)
+    start_parser.add_argument("--no-sample", action="store_true", help="do not submit the bundled sample SQL")
+    args = parser.parse_args(argv)
+    return start(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
