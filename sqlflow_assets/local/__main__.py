@@ -1,0 +1,7 @@
+"""`python -m sqlflow_assets.local` is `sqlflow-local`."""
+
+import sys
+
+from sqlflow_assets.local.cli import main
+
+sys.exit(main())

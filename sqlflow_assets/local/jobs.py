@@ -1,0 +1,343 @@
+"""Job store of the local SQLFlow server: one folder per job, analysed in worker processes.
+
+Layout of `<data-dir>/jobs/<jobId>/`: `job.json` (the public job object plus the analysis
+options and a generation counter), `files/` (the uploaded SQL), `result.json` (the `sqlflow`
+object once done) and `result-<key>.json` (cached exports with other options). Every write goes
+through a temp file and `os.replace`; read-modify-writes of job.json hold an flock, because the
+worker processes and the server both update it. Adding files to a persist job bumps the
+generation, so a still-running analysis of the old file set cannot overwrite the new state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import fcntl
+import hashlib
+import io
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, Future
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze
+
+log = logging.getLogger(__name__)
+
+JOB_FILE = "job.json"
+RESULT_FILE = "result.json"
+FILES_DIR = "files"
+LOCK_FILE = ".lock"
+PENDING = ("create", "running")
+DONE = ("success", "partial_success")
+
+
+class JobError(Exception):
+    """A job request that cannot be served (unknown job, not done yet, bad upload)."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One uploaded file: its client-side name and bytes."""
+
+    name: str
+    data: bytes
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    """Write JSON so readers never see half a file, even across a crash."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp.write_text(json.dumps(obj, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@contextmanager
+def job_lock(job_dir: Path) -> Iterator[None]:
+    """Exclusive lock on one job across the server and its worker processes."""
+    with open(job_dir / LOCK_FILE, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def update_record(job_dir: Path, change: Callable[[dict[str, Any]], bool]) -> None:
+    """Apply `change` to job.json under the lock; it returns False to leave the file alone."""
+    try:
+        with job_lock(job_dir):
+            record = read_json(job_dir / JOB_FILE)
+            if change(record):
+                write_json_atomic(job_dir / JOB_FILE, record)
+    except FileNotFoundError:
+        log.info("job %s was deleted while it was updated", job_dir.name)
+
+
+def safe_relpath(name: str) -> str:
+    """A client file name reduced to a relative path that cannot leave the job folder."""
+    parts = [p for p in PurePosixPath(name.replace("\\", "/")).parts if p not in ("", ".", "..", "/")]
+    if not parts:
+        raise JobError(f"unusable file name {name!r}")
+    return "/".join(parts)
+
+
+def expand_uploads(uploads: Sequence[Upload], max_expanded_bytes: int) -> list[Upload]:
+    """Replace each `.zip` by the files inside it (folders and hidden entries skipped)."""
+    expanded: list[Upload] = []
+    for upload in uploads:
+        if not upload.name.lower().endswith(".zip"):
+            expanded.append(upload)
+            continue
+        try:
+            with zipfile.ZipFile(io.BytesIO(upload.data)) as archive:
+                members = [m for m in archive.infolist() if not m.is_dir() and not _hidden(m.filename)]
+                if sum(m.file_size for m in members) > max_expanded_bytes:
+                    raise JobError(f"{upload.name}: expands beyond {max_expanded_bytes} bytes")
+                expanded.extend(Upload(m.filename, archive.read(m)) for m in members)
+        except zipfile.BadZipFile:
+            raise JobError(f"{upload.name}: not a valid zip file") from None
+    return expanded
+
+
+def _hidden(member: str) -> bool:
+    return any(part.startswith(".") or part == "__MACOSX" for part in PurePosixPath(member).parts)
+
+
+def options_to_json(options: AnalysisOptions) -> dict[str, Any]:
+    return dataclasses.asdict(options)
+
+
+def options_from_json(data: dict[str, Any]) -> AnalysisOptions:
+    return AnalysisOptions(**{**data, "show_relation_type": tuple(data["show_relation_type"])})
+
+
+def session_id(seed: str) -> str:
+    """SQLFlow's `<sha256 hex>_<epoch millis>` session id."""
+    return f"{hashlib.sha256(seed.encode()).hexdigest()}_{int(time.time() * 1000)}"
+
+
+def judge(sqlflow: dict[str, Any]) -> tuple[str, str | None]:
+    """Job status and error message from an analysis: errors with lineage are a partial success."""
+    messages = [str(e.get("errorMessage", "")) for e in sqlflow.get("errors") or []]
+    if not messages:
+        return "success", None
+    if sqlflow.get("relationships"):
+        return "partial_success", None
+    return "fail", "\r\n".join(messages)
+
+
+def _analyze_job(job_dir: Path, record: dict[str, Any], options: AnalysisOptions) -> dict[str, Any]:
+    files = [
+        SqlFile(name, (job_dir / FILES_DIR / name).read_bytes().decode("utf-8-sig", errors="replace"))
+        for name in record["job"]["fileNames"]
+    ]
+    return analyze(files, record["job"]["dbVendor"], options)
+
+
+def run_job(job_dir_name: str, generation: int) -> None:
+    """Worker-process entry point: analyse the job's files and record the outcome."""
+    job_dir = Path(job_dir_name)
+
+    def is_current(record: dict[str, Any]) -> bool:
+        return record["generation"] == generation
+
+    def mark_running(record: dict[str, Any]) -> bool:
+        if not is_current(record):
+            return False
+        record["job"]["status"] = "running"
+        return True
+
+    update_record(job_dir, mark_running)
+    try:
+        record = read_json(job_dir / JOB_FILE)
+        sqlflow = _analyze_job(job_dir, record, options_from_json(record["options"]))
+    except FileNotFoundError:
+        return
+    status, message = judge(sqlflow)
+    tmp = job_dir / f".{RESULT_FILE}.{generation}.tmp"
+    try:
+        tmp.write_text(json.dumps(sqlflow, ensure_ascii=False), encoding="utf-8")
+    except FileNotFoundError:
+        return
+
+    def finish(record: dict[str, Any]) -> bool:
+        if not is_current(record):
+            tmp.unlink(missing_ok=True)
+            return False
+        os.replace(tmp, job_dir / RESULT_FILE)
+        _set_outcome(record, status, message)
+        record["job"]["sessionId"] = session_id(f"{record['job']['jobId']}:{generation}")
+        return True
+
+    update_record(job_dir, finish)
+
+
+def write_variant(job_dir_name: str, options_json: dict[str, Any], out_name: str) -> None:
+    """Worker-process entry point: analyse the job again with export-time options and cache it."""
+    job_dir = Path(job_dir_name)
+    sqlflow = _analyze_job(job_dir, read_json(job_dir / JOB_FILE), options_from_json(options_json))
+    write_json_atomic(job_dir / out_name, sqlflow)
+
+
+def _set_outcome(record: dict[str, Any], status: str, message: str | None) -> None:
+    record["job"]["status"] = status
+    if message:
+        record["job"]["errorMessage"] = message
+    else:
+        record["job"].pop("errorMessage", None)
+
+
+class JobStore:
+    """The jobs of every user in one data dir; analyses run on `pool`."""
+
+    def __init__(self, root: Path, pool: Executor) -> None:
+        self._root = root
+        self._pool = pool
+        root.mkdir(parents=True, exist_ok=True)
+
+    def submit(
+        self,
+        user_id: str,
+        job_name: str,
+        dbvendor: str,
+        uploads: Sequence[Upload],
+        options: AnalysisOptions,
+    ) -> dict[str, Any]:
+        """Create a job from uploaded files and queue its analysis; returns the job object."""
+        job_id = uuid.uuid4().hex
+        job_dir = self._root / job_id
+        (job_dir / FILES_DIR).mkdir(parents=True)
+        job = {
+            "jobId": job_id,
+            "jobName": job_name,
+            "userId": user_id,
+            "dbVendor": dbvendor,
+            "dataSource": {},
+            "defaultDatabase": options.default_database or "",
+            "defaultSchema": options.default_schema or "",
+            "fileNames": self._store_files(job_dir, [], uploads),
+            "createTime": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
+            "status": "create",
+        }
+        write_json_atomic(job_dir / JOB_FILE, {"job": job, "options": options_to_json(options), "generation": 1})
+        self._schedule(job_dir, 1)
+        return job
+
+    def add_files(self, user_id: str, job_id: str, uploads: Sequence[Upload], incremental: bool) -> dict[str, Any]:
+        """Add files to an existing job (or replace them when not incremental) and analyse it again."""
+        job_dir = self._job_dir(user_id, job_id)
+        with job_lock(job_dir):
+            record = read_json(job_dir / JOB_FILE)
+            if not incremental:
+                shutil.rmtree(job_dir / FILES_DIR)
+                (job_dir / FILES_DIR).mkdir()
+            kept = record["job"]["fileNames"] if incremental else []
+            record["job"]["fileNames"] = self._store_files(job_dir, kept, uploads)
+            record["generation"] += 1
+            _set_outcome(record, "create", None)
+            record["job"].pop("sessionId", None)
+            for cached in job_dir.glob("result*.json"):
+                cached.unlink()
+            write_json_atomic(job_dir / JOB_FILE, record)
+        self._schedule(job_dir, record["generation"])
+        return record["job"]
+
+    def get(self, user_id: str, job_id: str) -> dict[str, Any]:
+        """The caller's job object; someone else's job is reported as unknown."""
+        return read_json(self._job_dir(user_id, job_id) / JOB_FILE)["job"]
+
+    def list_jobs(self, user_id: str) -> list[dict[str, Any]]:
+        """The caller's jobs, oldest first."""
+        jobs = [job for job in self._all_jobs() if job["userId"] == user_id]
+        return sorted(jobs, key=lambda job: (job["createTime"], job["jobId"]))
+
+    def delete(self, user_id: str, job_id: str) -> dict[str, Any]:
+        """Remove the job folder; returns the job object with status `delete`."""
+        job_dir = self._job_dir(user_id, job_id)
+        job = read_json(job_dir / JOB_FILE)["job"]
+        shutil.rmtree(job_dir, ignore_errors=True)
+        return {**job, "status": "delete"}
+
+    def recover(self) -> int:
+        """Queue again the jobs a crash or stop left `create`/`running`; returns how many."""
+        count = 0
+        for job_dir in sorted(p for p in self._root.iterdir() if (p / JOB_FILE).is_file()):
+            record = read_json(job_dir / JOB_FILE)
+            if record["job"]["status"] in PENDING:
+                self._schedule(job_dir, record["generation"])
+                count += 1
+        return count
+
+    async def result(self, user_id: str, job_id: str, overrides: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(job object, sqlflow) of a finished job; `overrides` change analysis options for this export."""
+        job_dir = self._job_dir(user_id, job_id)
+        record = read_json(job_dir / JOB_FILE)
+        job = record["job"]
+        if job["status"] in PENDING:
+            raise JobError(f"job {job_id} is not finished yet (status {job['status']}); export it once it is done")
+        if job["status"] not in DONE:
+            raise JobError(f"job {job_id} failed: {job.get('errorMessage', '')}")
+        options = {**record["options"], **overrides}
+        if options == record["options"]:
+            return job, read_json(job_dir / RESULT_FILE)
+        key = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()[:16]
+        cached = job_dir / f"result-{record['generation']}-{key}.json"
+        if not cached.is_file():
+            await asyncio.wrap_future(self._pool.submit(write_variant, str(job_dir), options, cached.name))
+        return job, read_json(cached)
+
+    def _job_dir(self, user_id: str, job_id: str) -> Path:
+        job_dir = self._root / job_id
+        if len(job_id) != 32 or not all(c in "0123456789abcdef" for c in job_id) or not (job_dir / JOB_FILE).is_file():
+            raise JobError(f"unknown jobId {job_id!r}")
+        if read_json(job_dir / JOB_FILE)["job"]["userId"] != user_id:
+            raise JobError(f"unknown jobId {job_id!r}")
+        return job_dir
+
+    def _all_jobs(self) -> Iterator[dict[str, Any]]:
+        for path in self._root.glob(f"*/{JOB_FILE}"):
+            try:
+                yield read_json(path)["job"]
+            except FileNotFoundError:
+                continue
+
+    @staticmethod
+    def _store_files(job_dir: Path, kept: list[str], uploads: Sequence[Upload]) -> list[str]:
+        names = list(kept)
+        for upload in uploads:
+            name = safe_relpath(upload.name)
+            target = job_dir / FILES_DIR / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(upload.data)
+            if name not in names:
+                names.append(name)
+        return names
+
+    def _schedule(self, job_dir: Path, generation: int) -> None:
+        future = self._pool.submit(run_job, str(job_dir), generation)
+        future.add_done_callback(lambda done: self._on_done(job_dir, generation, done))
+
+    @staticmethod
+    def _on_done(job_dir: Path, generation: int, future: Future) -> None:
+        """A worker that crashed (killed, out of memory) must not leave the job running forever."""
+        if future.cancelled() or future.exception() is None:
+            return
+        log.error("analysis of job %s crashed: %r", job_dir.name, future.exception())
+
+        def fail(record: dict[str, Any]) -> bool:
+            if record["generation"] != generation:
+                return False
+            _set_outcome(record, "fail", f"analysis crashed: {future.exception()!r}")
+            return True
+
+        update_record(job_dir, fail)

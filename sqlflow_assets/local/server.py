@@ -1,0 +1,354 @@
+"""FastAPI app of the local SQLFlow-compatible server (API.md).
+
+Errors: like the real API, app-level errors come back as HTTP 200 with a JSON envelope
+`{"code": <int>, "error": "<message>"}`, because every official client checks `code`, not the
+HTTP status. Codes: 400 bad request (missing field, unknown dbvendor, unknown or unfinished
+job, bad upload), 401 missing/invalid/expired token or wrong secret, 413 upload too large.
+The CSV and image endpoints answer with the same JSON envelope when they fail.
+Every path is served under both `/gspLive_backend` and `/api/gspLive_backend`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import Counter
+from collections.abc import AsyncIterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from sqlflow_assets.local.auth import AuthError, TokenAuthority, load_users, signing_key
+from sqlflow_assets.local.engine import SUPPORTED_VENDORS, AnalysisOptions, SqlFile, analyze, summarize
+from sqlflow_assets.local.jobs import (
+    JobError,
+    JobStore,
+    Upload,
+    expand_uploads,
+    options_from_json,
+    options_to_json,
+    session_id,
+)
+from sqlflow_assets.local.render import lineage_csv, lineage_svg
+
+DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+ZIP_EXPANSION_FACTOR = 10  # a zip may expand to this many times the upload limit
+DEFAULT_VENDOR = "dbvoracle"
+TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
+FALSE_WORDS = frozenset({"false", "0", "no", "off"})
+FLAG_OPTIONS = {
+    "simpleOutput": "simple_output",
+    "ignoreRecordSet": "ignore_record_set",
+    "ignoreFunction": "ignore_function",
+    "showConstantTable": "show_constant_table",
+    "tableToTable": "table_to_table",
+}
+TEXT_OPTIONS = {"defaultDatabase": "default_database", "defaultSchema": "default_schema"}
+PREFIXES = ("/gspLive_backend", "/api/gspLive_backend")
+
+
+class ApiError(Exception):
+    """An error answered with the API's envelope."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class Params:
+    """Request fields from the query string and the form body (urlencoded or multipart)."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    files: dict[str, list[Upload]] = field(default_factory=dict)
+
+    def text(self, name: str, default: str = "") -> str:
+        return self.values.get(name, "").strip() or default
+
+    def required(self, name: str) -> str:
+        value = self.text(name)
+        if not value:
+            raise ApiError(400, f"{name} is required")
+        return value
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        """Booleans, case-insensitive (`true`, `True`, `1` ...); empty means the default."""
+        word = self.text(name).lower()
+        if not word:
+            return default
+        if word not in TRUE_WORDS | FALSE_WORDS:
+            raise ApiError(400, f"{name} must be true or false, got {word!r}")
+        return word in TRUE_WORDS
+
+    def uploads(self, name: str) -> list[Upload]:
+        return self.files.get(name, [])
+
+
+@dataclass(frozen=True)
+class Call:
+    """An authenticated request."""
+
+    user_id: str
+    params: Params
+
+
+async def read_params(request: Request) -> Params:
+    """Query string + form body, refusing bodies over the upload limit before and after parsing."""
+    limit: int = request.app.state.max_upload_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"request body of {declared} bytes exceeds the upload limit of {limit} bytes")
+    params = Params(values=dict(request.query_params))
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        form = await request.form(max_files=100_000, max_fields=100_000, max_part_size=limit)
+        for key, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                data = await value.read()
+                if value.filename or data:
+                    params.files.setdefault(key, []).append(Upload(value.filename or key, data))
+            else:
+                params.values[key] = value
+    size = sum(len(u.data) for files in params.files.values() for u in files) + len(params.text("sqltext"))
+    if size > limit:
+        raise ApiError(413, f"upload of {size} bytes exceeds the limit of {limit} bytes")
+    return params
+
+
+async def authenticated(request: Request, params: Params = Depends(read_params)) -> Call:
+    """The caller, once its userId and token (form field, or `Authorization: Token ...`) check out."""
+    user_id = params.text("userId")
+    header = request.headers.get("authorization", "")
+    token = params.text("token") or header.removeprefix("Token ").strip()
+    request.app.state.auth.verify(user_id, token)
+    return Call(user_id, params)
+
+
+def vendor_of(params: Params) -> str:
+    vendor = params.text("dbvendor", DEFAULT_VENDOR).lower()
+    if vendor not in SUPPORTED_VENDORS:
+        raise ApiError(400, f"unknown dbvendor {vendor!r}; supported: {', '.join(sorted(SUPPORTED_VENDORS))}")
+    return vendor
+
+
+def explicit_options(params: Params) -> dict[str, Any]:
+    """The analysis options the request sets, as JSON-ready AnalysisOptions fields."""
+    options: dict[str, Any] = {}
+    if params.text("showRelationType"):
+        kinds = params.text("showRelationType").lower().split(",")
+        options["show_relation_type"] = [kind.strip() for kind in kinds if kind.strip()]
+    options.update({attr: params.flag(name) for name, attr in FLAG_OPTIONS.items() if params.text(name)})
+    options.update({attr: params.text(name) for name, attr in TEXT_OPTIONS.items() if params.text(name)})
+    return options
+
+
+def analysis_options(params: Params, **defaults: Any) -> AnalysisOptions:
+    """Engine defaults, then endpoint defaults, then what the request sets."""
+    return options_from_json({**options_to_json(AnalysisOptions()), **defaults, **explicit_options(params)})
+
+
+def ok(data: Any) -> dict[str, Any]:
+    return {"code": 200, "data": data}
+
+
+def lineage_envelope(sqlflow: dict[str, Any], session: str | None, **extra: Any) -> dict[str, Any]:
+    """`{code, data:{mode, summary, sqlflow, graph}, sessionId}`; 203 + CRLF-joined `error` when the engine reported errors."""
+    body: dict[str, Any] = {
+        **extra,
+        "code": 200,
+        "data": {"mode": "global", "summary": summarize(sqlflow), "sqlflow": sqlflow, "graph": {}},
+        "sessionId": session,
+    }
+    messages = [str(e.get("errorMessage", "")) for e in sqlflow.get("errors") or []]
+    if messages:
+        body.update(code=203, error="\r\n".join(messages))
+    return body
+
+
+def csv_response(sqlflow: dict[str, Any], params: Params) -> Response:
+    """Raw CSV body with the request's `delimiter` and `tableToTable`."""
+    delimiter = params.values.get("delimiter") or ","
+    if len(delimiter) != 1:
+        raise ApiError(400, "delimiter must be a single character")
+    body = lineage_csv(sqlflow, delimiter=delimiter, table_to_table=params.flag("tableToTable"))
+    return Response(body, media_type="text/csv; charset=utf-8")
+
+
+async def analyze_request(call: Call, **defaults: Any) -> tuple[dict[str, Any], str]:
+    """Analyse the request's `sqltext` or `sqlfile`; returns (sqlflow, sessionId)."""
+    params = call.params
+    vendor = vendor_of(params)
+    upload = next(iter(params.uploads("sqlfile")), None)
+    name, text = (upload.name, upload.data.decode("utf-8-sig", errors="replace")) if upload else ("sqltext", "")
+    text = params.values.get("sqltext", "") or text
+    if not text.strip():
+        raise ApiError(400, "sqltext or sqlfile is required")
+    options = analysis_options(params, **defaults)
+    sqlflow = await run_in_threadpool(analyze, [SqlFile(name, text)], vendor, options)
+    return sqlflow, session_id(f"{vendor}\0{options}\0{text}")
+
+
+def build_router() -> APIRouter:
+    """Every API endpoint, relative to the gspLive_backend prefix."""
+    router = APIRouter()
+
+    @router.post("/user/generateToken")
+    async def generate_token(request: Request, params: Params = Depends(read_params)) -> dict[str, Any]:
+        token = request.app.state.auth.issue(params.text("userId"), params.values.get("secretKey", ""))
+        return {"code": "200", "token": token}
+
+    @router.post("/sqlflow/generation/sqlflow")
+    @router.post("/sqlflow/generation/sqlflow/graph")
+    async def generation(call: Call = Depends(authenticated)) -> dict[str, Any]:
+        return lineage_envelope(*await analyze_request(call))
+
+    @router.post("/sqlflow/generation/sqlflow/exportFullLineageAsCsv")
+    async def generation_full_csv(call: Call = Depends(authenticated)) -> Response:
+        sqlflow, _ = await analyze_request(call)
+        return csv_response(sqlflow, call.params)
+
+    @router.post("/sqlflow/generation/sqlflow/exportLineageAsCsv")
+    async def generation_csv(call: Call = Depends(authenticated)) -> Response:
+        sqlflow, _ = await analyze_request(call, simple_output=True)
+        return csv_response(sqlflow, call.params)
+
+    @router.post("/sqlflow/generation/sqlflow/graph/image")
+    async def generation_image(call: Call = Depends(authenticated)) -> Response:
+        sqlflow, _ = await analyze_request(call)
+        return Response(lineage_svg(sqlflow), media_type="image/svg+xml")
+
+    @router.post("/sqlflow/job/submitUserJob")
+    async def submit_user_job(request: Request, call: Call = Depends(authenticated)) -> dict[str, Any]:
+        return ok(submit_job(request, call))
+
+    @router.post("/sqlflow/job/submitPersistJob")
+    async def submit_persist_job(request: Request, call: Call = Depends(authenticated)) -> dict[str, Any]:
+        job_id = call.params.text("jobId")
+        if not job_id:
+            return ok(submit_job(request, call))
+        uploads = job_uploads(request, call.params)
+        return ok(jobs_of(request).add_files(call.user_id, job_id, uploads, call.params.flag("incremental", True)))
+
+    @router.post("/sqlflow/job/displayUserJobSummary")
+    async def job_summary(request: Request, call: Call = Depends(authenticated)) -> dict[str, Any]:
+        return ok(jobs_of(request).get(call.user_id, call.params.required("jobId")))
+
+    @router.post("/sqlflow/job/displayUserJobsSummary")
+    async def jobs_summary(request: Request, call: Call = Depends(authenticated)) -> dict[str, Any]:
+        jobs = jobs_of(request).list_jobs(call.user_id)
+        counts = Counter(job["status"] for job in jobs)
+        return ok(
+            {
+                "total": len(jobs),
+                "success": counts["success"],
+                "partialSuccess": counts["partial_success"],
+                "fail": counts["fail"],
+                "jobIds": [job["jobId"] for job in jobs],
+                "jobDetails": jobs,
+            }
+        )
+
+    @router.post("/sqlflow/job/exportLineageAsJson")
+    @router.post("/sqlflow/job/exportFullLineageAsJson")
+    async def job_json(request: Request, call: Call = Depends(authenticated)) -> dict[str, Any]:
+        job, sqlflow = await job_result(request, call)
+        return lineage_envelope(sqlflow, job.get("sessionId"), jobId=job["jobId"])
+
+    @router.post("/sqlflow/job/exportFullLineageAsCsv")
+    async def job_full_csv(request: Request, call: Call = Depends(authenticated)) -> Response:
+        _, sqlflow = await job_result(request, call)
+        return csv_response(sqlflow, call.params)
+
+    @router.post("/sqlflow/job/exportLineageAsCsv")
+    async def job_csv(request: Request, call: Call = Depends(authenticated)) -> Response:
+        _, sqlflow = await job_result(request, call, simple_output=True)
+        return csv_response(sqlflow, call.params)
+
+    @router.post("/sqlflow/job/deleteUserJob")
+    async def delete_job(request: Request, call: Call = Depends(authenticated)) -> dict[str, Any]:
+        return ok(jobs_of(request).delete(call.user_id, call.params.required("jobId")))
+
+    return router
+
+
+def jobs_of(request: Request) -> JobStore:
+    return request.app.state.jobs
+
+
+def job_uploads(request: Request, params: Params) -> list[Upload]:
+    """The `sqlfiles` uploads with zips expanded; at least one is required."""
+    uploads = expand_uploads(params.uploads("sqlfiles"), request.app.state.max_upload_bytes * ZIP_EXPANSION_FACTOR)
+    if not uploads:
+        raise ApiError(400, "at least one SQL file is required in the multipart field sqlfiles")
+    return uploads
+
+
+def submit_job(request: Request, call: Call) -> dict[str, Any]:
+    """A new job; jobs show both value flows and row-count impact by default (fdd,fdr)."""
+    params = call.params
+    name, vendor = params.required("jobName"), vendor_of(params)
+    options = analysis_options(params, show_relation_type=["fdd", "fdr"])
+    return jobs_of(request).submit(call.user_id, name, vendor, job_uploads(request, params), options)
+
+
+async def job_result(request: Request, call: Call, **defaults: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A finished job's lineage; without jobId, the caller's latest job. Request options override the job's."""
+    store = jobs_of(request)
+    job_id = call.params.text("jobId")
+    if not job_id:
+        jobs = store.list_jobs(call.user_id)
+        if not jobs:
+            raise ApiError(400, "jobId is required (you have no jobs)")
+        job_id = jobs[-1]["jobId"]
+    return await store.result(call.user_id, job_id, {**defaults, **explicit_options(call.params)})
+
+
+def create_app(
+    data_dir: Path,
+    users: Mapping[str, str] | None = None,
+    token_ttl_seconds: int = 86400,
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+    workers: int | None = None,
+) -> FastAPI:
+    """The app over one data dir; `users=None` reads SQLFLOW_LOCAL_USERS and `<data-dir>/config.json`."""
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # spawn, not fork: the server has threads, and a forked child could inherit a held lock.
+        pool = ProcessPoolExecutor(workers or min(4, os.cpu_count() or 1), mp_context=multiprocessing.get_context("spawn"))
+        app.state.jobs = JobStore(data_dir / "jobs", pool)
+        app.state.jobs.recover()
+        try:
+            yield
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    app = FastAPI(title="sqlflow-local", lifespan=lifespan)
+    app.state.auth = TokenAuthority(load_users(data_dir) if users is None else users, signing_key(data_dir), token_ttl_seconds)
+    app.state.max_upload_bytes = max_upload_bytes
+
+    @app.exception_handler(ApiError)
+    @app.exception_handler(AuthError)
+    @app.exception_handler(JobError)
+    async def error_envelope(request: Request, exc: Exception) -> JSONResponse:
+        code = exc.code if isinstance(exc, ApiError) else 401 if isinstance(exc, AuthError) else 400
+        return JSONResponse({"code": code, "error": str(exc)})
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    router = build_router()
+    for prefix in PREFIXES:
+        app.include_router(router, prefix=prefix)
+    return app
