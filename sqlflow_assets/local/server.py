@@ -26,7 +26,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from sqlflow_assets.local.auth import AuthError, TokenAuthority, load_users, signing_key
-from sqlflow_assets.local.engine import SUPPORTED_VENDORS, AnalysisOptions, SqlFile, analyze, summarize
+from sqlflow_assets.local.engine import (
+    AnalysisOptions,
+    SqlFile,
+    UnknownVendorError,
+    analyze,
+    dialect_for,
+    summarize,
+)
 from sqlflow_assets.local.jobs import (
     JobError,
     JobStore,
@@ -133,9 +140,12 @@ async def authenticated(request: Request, params: Params = Depends(read_params))
 
 
 def vendor_of(params: Params) -> str:
+    """The request's dbvendor (default dbvoracle), checked by the engine's own vendor table."""
     vendor = params.text("dbvendor", DEFAULT_VENDOR).lower()
-    if vendor not in SUPPORTED_VENDORS:
-        raise ApiError(400, f"unknown dbvendor {vendor!r}; supported: {', '.join(sorted(SUPPORTED_VENDORS))}")
+    try:
+        dialect_for(vendor)
+    except UnknownVendorError as exc:
+        raise ApiError(400, str(exc)) from None
     return vendor
 
 

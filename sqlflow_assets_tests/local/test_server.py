@@ -1,0 +1,292 @@
+"""End-to-end tests of `sqlflow-local serve` over HTTP (the real subprocess from conftest's `local_server`).
+
+The helpers at the top (`Api`, `threaded_server`) are shared with the other server tests.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import threading
+import time
+import xml.etree.ElementTree as ET
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+import requests
+import uvicorn
+
+from sqlflow_assets.local.render import CSV_HEADER
+from sqlflow_assets.local.server import create_app
+from sqlflow_assets_tests.conftest import free_port
+
+GOOD_SQL = "INSERT INTO stg_orders (order_id, total) SELECT id, amount FROM orders;"
+BAD_SQL = "INSERT INTO oops (a SELECT FROM WHERE ;;"
+NEXT_SQL = "INSERT INTO mart_orders (order_id, total) SELECT order_id, total FROM stg_orders;"
+JOB_PATH = "/gspLive_backend/sqlflow/job"
+GEN_PATH = "/gspLive_backend/sqlflow/generation/sqlflow"
+
+
+class Api:
+    """A tiny SQLFlow client for the tests: form fields, token handling, job polling."""
+
+    def __init__(self, base_url: str, user_id: str, secret_key: str) -> None:
+        self.base_url = base_url
+        self.user_id = user_id
+        self.secret_key = secret_key
+        self._token: str | None = None
+
+    @property
+    def token(self) -> str:
+        if self._token is None:
+            body = self.post("/gspLive_backend/user/generateToken", {"secretKey": self.secret_key}, auth=False).json()
+            assert body["code"] == "200", body
+            self._token = body["token"]
+        return self._token
+
+    def post(self, path: str, data: dict[str, Any] | None = None, files: Any = None, auth: bool = True) -> requests.Response:
+        fields = {"userId": self.user_id, **({"token": self.token} if auth else {}), **(data or {})}
+        response = requests.post(self.base_url + path, data=fields, files=files, timeout=30)
+        assert response.status_code == 200, response.text
+        return response
+
+    def call(self, path: str, data: dict[str, Any] | None = None, files: Any = None) -> dict[str, Any]:
+        return self.post(path, data, files).json()
+
+    def submit(self, files: list[tuple[str, str | bytes]], kind: str = "submitUserJob", **fields: Any) -> dict[str, Any]:
+        """Submit a job with these (name, content) files; returns the envelope."""
+        uploads = [("sqlfiles", (name, content)) for name, content in files]
+        return self.call(f"{JOB_PATH}/{kind}", {"jobName": "test job", "dbvendor": "dbvpostgresql", **fields}, uploads)
+
+    def wait(self, job_id: str, timeout: float = 20) -> dict[str, Any]:
+        """Poll displayUserJobSummary until the job is done or failed (0.25 s between polls)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job = self.call(f"{JOB_PATH}/displayUserJobSummary", {"jobId": job_id})["data"]
+            if job["status"] in ("success", "partial_success", "fail"):
+                return job
+            time.sleep(0.25)
+        raise AssertionError(f"job {job_id} not done after {timeout} s")
+
+    def run_job(self, files: list[tuple[str, str | bytes]], **fields: Any) -> dict[str, Any]:
+        return self.wait(self.submit(files, **fields)["data"]["jobId"])
+
+
+@contextmanager
+def threaded_server(data_dir: Path, **app_options: Any) -> Iterator[str]:
+    """`create_app` under uvicorn in a thread, for cases that need their own config; yields the base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(data_dir, **app_options), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "threaded server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def edges(sqlflow: dict[str, Any]) -> set[tuple[str, str, str, str]]:
+    """(source table, source column, target table, target column), lower-cased, of every relationship."""
+    return {
+        (s["parentName"].lower(), s["column"].lower(), r["target"]["parentName"].lower(), r["target"]["column"].lower())
+        for r in sqlflow["relationships"]
+        for s in r["sources"]
+    }
+
+
+def csv_rows(text: str, delimiter: str = ",") -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
+
+
+def zipped(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def api(local_server) -> Api:
+    return Api(local_server.base_url, local_server.user_id, local_server.secret_key)
+
+
+def test_healthz(local_server) -> None:
+    assert requests.get(f"{local_server.base_url}/healthz", timeout=5).status_code == 200
+
+
+def test_token_is_a_gudusoft_jwt_for_the_user(api: Api) -> None:
+    claims = jwt.decode(api.token, options={"verify_signature": False}, audience="gudusoft")
+    assert claims["sub"] == api.user_id
+    assert claims["exp"] - claims["iat"] == 86400
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"token": "not-a-jwt"}, "invalid token"),
+        ({"token": ""}, "required"),
+        ({"token": jwt.encode({"sub": "tester|1", "aud": "gudusoft", "exp": 2**40}, "other-key")}, "invalid token"),
+    ],
+)
+def test_bad_tokens_are_refused(api: Api, fields: dict[str, str], message: str) -> None:
+    body = api.post(GEN_PATH, {"sqltext": GOOD_SQL, **fields}, auth=False).json()
+    assert body["code"] == 401 and message in body["error"]
+
+
+def test_wrong_secret_gets_no_token(api: Api) -> None:
+    body = api.post("/gspLive_backend/user/generateToken", {"secretKey": "wrong"}, auth=False).json()
+    assert body["code"] != "200" and "token" not in body and "secretKey" in body["error"]
+
+
+def test_token_of_another_user_id_is_refused(api: Api) -> None:
+    body = requests.post(
+        api.base_url + GEN_PATH, data={"userId": "intruder|2", "token": api.token, "sqltext": GOOD_SQL}, timeout=10
+    ).json()
+    assert body["code"] == 401
+
+
+def test_generation_returns_column_lineage(api: Api) -> None:
+    body = api.call(GEN_PATH, {"dbvendor": "dbvpostgresql", "sqltext": GOOD_SQL})
+    assert body["code"] == 200 and "error" not in body
+    assert re.fullmatch(r"[0-9a-f]{64}_\d{13}", body["sessionId"])
+    data = body["data"]
+    assert data["mode"] == "global" and data["graph"] == {} and data["summary"]
+    assert {("orders", "id", "stg_orders", "order_id"), ("orders", "amount", "stg_orders", "total")} <= edges(data["sqlflow"])
+
+
+def test_graph_endpoint_under_api_prefix_with_query_params_and_sqlfile(api: Api) -> None:
+    token = api.token
+    response = requests.post(
+        f"{api.base_url}/api{GEN_PATH}/graph",
+        params={"userId": api.user_id, "token": token, "dbvendor": "DBVPOSTGRESQL", "showRelationType": "FDD,fdr"},
+        files={"sqlfile": ("q.sql", GOOD_SQL.encode())},
+        timeout=30,
+    )
+    body = response.json()
+    assert body["code"] == 200
+    assert ("orders", "amount", "stg_orders", "total") in edges(body["data"]["sqlflow"])
+
+
+def test_bad_sql_answers_203_with_errors(api: Api) -> None:
+    body = api.call(GEN_PATH, {"dbvendor": "dbvpostgresql", "sqltext": BAD_SQL})
+    assert body["code"] == 203
+    assert body["data"]["sqlflow"]["errors"]
+    assert body["error"] == "\r\n".join(e["errorMessage"] for e in body["data"]["sqlflow"]["errors"])
+
+
+def test_unknown_vendor_is_named(api: Api) -> None:
+    body = api.call(GEN_PATH, {"dbvendor": "dbvnosuchdb", "sqltext": GOOD_SQL})
+    assert body["code"] == 400 and "dbvnosuchdb" in body["error"]
+
+
+def test_missing_sql_is_an_error(api: Api) -> None:
+    body = api.call(GEN_PATH, {"dbvendor": "dbvpostgresql"})
+    assert body["code"] == 400 and "sqltext" in body["error"]
+
+
+def test_generation_csv_export(api: Api) -> None:
+    text = api.post(f"{GEN_PATH}/exportFullLineageAsCsv", {"dbvendor": "dbvpostgresql", "sqltext": GOOD_SQL}).text
+    assert text.splitlines()[0] == ",".join(CSV_HEADER)
+    pairs = {(r["source_table"].lower(), r["source_column"].lower(), r["target_table"].lower(), r["target_column"].lower()) for r in csv_rows(text)}
+    assert ("orders", "amount", "stg_orders", "total") in pairs
+
+
+def test_generation_csv_delimiter_and_table_to_table(api: Api) -> None:
+    fields = {"dbvendor": "dbvpostgresql", "sqltext": GOOD_SQL, "delimiter": ";", "tableToTable": "TRUE"}
+    text = api.post(f"{GEN_PATH}/exportLineageAsCsv", fields).text
+    assert text.splitlines()[0] == ";".join(CSV_HEADER)
+    rows = csv_rows(text, ";")
+    assert {(r["source_table"].lower(), r["target_table"].lower()) for r in rows} >= {("orders", "stg_orders")}
+    assert all(r["source_column"] == "" and r["target_column"] == "" for r in rows)
+    assert len(rows) == len({tuple(r.values()) for r in rows})
+
+
+def test_graph_image_is_svg_naming_the_tables(api: Api) -> None:
+    response = api.post(f"{GEN_PATH}/graph/image", {"dbvendor": "dbvpostgresql", "sqltext": GOOD_SQL + "\n" + NEXT_SQL})
+    assert response.headers["content-type"].startswith("image/svg+xml")
+    root = ET.fromstring(response.text)
+    ns = {"svg": "http://www.w3.org/2000/svg"}
+    labels = {text.text.lower() for text in root.iterfind(".//svg:g/svg:text", ns)}
+    assert {"orders", "stg_orders", "mart_orders"} <= labels
+    assert len(root.findall(".//svg:line", ns)) >= 2
+
+
+def test_job_life_cycle_and_exports(api: Api) -> None:
+    submitted = api.submit([("a.sql", GOOD_SQL), ("b.sql", NEXT_SQL)], defaultSchema="public")
+    job = submitted["data"]
+    assert submitted["code"] == 200 and job["status"] == "create"
+    assert re.fullmatch(r"[0-9a-f]{32}", job["jobId"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", job["createTime"])
+    assert (job["dbVendor"], job["dataSource"], job["defaultSchema"], job["fileNames"]) == (
+        "dbvpostgresql", {}, "public", ["a.sql", "b.sql"],
+    )  # fmt: skip
+    done = api.wait(job["jobId"])
+    assert done["status"] == "success" and done["sessionId"]
+
+    export = api.call(f"{JOB_PATH}/exportLineageAsJson", {"jobId": job["jobId"], "tableToTable": "false"})
+    assert (export["jobId"], export["code"], export["sessionId"]) == (job["jobId"], 200, done["sessionId"])
+    assert {"mode", "summary", "sqlflow", "graph"} <= export["data"].keys()
+    assert ("stg_orders", "total", "mart_orders", "total") in edges(export["data"]["sqlflow"])
+
+    full = api.call(f"{JOB_PATH}/exportFullLineageAsJson")  # no jobId: the caller's latest job
+    assert full["jobId"] == job["jobId"]
+
+    for path in ("exportFullLineageAsCsv", "exportLineageAsCsv"):
+        rows = csv_rows(api.post(f"{JOB_PATH}/{path}", {"jobId": job["jobId"], "delimiter": "|"}).text, "|")
+        assert {(r["source_table"].lower(), r["target_table"].lower()) for r in rows} >= {("orders", "stg_orders"), ("stg_orders", "mart_orders")}
+
+    deleted = api.call(f"{JOB_PATH}/deleteUserJob", {"jobId": job["jobId"]})
+    assert deleted["data"]["status"] == "delete"
+    gone = api.call(f"{JOB_PATH}/displayUserJobSummary", {"jobId": job["jobId"]})
+    assert gone["code"] == 400 and job["jobId"] in gone["error"]
+
+
+def test_job_with_some_bad_sql_is_a_partial_success(api: Api) -> None:
+    job = api.run_job([("good.sql", GOOD_SQL), ("bad.sql", BAD_SQL)])
+    assert job["status"] == "partial_success"
+    export = api.call(f"{JOB_PATH}/exportLineageAsJson", {"jobId": job["jobId"]})
+    assert export["code"] == 203 and export["data"]["sqlflow"]["errors"]
+
+
+def test_job_with_only_bad_sql_fails_with_message(api: Api) -> None:
+    job = api.run_job([("bad.sql", BAD_SQL)])
+    assert job["status"] == "fail" and job["errorMessage"]
+    refused = api.call(f"{JOB_PATH}/exportLineageAsJson", {"jobId": job["jobId"]})
+    assert refused["code"] == 400 and "failed" in refused["error"]
+
+
+def test_zip_upload_is_expanded(api: Api) -> None:
+    archive = zipped({"etl/a.sql": GOOD_SQL, "etl/b.sql": NEXT_SQL, "__MACOSX/._a.sql": "junk"})
+    job = api.run_job([("etl.zip", archive)])
+    assert job["status"] == "success" and job["fileNames"] == ["etl/a.sql", "etl/b.sql"]
+
+
+def test_persist_job_adds_files(api: Api) -> None:
+    first = api.submit([("a.sql", GOOD_SQL)], kind="submitPersistJob")["data"]
+    api.wait(first["jobId"])
+    again = api.submit([("b.sql", NEXT_SQL)], kind="submitPersistJob", jobId=first["jobId"], incremental="true")["data"]
+    assert again["jobId"] == first["jobId"] and again["fileNames"] == ["a.sql", "b.sql"]
+    assert api.wait(first["jobId"])["status"] == "success"
+    export = api.call(f"{JOB_PATH}/exportLineageAsJson", {"jobId": first["jobId"]})
+    assert ("stg_orders", "total", "mart_orders", "total") in edges(export["data"]["sqlflow"])
+
+
+def test_job_errors(api: Api) -> None:
+    unknown = api.call(f"{JOB_PATH}/displayUserJobSummary", {"jobId": "0" * 32})
+    assert unknown["code"] == 400 and "unknown jobId" in unknown["error"]
+    bad_vendor = api.submit([("a.sql", GOOD_SQL)], dbvendor="dbvfoo")
+    assert bad_vendor["code"] == 400 and "dbvfoo" in bad_vendor["error"]
+    no_files = api.call(f"{JOB_PATH}/submitUserJob", {"jobName": "x", "dbvendor": "dbvpostgresql"})
+    assert no_files["code"] == 400 and "sqlfiles" in no_files["error"]
