@@ -1,0 +1,125 @@
+"""Entry point: analyse a job's SQL files into the SQLFlow lineage object."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+
+from .catalog import Catalog
+from .collapse import collapse, to_table_level
+from .context import StatementContext
+from .coords import Locator, md5
+from .emit import sqlflow_json
+from .graph import Graph
+from .model import AnalysisOptions, DbObject, Edge, Process, SqlFile
+from .parsing import ParsedStatement, parse_chunk, split_statements
+from .statements import (
+    CREATE_TABLE,
+    CREATE_VIEW,
+    DELETE,
+    INSERT,
+    MERGE,
+    SELECT,
+    UPDATE,
+    Kind,
+    StatementAnalyzer,
+)
+from .vendors import dialect_for
+
+
+def classify(tree: exp.Expr) -> Kind | None:
+    """The statement kinds that carry lineage; None for the rest (SET, DROP, GRANT, ...)."""
+    if isinstance(tree, exp.Query):
+        return SELECT
+    if isinstance(tree, exp.Create):
+        kind = str(tree.args.get("kind") or "").upper()
+        return CREATE_VIEW if kind == "VIEW" else CREATE_TABLE if kind == "TABLE" else None
+    for node_type, kind in ((exp.Insert, INSERT), (exp.Update, UPDATE), (exp.Delete, DELETE), (exp.Merge, MERGE)):
+        if isinstance(tree, node_type):
+            return kind
+    return None
+
+
+def add_process(graph: Graph, kind: Kind, parsed: ParsedStatement, ctx: StatementContext) -> str:
+    process = Process(
+        graph.new_id(),
+        f"{kind.process_name}-{graph.next_number(kind.process_name)}",
+        kind.process_type,
+        md5(parsed.text),
+        ctx.coordinates,
+        graph.default_database,
+        graph.default_schema,
+    )
+    graph.processes.append(process)
+    return process.id
+
+
+def run_statement(analyzer: StatementAnalyzer, kind: Kind) -> None:
+    handlers = {
+        SELECT: analyzer.select,
+        INSERT: analyzer.insert,
+        CREATE_VIEW: lambda: analyzer.create(CREATE_VIEW),
+        CREATE_TABLE: lambda: analyzer.create(CREATE_TABLE),
+        UPDATE: analyzer.update,
+        DELETE: analyzer.delete,
+        MERGE: analyzer.merge,
+    }
+    handlers[kind]()
+
+
+def analyze_statement(
+    graph: Graph, catalog: Catalog, locator: Locator, file_name: str, parsed: ParsedStatement
+) -> None:
+    """Lineage of one statement; any failure becomes an entry of `errors`, never an exception."""
+    dialect = catalog.dialect
+    coords = locator.of_tokens(parsed.tokens[0], parsed.tokens[-1])
+    ctx = StatementContext(graph, locator, file_name, coords)
+    tree = parsed.tree
+    if isinstance(tree, exp.Command):
+        ctx.error(f"statement not parsed (unsupported syntax): {parsed.text[:80]}", "UnsupportedStatement")
+        return
+    kind = classify(tree)
+    if kind is None:
+        return
+    ctx = StatementContext(graph, locator, file_name, coords, add_process(graph, kind, parsed, ctx))
+    reparse = lambda: parse_chunk(dialect, list(parsed.tokens), parsed.text)  # noqa: E731
+    try:
+        analyzer = StatementAnalyzer(ctx, catalog, normalize_identifiers(tree, dialect=dialect), reparse)
+        run_statement(analyzer, kind)
+    except Exception as error:  # noqa: BLE001 - bad SQL must never escape analyze()
+        ctx.error(f"{type(error).__name__}: {error}", "SemanticError")
+
+
+def kept_objects(graph: Graph, options: AnalysisOptions) -> tuple[list[DbObject], list[Edge]]:
+    """Objects and edges to emit after simpleOutput / ignoreRecordSet / tableToTable."""
+    collapsing = options.simple_output or options.ignore_record_set or options.table_to_table
+    if not collapsing:
+        return list(graph.objects.values()), list(graph.edges)
+    keep_top = options.ignore_record_set and not options.simple_output and not options.table_to_table
+
+    def keep(obj: DbObject) -> bool:
+        return obj.persistent or (keep_top and obj.top_level)
+
+    edges = collapse(graph, keep)
+    if options.table_to_table:
+        edges = to_table_level(graph, edges)
+    return [o for o in graph.objects.values() if keep(o)], edges
+
+
+def analyze(files: Sequence[SqlFile], dbvendor: str, options: AnalysisOptions = AnalysisOptions()) -> dict:
+    """Column lineage of a job: `files` are analysed in order, sharing one catalog of tables."""
+    dialect = Dialect.get_or_raise(dialect_for(dbvendor))
+    graph = Graph(options.default_database or "DEFAULT", options.default_schema or "DEFAULT")
+    catalog = Catalog.from_metadata(dialect, options.metadata)
+    for sql_file in files:
+        locator = Locator("0" if len(files) == 1 else md5(sql_file.text))
+        for parsed in split_statements(dialect, sql_file.text, locator, sql_file.name):
+            if parsed.error is not None:
+                graph.errors.append(parsed.error)
+            elif parsed.tree is not None:
+                analyze_statement(graph, catalog, locator, sql_file.name, parsed)
+    objects, edges = kept_objects(graph, options)
+    return sqlflow_json(graph, objects, edges, dbvendor, options.show_relation_type)

@@ -1,0 +1,63 @@
+"""Known table columns: job metadata plus tables/views created by earlier statements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.schema import MappingSchema
+
+from .model import Metadata
+
+
+def normalize_name(dialect: Dialect, name: str) -> str:
+    """Case-normalise one identifier the way qualify() does, so catalog keys match the tree."""
+    return dialect.normalize_identifier(exp.to_identifier(name)).name
+
+
+@dataclass
+class Catalog:
+    """Columns per bare (unqualified, normalised) table name, in declaration order.
+
+    Keyed by bare name because sqlglot's MappingSchema needs one nesting depth for all tables.
+    """
+
+    dialect: Dialect
+    tables: dict[str, dict[str, str]] = field(default_factory=dict)
+    _schema: MappingSchema | None = None
+
+    @classmethod
+    def from_metadata(cls, dialect: Dialect, metadata: Metadata | None) -> Catalog:
+        catalog = cls(dialect)
+        for table, columns in (metadata or {}).items():
+            catalog.add(table.split(".")[-1], columns.items(), normalize=True)
+        return catalog
+
+    def add(
+        self, table: str, columns: Iterable[tuple[str, str]], normalize: bool = False
+    ) -> None:
+        """Record (or replace) a table's columns; names are normalised when they come raw."""
+        if normalize:
+            table = normalize_name(self.dialect, table)
+            columns = [(normalize_name(self.dialect, c), t) for c, t in columns]
+        self.tables[table] = dict(columns)
+        self._schema = None
+
+    def columns(self, table: str) -> list[str] | None:
+        cols = self.tables.get(table)
+        return list(cols) if cols is not None else None
+
+    def data_type(self, table: str, column: str) -> str | None:
+        return self.tables.get(table, {}).get(column)
+
+    def schema(self) -> MappingSchema:
+        """MappingSchema for qualify(), rebuilt only after the catalog changed."""
+        if self._schema is None:
+            self._schema = MappingSchema(
+                {t: {c: (ty or "UNKNOWN") for c, ty in cols.items()} for t, cols in self.tables.items()},
+                dialect=self.dialect,
+                normalize=False,
+            )
+        return self._schema

@@ -1,0 +1,46 @@
+"""Per-statement context shared by the scope walker and the statement handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from .coords import Locator
+from .graph import Graph
+from .model import Coordinates, DbObject, ErrorInfo
+
+
+@dataclass(frozen=True)
+class StatementContext:
+    """Where a statement lives and which process its edges belong to."""
+
+    graph: Graph
+    locator: Locator
+    file_name: str
+    coordinates: Coordinates
+    process_id: str | None = None
+
+    def error(self, message: str, error_type: str, node: exp.Expr | None = None) -> None:
+        """Record an error at `node` (or at the whole statement when it has no position)."""
+        coords = self.locator.of_node(node) if node is not None else []
+        self.graph.errors.append(
+            ErrorInfo(message, error_type, coords or self.coordinates, self.file_name)
+        )
+
+    def table(self, table: exp.Table, obj_type: str = "table", located: bool = True) -> DbObject:
+        """Graph object for a table reference, keyed by its normalised qualified name.
+
+        `located` adds this reference's position to the object's coordinates.
+        """
+        graph = self.graph
+        key = (
+            table.catalog or graph.default_database,
+            table.db or graph.default_schema,
+            table.name,
+        )
+        display = ".".join(p for p in (table.catalog, table.db, table.name) if p)
+        obj = graph.table(key, display, obj_type)
+        if located:
+            obj.coordinates.extend(self.locator.of_node(table))
+        return obj

@@ -1,0 +1,137 @@
+"""Public input types and the internal lineage graph the analysis builds before emitting JSON."""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+PSEUDO_COLUMN = "PseudoRows"
+RELATION_TYPES = ("fdd", "fdr", "join")
+# Object types that are real database objects; everything else is an intermediate (FORMAT.md §4).
+PERSISTENT_TYPES = frozenset({"table", "view"})
+
+Coordinates = list[dict[str, object]]
+Metadata = Mapping[str, Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class SqlFile:
+    """One SQL text of a job; `name` is reported in errors."""
+
+    name: str
+    text: str
+
+
+def freeze_metadata(metadata: Metadata | None) -> Metadata | None:
+    """Read-only copy of table metadata so AnalysisOptions stays immutable and hashable by id."""
+    if metadata is None:
+        return None
+    return types.MappingProxyType(
+        {table: types.MappingProxyType(dict(cols)) for table, cols in metadata.items()}
+    )
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """SQLFlow analysis options (API.md §0).
+
+    `metadata` maps a table name (optionally qualified `db.schema.table`; only the last part is
+    used for lookup) to `{column: type}`; it is frozen into nested MappingProxyType on creation.
+    """
+
+    show_relation_type: tuple[str, ...] = ("fdd",)
+    simple_output: bool = False
+    ignore_record_set: bool = False
+    ignore_function: bool = False
+    show_constant_table: bool = False
+    table_to_table: bool = False
+    default_database: str | None = None
+    default_schema: str | None = None
+    metadata: Metadata | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "metadata", freeze_metadata(self.metadata))
+        object.__setattr__(self, "show_relation_type", tuple(self.show_relation_type))
+
+
+@dataclass
+class Column:
+    """A column of a graph object; mutable only while the graph is built (coordinates grow)."""
+
+    id: str
+    name: str
+    coordinates: Coordinates = field(default_factory=list)
+    system: bool = False
+    data_type: str | None = None
+
+
+@dataclass
+class DbObject:
+    """A table, view, intermediate result set or function node of the graph."""
+
+    id: str
+    name: str
+    display_name: str
+    type: str
+    database: str
+    schema: str
+    columns: dict[str, Column] = field(default_factory=dict)
+    coordinates: Coordinates = field(default_factory=list)
+    top_level: bool = False
+
+    @property
+    def persistent(self) -> bool:
+        return self.type in PERSISTENT_TYPES
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One column end of an edge; `clause` is the fdr clauseType of a source."""
+
+    obj_id: str
+    col_id: str
+    clause: str | None = None
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A single source -> target column relation."""
+
+    type: str
+    source: Endpoint
+    target: Endpoint
+    effect: str | None
+    process_id: str | None = None
+    function: str | None = None
+
+
+@dataclass(frozen=True)
+class Process:
+    """One analysed statement (FORMAT.md §3 process object)."""
+
+    id: str
+    name: str
+    type: str
+    query_hash: str
+    coordinates: Coordinates
+    database: str
+    schema: str
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """An entry of the `errors` list."""
+
+    message: str
+    type: str
+    coordinates: Coordinates
+    file_name: str
+
+    def to_json(self) -> dict:
+        return {
+            "errorMessage": self.message,
+            "errorType": self.type,
+            "coordinates": self.coordinates,
+            "fileName": self.file_name,
+        }

@@ -1,0 +1,222 @@
+"""Walks the sqlglot scopes of one qualified query and adds its column edges to the graph.
+
+Every scope becomes one intermediate object (RS-n, RESULT_OF_<alias>-n, cte-<name>-n, ...);
+projections give fdd edges, WHERE/JOIN give fdr edges into PseudoRows, GROUP BY/HAVING give fdr
+edges into the aggregate columns (FORMAT.md §8).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+from sqlglot.optimizer.scope import Scope, ScopeType
+
+from .context import StatementContext
+from .model import Column, DbObject
+
+Node = tuple[DbObject, Column]
+SELECT_EFFECT = "select"
+
+
+@dataclass
+class Refs:
+    """Column references and nested subquery scopes found in one expression."""
+
+    columns: list[exp.Column] = field(default_factory=list)
+    window_columns: list[exp.Column] = field(default_factory=list)
+    subqueries: list[Scope] = field(default_factory=list)
+    count_star: bool = False
+
+
+def collect(node: exp.Expr | None, scopes: dict[int, Scope]) -> Refs:
+    """References in `node`, not descending into subqueries (they are scopes of their own)."""
+    refs = Refs()
+    if node is None:
+        return refs
+    stack: list[tuple[exp.Expr, bool]] = [(node, False)]
+    while stack:
+        current, in_window = stack.pop()
+        if isinstance(current, exp.Column):
+            if not isinstance(current.this, exp.Star):
+                (refs.window_columns if in_window else refs.columns).append(current)
+            continue
+        sub = scopes.get(id(current)) if isinstance(current, exp.Query) else None
+        if sub is not None:
+            refs.subqueries.append(sub)
+            continue
+        if isinstance(current, exp.Star) and isinstance(current.parent, exp.Count):
+            refs.count_star = True
+        window_spec = isinstance(current, exp.Window)
+        for key, child in current.args.items():
+            spec = in_window or (window_spec and key in ("partition_by", "order"))
+            if isinstance(child, list):
+                stack.extend((c, spec) for c in child if isinstance(c, exp.Expr))
+            elif isinstance(child, exp.Expr):
+                stack.append((child, spec))
+    return refs
+
+
+def output_names(scope: Scope) -> list[str]:
+    expression = scope.expression
+    return expression.named_selects if isinstance(expression, exp.Query) else []
+
+
+class ScopeWalker:
+    """Adds the edges of one query (root scope -> `root_obj`) to the statement's graph."""
+
+    def __init__(
+        self, ctx: StatementContext, root: Scope, root_obj: DbObject, root_effect: str | None = None
+    ) -> None:
+        self.ctx = ctx
+        self.root_obj = root_obj
+        self.root_effect = root_effect
+        self.graph = ctx.graph
+        self.root = root
+        self.objects: dict[int, DbObject] = {id(root): root_obj}
+        self.scopes: dict[int, Scope] = {id(s.expression): s for s in root.traverse()}
+        self.reported: set[str] = set()
+
+    def run(self) -> None:
+        for scope in self.scopes.values():
+            expression = scope.expression
+            if isinstance(expression, exp.Select):
+                self.walk_select(scope)
+            elif isinstance(expression, exp.SetOperation):
+                self.walk_set_operation(scope)
+
+    # ---- objects ------------------------------------------------------------------------
+    def obj_for(self, scope: Scope) -> DbObject:
+        """The intermediate object of a scope, named by how the scope is used (FORMAT.md §4)."""
+        obj = self.objects.get(id(scope))
+        if obj is None:
+            obj = self.graph.intermediate(*self.naming(scope))
+            self.objects[id(scope)] = obj
+        return obj
+
+    @staticmethod
+    def naming(scope: Scope) -> tuple[str, str]:
+        parent = scope.expression.parent
+        alias = parent.alias if isinstance(parent, (exp.CTE, exp.Subquery)) else ""
+        if scope.scope_type == ScopeType.CTE and alias:
+            return f"cte-{alias}", "with_cte"
+        if scope.scope_type == ScopeType.DERIVED_TABLE and alias:
+            return f"RESULT_OF_{alias}", "select_list"
+        if isinstance(scope.expression, exp.SetOperation):
+            return f"RESULT_OF_{scope.expression.key.upper()}", "select_union"
+        return "RS", "select_list"
+
+    def column(self, obj: DbObject, name: str, node: exp.Expr | None = None) -> Node:
+        coords = self.ctx.locator.of_node(node) if node is not None else None
+        return obj, self.graph.column(obj, name, coords)
+
+    def pseudo(self, obj: DbObject) -> Node:
+        return obj, self.graph.pseudo(obj)
+
+    # ---- resolution ---------------------------------------------------------------------
+    def resolve(self, scope: Scope, column: exp.Column) -> Node | None:
+        """The object column a reference reads, looking outwards for correlated references."""
+        table = column.table or self.only_source(scope)
+        current: Scope | None = scope
+        while table and current is not None:
+            source = current.sources.get(table)
+            if isinstance(source, exp.Table):
+                return self.column(self.ctx.table(source), column.name, column)
+            if isinstance(source, Scope):
+                return self.column(self.obj_for(source), column.name)
+            current = current.parent
+        self.report_unresolved(column)
+        return None
+
+    @staticmethod
+    def only_source(scope: Scope) -> str:
+        """The single FROM source an unqualified column must come from ('' when ambiguous)."""
+        names = list(scope.selected_sources)
+        return names[0] if len(names) == 1 else ""
+
+    def report_unresolved(self, column: exp.Column) -> None:
+        text = column.sql()
+        if text not in self.reported:
+            self.reported.add(text)
+            self.ctx.error(
+                f"could not attribute column {text} to a table", "SemanticWarning", column
+            )
+
+    # ---- edges --------------------------------------------------------------------------
+    def link(self, rel_type: str, source: Node, target: Node, clause: str | None = None) -> None:
+        if source[1].system and target[1].system:
+            effect = None
+        elif target[0] is self.root_obj and self.root_effect:
+            effect = self.root_effect
+        else:
+            effect = SELECT_EFFECT
+        self.graph.link(rel_type, source, target, effect, self.ctx.process_id, clause)
+
+    def link_refs(
+        self, scope: Scope, refs: Refs, targets: list[Node], rel_type: str, clause: str | None
+    ) -> None:
+        """Edges from every reference of `refs` into each target column."""
+        for column in refs.columns:
+            source = self.resolve(scope, column)
+            if source is not None:
+                for target in targets:
+                    self.link(rel_type, source, target, clause)
+        for column in refs.window_columns:
+            source = self.resolve(scope, column)
+            if source is not None:
+                for target in targets:
+                    self.link("fdr", source, target, "windowFunction")
+        for sub in refs.subqueries:
+            sub_obj = self.obj_for(sub)
+            names = output_names(sub)
+            for target in targets:
+                for name in names[:1] if rel_type == "fdd" else names:
+                    self.link(rel_type, self.column(sub_obj, name), target, clause)
+                self.link("fdr", self.pseudo(sub_obj), target)
+        if refs.count_star:
+            for source in self.from_sources(scope):
+                for target in targets:
+                    self.link("fdr", self.pseudo(source), target, clause)
+
+    def from_sources(self, scope: Scope) -> list[DbObject]:
+        objs = []
+        for _, source in scope.selected_sources.values():
+            if isinstance(source, exp.Table):
+                objs.append(self.ctx.table(source))
+            elif isinstance(source, Scope):
+                objs.append(self.obj_for(source))
+        return objs
+
+    def walk_select(self, scope: Scope) -> None:
+        select = scope.expression
+        obj = self.obj_for(scope)
+        aggregates: list[Node] = []
+        for projection in select.expressions:
+            target = self.column(obj, projection.alias_or_name, projection.args.get("alias") or projection)
+            self.link_refs(scope, collect(projection, self.scopes), [target], "fdd", None)
+            if projection.find(exp.AggFunc):
+                aggregates.append(target)
+        rows = self.pseudo(obj)
+        for _, source in scope.selected_sources.values():
+            if isinstance(source, Scope):
+                self.link("fdr", self.pseudo(self.obj_for(source)), rows)
+        self.filter(scope, select.args.get("where"), "where", [rows])
+        for join in select.args.get("joins") or []:
+            self.filter(scope, join.args.get("on"), "joinCondition", [rows])
+        grouped = aggregates or [rows]
+        self.filter(scope, select.args.get("group"), "groupBy", grouped)
+        self.filter(scope, select.args.get("having"), "having", grouped)
+        self.filter(scope, select.args.get("qualify"), "qualify", [rows])
+
+    def filter(self, scope: Scope, clause_node: exp.Expr | None, clause: str, targets: list[Node]) -> None:
+        if clause_node is not None:
+            self.link_refs(scope, collect(clause_node, self.scopes), targets, "fdr", clause)
+
+    def walk_set_operation(self, scope: Scope) -> None:
+        obj = self.obj_for(scope)
+        names = output_names(scope)
+        for branch in scope.union_scopes:
+            branch_obj = self.obj_for(branch)
+            for name, branch_name in zip(names, output_names(branch)):
+                self.link("fdd", self.column(branch_obj, branch_name), self.column(obj, name))
+            self.link("fdr", self.pseudo(branch_obj), self.pseudo(obj))

@@ -1,0 +1,229 @@
+"""Per-statement lineage: classify a parsed statement, qualify its query, link it to targets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlglot import exp
+from sqlglot.errors import OptimizeError
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import build_scope
+
+from .catalog import Catalog
+from .context import StatementContext
+from .model import DbObject
+from .scopes import ScopeWalker, output_names
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How SQLFlow names a statement's process and the effectType of its target edges."""
+
+    process_name: str
+    process_type: str
+    effect: str
+
+
+SELECT = Kind("Query Select", "sstselect", "select")
+INSERT = Kind("Query Insert", "sstinsert", "insert")
+CREATE_VIEW = Kind("Query Create View", "sstcreateview", "create_view")
+CREATE_TABLE = Kind("Query Create Table", "sstcreatetable", "create_table")
+UPDATE = Kind("Query Update", "sstupdate", "update")
+DELETE = Kind("Query Delete", "sstdelete", "delete")
+MERGE = Kind("Query Merge", "sstmerge", "merge")
+
+
+Extract = Callable[[exp.Expr], exp.Query]
+
+
+def with_query(statement: exp.Expr) -> exp.Query:
+    """The query of INSERT/CREATE, carrying a WITH written before the INSERT keyword."""
+    query = statement.expression
+    with_ = statement.args.get("with_")
+    if with_ is not None and isinstance(query, exp.Query) and not query.args.get("with_"):
+        query.set("with_", with_)
+    return query
+
+
+def target_of(statement: exp.Expr) -> tuple[exp.Table, list[str] | None]:
+    """Target table of INSERT/CREATE and its explicit column list, if any."""
+    this = statement.this
+    if isinstance(this, exp.Schema):
+        names = [c.name for c in this.expressions if isinstance(c, (exp.Identifier, exp.ColumnDef, exp.Column))]
+        return this.this, names or None
+    return this, None
+
+
+def aliased(values: list[exp.Expr], names: list[str]) -> list[exp.Expr]:
+    return [exp.alias_(v.copy(), name, quoted=False) for v, name in zip(values, names)]
+
+
+def update_query(update: exp.Expr) -> exp.Query:
+    """UPDATE as `SELECT <set values> FROM target [, from] [joins] WHERE ...` (columns resolve alike)."""
+    target = update.this
+    select = exp.Select(expressions=aliased([eq.expression for eq in update.expressions], set_columns(update)))
+    from_ = update.args.get("from_")
+    names = {target.alias_or_name}
+    if from_ is not None and any(t.alias_or_name in names for t in from_.find_all(exp.Table)):
+        select.set("from_", from_.copy())
+    else:
+        select.set("from_", exp.From(this=target.copy()))
+        if from_ is not None:
+            select.append("joins", exp.Join(this=from_.this.copy()))
+    for join in update.args.get("joins") or []:
+        select.append("joins", join.copy())
+    if update.args.get("where") is not None:
+        select.set("where", update.args["where"].copy())
+    return select
+
+
+def set_columns(update: exp.Expr) -> list[str]:
+    return [eq.this.name for eq in update.expressions]
+
+
+def delete_query(delete: exp.Expr) -> exp.Query:
+    """DELETE as a projection-less SELECT so its WHERE columns resolve like a query's."""
+    select = exp.Select(expressions=[], from_=exp.From(this=delete.this.copy()))
+    for source in delete.args.get("using") or []:
+        select.append("joins", exp.Join(this=source.copy()))
+    if delete.args.get("where") is not None:
+        select.set("where", delete.args["where"].copy())
+    return select
+
+
+def merge_branch(merge: exp.Expr, index: int) -> tuple[exp.Expr, list[exp.Expr]]:
+    """The THEN action of WHEN branch `index` and the values it writes."""
+    then = merge.args["whens"].expressions[index].args["then"]
+    if isinstance(then, exp.Update):
+        return then, [eq.expression for eq in then.expressions]
+    values = then.expression
+    return then, list(values.expressions) if isinstance(values, exp.Tuple) else []
+
+
+def merge_query(merge: exp.Expr, index: int, columns: list[str]) -> exp.Query:
+    """One MERGE branch as `SELECT <values> FROM target JOIN using ON ... WHERE <branch cond>`."""
+    when = merge.args["whens"].expressions[index]
+    _, values = merge_branch(merge, index)
+    select = exp.Select(expressions=aliased(values, columns), from_=exp.From(this=merge.this.copy()))
+    select.append("joins", exp.Join(this=merge.args["using"].copy(), on=merge.args["on"].copy()))
+    if when.args.get("condition") is not None:
+        select.set("where", exp.Where(this=when.args["condition"].copy()))
+    return select
+
+
+@dataclass
+class StatementAnalyzer:
+    """Adds the lineage of one statement to the graph; one instance per statement.
+
+    `reparse` yields a fresh tree: qualify() mutates the tree, so a retry needs a new one.
+    """
+
+    ctx: StatementContext
+    catalog: Catalog
+    tree: exp.Expr
+    reparse: Callable[[], exp.Expr]
+
+    # ---- query lineage ------------------------------------------------------------------
+    def qualified(self, extract: Extract) -> exp.Query:
+        """qualify() the query; when columns cannot be resolved, qualify only the tables."""
+        options = dict(
+            dialect=self.catalog.dialect,
+            schema=self.catalog.schema(),
+            validate_qualify_columns=False,
+            quote_identifiers=False,
+            identify=False,
+        )
+        try:
+            return qualify(extract(self.tree), **options)
+        except OptimizeError as error:
+            self.ctx.error(f"columns not fully resolved: {error}", "SemanticWarning")
+            fresh = normalize_identifiers(self.reparse(), dialect=self.catalog.dialect)
+            return qualify(extract(fresh), qualify_columns=False, **options)
+
+    def query_lineage(self, extract: Extract, root_obj: DbObject, effect: str | None = None) -> list[str]:
+        """Walk the query's scopes into `root_obj`; returns the query's output column names."""
+        root = build_scope(self.qualified(extract))
+        if root is None:
+            self.ctx.error("query has no analysable scope", "SemanticError")
+            return []
+        ScopeWalker(self.ctx, root, root_obj, effect).run()
+        return output_names(root)
+
+    def link_target(
+        self, source: DbObject, names: list[str], target: DbObject, columns: list[str], effect: str
+    ) -> None:
+        """Map result-set columns to target columns by position (fdd) and rows to rows (fdr)."""
+        graph = self.ctx.graph
+        if len(columns) != len(names):
+            self.ctx.error(
+                f"{target.name}: {len(columns)} target columns for {len(names)} values",
+                "SemanticWarning",
+            )
+        pid = self.ctx.process_id
+        for name, column in zip(names, columns):
+            graph.link("fdd", (source, graph.column(source, name)), (target, graph.column(target, column)), effect, pid)
+        graph.link("fdr", (source, graph.pseudo(source)), (target, graph.pseudo(target)), effect, pid)
+
+    # ---- statements ---------------------------------------------------------------------
+    def select(self) -> None:
+        root = self.ctx.graph.intermediate("RS", "select_list", top_level=True)
+        self.query_lineage(lambda tree: tree, root)
+
+    def insert(self) -> None:
+        table, columns = target_of(self.tree)
+        target = self.ctx.table(table)
+        if not isinstance(self.tree.expression, exp.Query):
+            return
+        root = self.ctx.graph.intermediate("INSERT-SELECT", "insert-select")
+        names = self.query_lineage(with_query, root)
+        target_columns = columns or self.catalog.columns(target.name) or names
+        self.link_target(root, names, target, target_columns, INSERT.effect)
+
+    def create(self, kind: Kind) -> None:
+        """CREATE VIEW / CTAS: lineage into the new object; plain CREATE TABLE: register it."""
+        table, columns = target_of(self.tree)
+        is_view = kind is CREATE_VIEW
+        target = self.ctx.table(table, "view" if is_view else "table")
+        if isinstance(self.tree.expression, exp.Query):
+            root = self.ctx.graph.intermediate("RS", "select_list")
+            names = self.query_lineage(with_query, root)
+            target_columns = columns or names
+            self.link_target(root, names, target, target_columns, kind.effect)
+            self.catalog.add(target.name, [(c, "") for c in target_columns])
+            return
+        definitions = [c for c in self.tree.this.expressions if isinstance(c, exp.ColumnDef)] if isinstance(self.tree.this, exp.Schema) else []
+        for definition in definitions:
+            column = self.ctx.graph.column(target, definition.name, self.ctx.locator.of_node(definition.this))
+            kind_node = definition.args.get("kind")
+            column.data_type = kind_node.sql(self.catalog.dialect) if kind_node is not None else None
+        if definitions:
+            self.catalog.add(target.name, [(c.name, c.data_type or "") for c in target.columns.values() if not c.system])
+
+    def update(self) -> None:
+        target = self.ctx.table(self.tree.this)
+        root = self.ctx.graph.intermediate("UPDATE-SET", "update-set")
+        names = self.query_lineage(update_query, root)
+        self.link_target(root, names, target, set_columns(self.tree), UPDATE.effect)
+
+    def delete(self) -> None:
+        """DELETE: WHERE columns are fdr into the target's PseudoRows."""
+        target = self.ctx.table(self.tree.this, located=False)
+        self.query_lineage(delete_query, target, DELETE.effect)
+
+    def merge(self) -> None:
+        """MERGE: each WHEN branch is a MERGE-UPDATE-n / MERGE-INSERT-n result set."""
+        target = self.ctx.table(self.tree.this)
+        for index in range(len(self.tree.args["whens"].expressions)):
+            then, _ = merge_branch(self.tree, index)
+            if isinstance(then, exp.Update):
+                columns, kind = set_columns(then), "update"
+            elif isinstance(then, exp.Insert):
+                columns = [c.name for c in then.this.expressions] if then.this is not None else []
+                columns, kind = columns or self.catalog.columns(target.name) or [], "insert"
+            else:
+                continue
+            root = self.ctx.graph.intermediate(f"MERGE-{kind.upper()}", f"merge-{kind}")
+            names = self.query_lineage(lambda tree: merge_query(tree, index, columns), root)
+            self.link_target(root, names, target, columns, f"merge_{kind}")

@@ -1,0 +1,53 @@
+"""SQLFlow dbvendor names (API.md §0) and the sqlglot dialect used to parse each."""
+
+from __future__ import annotations
+
+# None means sqlglot's generic (ANSI-ish) dialect: used where sqlglot has no dedicated one.
+_DIALECTS: dict[str, str | None] = {
+    "dbvansi": None,
+    "dbvathena": "athena",
+    "dbvazuresql": "tsql",
+    "dbvbigquery": "bigquery",
+    "dbvcouchbase": None,
+    "dbvdb2": None,
+    "dbvgaussdb": "postgres",
+    "dbvgreenplum": "postgres",
+    "dbvhana": None,
+    "dbvhive": "hive",
+    "dbvimpala": "hive",
+    "dbvinformix": None,
+    "dbvmdx": None,
+    "dbvmssql": "tsql",
+    "dbvmysql": "mysql",
+    "dbvnetezza": "postgres",
+    "dbvopenedge": None,
+    "dbvoracle": "oracle",
+    "dbvpostgresql": "postgres",
+    "dbvpresto": "presto",
+    "dbvredshift": "redshift",
+    "dbvsnowflake": "snowflake",
+    "dbvsparksql": "spark",
+    "dbvsybase": "tsql",
+    "dbvteradata": "teradata",
+    "dbvvertica": "postgres",
+}
+
+SUPPORTED_VENDORS: tuple[str, ...] = tuple(sorted(_DIALECTS))
+
+
+class UnknownVendorError(ValueError):
+    """Raised for a dbvendor outside API.md §0; the message lists the valid ones."""
+
+    def __init__(self, dbvendor: str) -> None:
+        super().__init__(
+            f"unknown dbvendor {dbvendor!r}; valid values: {', '.join(SUPPORTED_VENDORS)}"
+        )
+        self.dbvendor = dbvendor
+
+
+def dialect_for(dbvendor: str) -> str | None:
+    """sqlglot dialect name for a dbvendor (case-insensitive); None is sqlglot's default."""
+    key = dbvendor.strip().lower()
+    if key not in _DIALECTS:
+        raise UnknownVendorError(dbvendor)
+    return _DIALECTS[key]
