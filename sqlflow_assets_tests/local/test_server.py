@@ -36,11 +36,11 @@ GEN_PATH = "/gspLive_backend/sqlflow/generation/sqlflow"
 class Api:
     """A tiny SQLFlow client for the tests: form fields, token handling, job polling."""
 
-    def __init__(self, base_url: str, user_id: str, secret_key: str) -> None:
+    def __init__(self, base_url: str, user_id: str, secret_key: str, token: str | None = None) -> None:
         self.base_url = base_url
         self.user_id = user_id
         self.secret_key = secret_key
-        self._token: str | None = None
+        self._token = token
 
     @property
     def token(self) -> str:
@@ -137,7 +137,7 @@ def test_token_is_a_gudusoft_jwt_for_the_user(api: Api) -> None:
     [
         ({"token": "not-a-jwt"}, "invalid token"),
         ({"token": ""}, "required"),
-        ({"token": jwt.encode({"sub": "tester|1", "aud": "gudusoft", "exp": 2**40}, "other-key")}, "invalid token"),
+        ({"token": jwt.encode({"sub": "tester|1", "aud": "gudusoft", "exp": 2**40}, "another-signing-key-of-32-bytes!!")}, "invalid token"),
     ],
 )
 def test_bad_tokens_are_refused(api: Api, fields: dict[str, str], message: str) -> None:
@@ -158,7 +158,7 @@ def test_token_of_another_user_id_is_refused(api: Api) -> None:
 
 
 def test_generation_returns_column_lineage(api: Api) -> None:
-    body = api.call(GEN_PATH, {"dbvendor": "dbvpostgresql", "sqltext": GOOD_SQL})
+    body = api.call(GEN_PATH, {"dbvendor": "dbvpostgresql", "sqltext": GOOD_SQL, "simpleOutput": "True"})
     assert body["code"] == 200 and "error" not in body
     assert re.fullmatch(r"[0-9a-f]{64}_\d{13}", body["sessionId"])
     data = body["data"]
@@ -170,7 +170,7 @@ def test_graph_endpoint_under_api_prefix_with_query_params_and_sqlfile(api: Api)
     token = api.token
     response = requests.post(
         f"{api.base_url}/api{GEN_PATH}/graph",
-        params={"userId": api.user_id, "token": token, "dbvendor": "DBVPOSTGRESQL", "showRelationType": "FDD,fdr"},
+        params={"userId": api.user_id, "token": token, "dbvendor": "DBVPOSTGRESQL", "showRelationType": "FDD,fdr", "simpleOutput": "true"},
         files={"sqlfile": ("q.sql", GOOD_SQL.encode())},
         timeout=30,
     )
@@ -196,11 +196,16 @@ def test_missing_sql_is_an_error(api: Api) -> None:
     assert body["code"] == 400 and "sqltext" in body["error"]
 
 
-def test_generation_csv_export(api: Api) -> None:
-    text = api.post(f"{GEN_PATH}/exportFullLineageAsCsv", {"dbvendor": "dbvpostgresql", "sqltext": GOOD_SQL}).text
-    assert text.splitlines()[0] == ",".join(CSV_HEADER)
-    pairs = {(r["source_table"].lower(), r["source_column"].lower(), r["target_table"].lower(), r["target_column"].lower()) for r in csv_rows(text)}
-    assert ("orders", "amount", "stg_orders", "total") in pairs
+def test_generation_csv_exports_full_and_end_to_end(api: Api) -> None:
+    def pairs(path: str) -> set[tuple[str, str, str, str]]:
+        text = api.post(f"{GEN_PATH}/{path}", {"dbvendor": "dbvpostgresql", "sqltext": GOOD_SQL}).text
+        assert text.splitlines()[0] == ",".join(CSV_HEADER)
+        return {(r["source_table"].lower(), r["source_column"].lower(), r["target_table"].lower(), r["target_column"].lower()) for r in csv_rows(text)}
+
+    full, simple = pairs("exportFullLineageAsCsv"), pairs("exportLineageAsCsv")
+    assert {("orders", "amount", "insert-select-1", "amount"), ("insert-select-1", "amount", "stg_orders", "total")} <= full
+    assert ("orders", "amount", "stg_orders", "total") in simple
+    assert not any("insert-select" in row[0] + row[2] for row in simple)
 
 
 def test_generation_csv_delimiter_and_table_to_table(api: Api) -> None:
@@ -224,7 +229,7 @@ def test_graph_image_is_svg_naming_the_tables(api: Api) -> None:
 
 
 def test_job_life_cycle_and_exports(api: Api) -> None:
-    submitted = api.submit([("a.sql", GOOD_SQL), ("b.sql", NEXT_SQL)], defaultSchema="public")
+    submitted = api.submit([("a.sql", GOOD_SQL), ("b.sql", NEXT_SQL)], defaultSchema="public", simpleOutput="true")
     job = submitted["data"]
     assert submitted["code"] == 200 and job["status"] == "create"
     assert re.fullmatch(r"[0-9a-f]{32}", job["jobId"])
@@ -279,7 +284,7 @@ def test_persist_job_adds_files(api: Api) -> None:
     again = api.submit([("b.sql", NEXT_SQL)], kind="submitPersistJob", jobId=first["jobId"], incremental="true")["data"]
     assert again["jobId"] == first["jobId"] and again["fileNames"] == ["a.sql", "b.sql"]
     assert api.wait(first["jobId"])["status"] == "success"
-    export = api.call(f"{JOB_PATH}/exportLineageAsJson", {"jobId": first["jobId"]})
+    export = api.call(f"{JOB_PATH}/exportLineageAsJson", {"jobId": first["jobId"], "simpleOutput": "true"})
     assert ("stg_orders", "total", "mart_orders", "total") in edges(export["data"]["sqlflow"])
 
 
