@@ -1,0 +1,313 @@
+"""A small client for the Gudu SQLFlow REST API (shared API.md), on dlt's retrying `requests` helper.
+
+Every endpoint is a POST with `userId` and `token` as form fields; uploads are multipart.
+Idempotent calls (token, summaries, exports, generation) go through dlt's retrying session.
+Job submissions use a session that never retries, so a job is never created twice.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import dlt
+import orjson
+from dlt.sources.helpers.requests import Client, RequestException, Response
+
+OK_CODES = frozenset({"200", "203"})  # 203 = success with warnings (API.md §0)
+DONE_STATUSES = frozenset({"success", "partial_success"})
+FAILED_STATUS = "fail"
+CONFIG_SECTION = "sources.sqlflow"
+
+# Python option name -> API field name, for every analysis/job option the client forwards.
+OPTION_NAMES = {
+    "show_relation_type": "showRelationType",
+    "simple_output": "simpleOutput",
+    "ignore_record_set": "ignoreRecordSet",
+    "ignore_function": "ignoreFunction",
+    "show_constant_table": "showConstantTable",
+    "show_link_only": "showLinkOnly",
+    "hide_column": "hideColumn",
+    "column_level": "columnLevel",
+    "dataflow_of_aggregate_function": "dataflowOfAggregateFunction",
+    "treat_arguments_in_count_function_as_direct_dataflow": "treatArgumentsInCountFunctionAsDirectDataflow",
+    "show_transform": "showTransform",
+    "normalize_identifier": "normalizeIdentifier",
+    "return_full_relationship": "returnFullRelationship",
+    "job_id": "jobId",
+    "table_to_table": "tableToTable",
+    "delimiter": "delimiter",
+    "export_include_table": "export_include_table",
+    "default_database": "defaultDatabase",
+    "default_schema": "defaultSchema",
+    "database": "database",
+    "extracted_dbs_schemas": "extractedDbsSchemas",
+    "excluded_dbs_schemas": "excludedDbsSchemas",
+    "extracted_stored_procedures": "extractedStoredProcedures",
+    "incremental": "incremental",
+    "first_submit": "firstSubmit",
+    "schedulable": "schedulable",
+    "cron_expression": "cronExpression",
+    "on_top": "onTop",
+}
+
+# Only small bodies are parsed to look for an error envelope; big ones are lineage documents,
+# whose `code` is read from the head (the full parse belongs to lineage_json).
+_SMALL_BODY = 64 * 1024
+_HEAD_CODE = re.compile(rb'"code"\s*:\s*"?(\d+)"?')
+_TOKEN_WORDS = re.compile(r"token", re.IGNORECASE)
+
+
+class SQLFlowError(Exception):
+    """A failed SQLFlow call: HTTP error, non-200/203 `code`, unreadable body, or failed job."""
+
+    def __init__(self, endpoint: str | None, code: int | str | None, message: str) -> None:
+        super().__init__(f"SQLFlow {endpoint or 'client'}: {message}" + ("" if code is None else f" (code {code})"))
+        self.endpoint = endpoint
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class SQLFlowClient:
+    """One SQLFlow user on one server. Fetches and caches a token from `secret_key` unless `token` is given."""
+
+    base_url: str
+    user_id: str
+    secret_key: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+    path_prefix: str = "/gspLive_backend"
+    timeout: float = 60
+    _retrying: Client = field(init=False, repr=False, compare=False)
+    _single_shot: Client = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.secret_key and not self.token:
+            raise SQLFlowError(None, None, f"user {self.user_id!r} needs a secret_key or a token")
+        self._retrying = Client(request_timeout=self.timeout, raise_for_status=False)
+        self._single_shot = Client(
+            request_timeout=self.timeout, raise_for_status=False, request_max_attempts=1, status_codes=(), exceptions=()
+        )
+
+    def __repr__(self) -> str:
+        hidden = ", ".join(f"{name}=***" for name in ("secret_key", "token") if getattr(self, name))
+        return f"SQLFlowClient(base_url={self.base_url!r}, user_id={self.user_id!r}, path_prefix={self.path_prefix!r}, {hidden})"
+
+    @classmethod
+    def from_config(cls, **overrides: Any) -> SQLFlowClient:
+        """A client from dlt config/secrets `[sources.sqlflow]` (or `SOURCES__SQLFLOW__*`), read now, not at import."""
+        values: dict[str, Any] = {}
+        for name in ("base_url", "user_id", "path_prefix"):
+            key = f"{CONFIG_SECTION}.{name}"
+            values[name] = dlt.config.get(key)
+            if values[name] is None:
+                values[name] = dlt.secrets.get(key)
+        for name in ("secret_key", "token"):
+            values[name] = dlt.secrets.get(f"{CONFIG_SECTION}.{name}")
+        values.update(overrides)
+        missing = [name for name in ("base_url", "user_id") if not values.get(name)]
+        if missing:
+            raise SQLFlowError(None, None, f"missing config {', '.join(f'{CONFIG_SECTION}.{m}' for m in missing)}")
+        return cls(**{name: value for name, value in values.items() if value is not None})
+
+    # --- endpoints -------------------------------------------------------------------------------
+
+    def generate_token(self) -> str:
+        """A fresh token from userId + secretKey; cached for later calls."""
+        endpoint = "/user/generateToken"
+        if not self.secret_key:
+            raise SQLFlowError(endpoint, None, "no secret_key to generate a token with")
+        response = self._send(endpoint, {"userId": self.user_id, "secretKey": self.secret_key}, (), retry=True)
+        problem = _problem(response)
+        if problem is not None:
+            raise self._error(endpoint, *problem)
+        body = self._json(endpoint, response)
+        token = body.get("token")
+        if not isinstance(token, str) or not token:
+            raise SQLFlowError(endpoint, body.get("code"), "the answer holds no token")
+        self.token = token
+        return token
+
+    def generate_lineage(self, sql: str, dbvendor: str = "dbvoracle", **options: Any) -> dict[str, Any]:
+        """Synchronous lineage of one SQL text: the whole envelope (`data.sqlflow` or older shapes)."""
+        endpoint = "/sqlflow/generation/sqlflow"
+        return self._json(endpoint, self._call(endpoint, _generation_fields(sql, dbvendor, options)))
+
+    def generate_lineage_csv(self, sql: str, dbvendor: str = "dbvoracle", **options: Any) -> str:
+        """Full column-level lineage of one SQL text as CSV text (`delimiter`, `table_to_table` options)."""
+        endpoint = "/sqlflow/generation/sqlflow/exportFullLineageAsCsv"
+        return self._call(endpoint, _generation_fields(sql, dbvendor, options)).text
+
+    def generate_graph_image(self, sql: str, dbvendor: str = "dbvoracle", **options: Any) -> bytes:
+        """The lineage diagram of one SQL text, as the image bytes the server sends."""
+        endpoint = "/sqlflow/generation/sqlflow/graph/image"
+        return self._call(endpoint, _generation_fields(sql, dbvendor, options)).content
+
+    def submit_user_job(
+        self, job_name: str, files: Sequence[tuple[str, bytes]], dbvendor: str = "dbvoracle", **options: Any
+    ) -> dict[str, Any]:
+        """Submit SQL files (or zips) as a simple job; returns the job object (`jobId`, `status`...). Sent once."""
+        return self._submit("/sqlflow/job/submitUserJob", job_name, files, dbvendor, options)
+
+    def submit_persist_job(
+        self, job_name: str, files: Sequence[tuple[str, bytes]], dbvendor: str = "dbvoracle", **options: Any
+    ) -> dict[str, Any]:
+        """Submit a persistent job, or add files to one with `job_id=`; returns the job object. Sent once."""
+        return self._submit("/sqlflow/job/submitPersistJob", job_name, files, dbvendor, options)
+
+    def job_summary(self, job_id: str) -> dict[str, Any]:
+        """One job object; reads `data.status`, else the matching `data.jobDetails[]` entry (API.md §7)."""
+        endpoint = "/sqlflow/job/displayUserJobSummary"
+        data = self._data(endpoint, self._call(endpoint, {"jobId": job_id}))
+        if "status" in data:
+            return data
+        for job in data.get("jobDetails") or ():
+            if job.get("jobId") == job_id:
+                return job
+        raise SQLFlowError(endpoint, None, f"job {job_id} has no status in the answer")
+
+    def jobs_summary(self) -> dict[str, Any]:
+        """All jobs of the user: `total`, `success`, `partialSuccess`, `fail`, `jobIds`, `jobDetails`."""
+        endpoint = "/sqlflow/job/displayUserJobsSummary"
+        return self._data(endpoint, self._call(endpoint, {}))
+
+    def export_lineage_json(self, job_id: str, table_to_table: bool = False) -> bytes:
+        """A finished job's lineage JSON as raw bytes (parse with `lineage_json.read_lineage`)."""
+        endpoint = "/sqlflow/job/exportLineageAsJson"
+        return self._call(endpoint, {"jobId": job_id, **_api_options({"table_to_table": table_to_table})}).content
+
+    def export_full_lineage_csv(self, job_id: str, table_to_table: bool = False, delimiter: str = ",") -> str:
+        """A finished job's full lineage as CSV text."""
+        endpoint = "/sqlflow/job/exportFullLineageAsCsv"
+        options = _api_options({"table_to_table": table_to_table, "delimiter": delimiter})
+        return self._call(endpoint, {"jobId": job_id, **options}).text
+
+    def wait_for_job(self, job_id: str, poll_seconds: float = 2, timeout: float = 3600) -> dict[str, Any]:
+        """Poll until `success`/`partial_success` (returns the job) or `fail` (raises), per API.md §7."""
+        deadline = time.monotonic() + timeout
+        while True:
+            job = self.job_summary(job_id)
+            status = job.get("status")
+            if status in DONE_STATUSES:
+                return job
+            if status == FAILED_STATUS:
+                raise SQLFlowError("/sqlflow/job/displayUserJobSummary", status, f"job {job_id} failed: {job.get('errorMessage')}")
+            if time.monotonic() + poll_seconds > deadline:
+                raise SQLFlowError(None, status, f"job {job_id} not finished after {timeout:g} s (status {status!r})")
+            time.sleep(poll_seconds)
+
+    # --- plumbing --------------------------------------------------------------------------------
+
+    def _submit(
+        self, endpoint: str, job_name: str, files: Sequence[tuple[str, bytes]], dbvendor: str, options: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        uploads = [("sqlfiles", (name, content, "application/octet-stream")) for name, content in files]
+        fields = {"jobName": job_name, "dbvendor": dbvendor, **_api_options(options)}
+        job = self._data(endpoint, self._call(endpoint, fields, uploads, retry=False))
+        if not job.get("jobId"):
+            raise SQLFlowError(endpoint, None, "the answer holds no jobId")
+        return job
+
+    def _call(
+        self, endpoint: str, fields: Mapping[str, str], files: Sequence[Any] = (), *, retry: bool = True
+    ) -> Response:
+        """POST with userId/token; on a token complaint, fetch a new token once and send once more.
+
+        Resending a submission then is safe: the server refused it before creating a job.
+        """
+        if not self.token:
+            self.generate_token()
+        response = self._send(endpoint, {"userId": self.user_id, "token": self.token, **fields}, files, retry=retry)
+        problem = _problem(response)
+        if problem is not None and _is_token_problem(*problem) and self.secret_key:
+            self.generate_token()
+            response = self._send(endpoint, {"userId": self.user_id, "token": self.token, **fields}, files, retry=retry)
+            problem = _problem(response)
+        if problem is not None:
+            raise self._error(endpoint, *problem)
+        return response
+
+    def _send(self, endpoint: str, fields: Mapping[str, Any], files: Sequence[Any], *, retry: bool) -> Response:
+        """One POST (urlencoded, or multipart when there are files); transport errors become SQLFlowError."""
+        session = (self._retrying if retry else self._single_shot).session
+        prefix = self.path_prefix.strip("/")
+        url = f"{self.base_url.rstrip('/')}{'/' + prefix if prefix else ''}{endpoint}"
+        try:
+            return session.post(url, data=dict(fields), files=list(files) or None)
+        except RequestException as exc:
+            raise self._error(endpoint, None, f"request failed: {type(exc).__name__}: {exc}") from None
+
+    def _json(self, endpoint: str, response: Response) -> dict[str, Any]:
+        """The body as a JSON object whose `code` is 200/203."""
+        try:
+            body = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            raise self._error(endpoint, None, f"the answer is not JSON: {response.text[:200]!r}") from None
+        if not isinstance(body, dict):
+            raise self._error(endpoint, None, f"the answer is not a JSON object: {response.text[:200]!r}")
+        if str(body.get("code")) not in OK_CODES:
+            raise self._error(endpoint, body.get("code"), str(body.get("error") or "no error message"))
+        return body
+
+    def _data(self, endpoint: str, response: Response) -> dict[str, Any]:
+        data = self._json(endpoint, response).get("data")
+        if not isinstance(data, dict):
+            raise self._error(endpoint, None, "the answer holds no `data` object")
+        return data
+
+    def _error(self, endpoint: str, code: int | str | None, message: str) -> SQLFlowError:
+        """A SQLFlowError whose text never carries the secret key or the token."""
+        for secret in (self.secret_key, self.token):
+            if secret:
+                message = message.replace(secret, "***")
+        return SQLFlowError(endpoint, code, message)
+
+
+def _generation_fields(sql: str, dbvendor: str, options: Mapping[str, Any]) -> dict[str, str]:
+    return {"sqltext": sql, "dbvendor": dbvendor, **_api_options(options)}
+
+
+def _api_options(options: Mapping[str, Any]) -> dict[str, str]:
+    """snake_case options -> API form fields; booleans as `true`/`false`, lists comma-joined; None dropped."""
+    unknown = sorted(set(options) - set(OPTION_NAMES))
+    if unknown:
+        raise TypeError(f"unknown SQLFlow option(s): {', '.join(unknown)}")
+    return {OPTION_NAMES[name]: _form_value(value) for name, value in options.items() if value is not None}
+
+
+def _form_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def _problem(response: Response) -> tuple[Any, str] | None:
+    """(code, message) for an HTTP error status or a JSON envelope whose `code` is not 200/203; else None.
+
+    Non-JSON bodies (CSV, images) pass: only a JSON envelope can say that those calls failed.
+    """
+    if response.status_code >= 400:
+        return response.status_code, f"HTTP {response.status_code}: {response.text[:300]}"
+    body = response.content
+    if not body.lstrip()[:1] == b"{":
+        return None
+    if len(body) > _SMALL_BODY:
+        match = _HEAD_CODE.search(body[:4096])
+        code = match.group(1).decode() if match else "200"
+        return None if code in OK_CODES else (code, "error envelope")
+    try:
+        envelope = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(envelope, dict) or "code" not in envelope or str(envelope["code"]) in OK_CODES:
+        return None
+    return envelope["code"], str(envelope.get("error") or envelope.get("message") or "no error message")
+
+
+def _is_token_problem(code: Any, message: str) -> bool:
+    return str(code) == "401" or bool(_TOKEN_WORDS.search(message))
