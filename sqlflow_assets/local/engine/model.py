@@ -55,9 +55,12 @@ class AnalysisOptions:
         object.__setattr__(self, "show_relation_type", tuple(self.show_relation_type))
 
 
-@dataclass
+@dataclass(eq=False)
 class Column:
-    """A column of a graph object; mutable only while the graph is built (coordinates grow)."""
+    """A column of a graph object; mutable only while the graph is built (coordinates grow).
+
+    Identity semantics (eq=False): two columns are the same only if they are the same node.
+    """
 
     id: str
     name: str
@@ -66,7 +69,7 @@ class Column:
     data_type: str | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class DbObject:
     """A table, view, intermediate result set or function node of the graph."""
 

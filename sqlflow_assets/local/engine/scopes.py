@@ -205,7 +205,8 @@ class ScopeWalker:
             self.filter(scope, join.args.get("on"), "joinCondition", [rows])
         grouped = aggregates or [rows]
         self.filter(scope, select.args.get("group"), "groupBy", grouped)
-        self.filter(scope, select.args.get("having"), "having", grouped)
+        # HAVING decides both the aggregate values SQLFlow ties it to and which groups survive
+        self.filter(scope, select.args.get("having"), "having", list(dict.fromkeys([*grouped, rows])))
         self.filter(scope, select.args.get("qualify"), "qualify", [rows])
 
     def filter(self, scope: Scope, clause_node: exp.Expr | None, clause: str, targets: list[Node]) -> None:
@@ -215,7 +216,7 @@ class ScopeWalker:
     def walk_set_operation(self, scope: Scope) -> None:
         obj = self.obj_for(scope)
         names = output_names(scope)
-        for branch in scope.union_scopes:
+        for branch in scope.set_operation_scopes:
             branch_obj = self.obj_for(branch)
             for name, branch_name in zip(names, output_names(branch)):
                 self.link("fdd", self.column(branch_obj, branch_name), self.column(obj, name))
