@@ -278,7 +278,9 @@ class JobStore:
                 count += 1
         return count
 
-    async def result(self, user_id: str, job_id: str, overrides: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    async def result(
+        self, user_id: str, job_id: str, overrides: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         """(job object, sqlflow) of a finished job; `overrides` change analysis options for this export."""
         job_dir = self._job_dir(user_id, job_id)
         record = read_json(job_dir / JOB_FILE)

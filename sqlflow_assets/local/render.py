@@ -81,7 +81,7 @@ def lineage_rows(sqlflow: dict[str, Any], table_to_table: bool = False) -> list[
         src, tgt = _endpoint_ref(source, index), _endpoint_ref(target, index)
         src_col, tgt_col = ("", "") if table_to_table else (source.get("column", ""), target.get("column", ""))
         row = (src.database, src.schema, src.name, src_col, tgt.database, tgt.schema, tgt.name, tgt_col)
-        rows[row + (rel.get("type", ""), rel.get("effectType", ""))] = None
+        rows[(*row, rel.get("type", ""), rel.get("effectType", ""))] = None
     return list(rows)
 
 

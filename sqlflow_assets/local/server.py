@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -130,13 +130,19 @@ async def read_params(request: Request) -> Params:
     return params
 
 
-async def authenticated(request: Request, params: Params = Depends(read_params)) -> Call:
+FormParams = Annotated[Params, Depends(read_params)]
+
+
+async def authenticated(request: Request, params: FormParams) -> Call:
     """The caller, once its userId and token (form field, or `Authorization: Token ...`) check out."""
     user_id = params.text("userId")
     header = request.headers.get("authorization", "")
     token = params.text("token") or header.removeprefix("Token ").strip()
     request.app.state.auth.verify(user_id, token)
     return Call(user_id, params)
+
+
+Caller = Annotated[Call, Depends(authenticated)]
 
 
 def vendor_of(params: Params) -> str:
@@ -211,36 +217,36 @@ def build_router() -> APIRouter:
     router = APIRouter()
 
     @router.post("/user/generateToken")
-    async def generate_token(request: Request, params: Params = Depends(read_params)) -> dict[str, Any]:
+    async def generate_token(request: Request, params: FormParams) -> dict[str, Any]:
         token = request.app.state.auth.issue(params.text("userId"), params.values.get("secretKey", ""))
         return {"code": "200", "token": token}
 
     @router.post("/sqlflow/generation/sqlflow")
     @router.post("/sqlflow/generation/sqlflow/graph")
-    async def generation(call: Call = Depends(authenticated)) -> dict[str, Any]:
+    async def generation(call: Caller) -> dict[str, Any]:
         return lineage_envelope(*await analyze_request(call))
 
     @router.post("/sqlflow/generation/sqlflow/exportFullLineageAsCsv")
-    async def generation_full_csv(call: Call = Depends(authenticated)) -> Response:
+    async def generation_full_csv(call: Caller) -> Response:
         sqlflow, _ = await analyze_request(call)
         return csv_response(sqlflow, call.params)
 
     @router.post("/sqlflow/generation/sqlflow/exportLineageAsCsv")
-    async def generation_csv(call: Call = Depends(authenticated)) -> Response:
+    async def generation_csv(call: Caller) -> Response:
         sqlflow, _ = await analyze_request(call, simple_output=True)
         return csv_response(sqlflow, call.params)
 
     @router.post("/sqlflow/generation/sqlflow/graph/image")
-    async def generation_image(call: Call = Depends(authenticated)) -> Response:
+    async def generation_image(call: Caller) -> Response:
         sqlflow, _ = await analyze_request(call)
         return Response(lineage_svg(sqlflow), media_type="image/svg+xml")
 
     @router.post("/sqlflow/job/submitUserJob")
-    async def submit_user_job(request: Request, call: Call = Depends(authenticated)) -> dict[str, Any]:
+    async def submit_user_job(request: Request, call: Caller) -> dict[str, Any]:
         return ok(submit_job(request, call))
 
     @router.post("/sqlflow/job/submitPersistJob")
-    async def submit_persist_job(request: Request, call: Call = Depends(authenticated)) -> dict[str, Any]:
+    async def submit_persist_job(request: Request, call: Caller) -> dict[str, Any]:
         job_id = call.params.text("jobId")
         if not job_id:
             return ok(submit_job(request, call))
@@ -248,11 +254,11 @@ def build_router() -> APIRouter:
         return ok(jobs_of(request).add_files(call.user_id, job_id, uploads, call.params.flag("incremental", True)))
 
     @router.post("/sqlflow/job/displayUserJobSummary")
-    async def job_summary(request: Request, call: Call = Depends(authenticated)) -> dict[str, Any]:
+    async def job_summary(request: Request, call: Caller) -> dict[str, Any]:
         return ok(jobs_of(request).get(call.user_id, call.params.required("jobId")))
 
     @router.post("/sqlflow/job/displayUserJobsSummary")
-    async def jobs_summary(request: Request, call: Call = Depends(authenticated)) -> dict[str, Any]:
+    async def jobs_summary(request: Request, call: Caller) -> dict[str, Any]:
         jobs = jobs_of(request).list_jobs(call.user_id)
         counts = Counter(job["status"] for job in jobs)
         return ok(
@@ -268,22 +274,22 @@ def build_router() -> APIRouter:
 
     @router.post("/sqlflow/job/exportLineageAsJson")
     @router.post("/sqlflow/job/exportFullLineageAsJson")
-    async def job_json(request: Request, call: Call = Depends(authenticated)) -> dict[str, Any]:
+    async def job_json(request: Request, call: Caller) -> dict[str, Any]:
         job, sqlflow = await job_result(request, call)
         return lineage_envelope(sqlflow, job.get("sessionId"), jobId=job["jobId"])
 
     @router.post("/sqlflow/job/exportFullLineageAsCsv")
-    async def job_full_csv(request: Request, call: Call = Depends(authenticated)) -> Response:
+    async def job_full_csv(request: Request, call: Caller) -> Response:
         _, sqlflow = await job_result(request, call)
         return csv_response(sqlflow, call.params)
 
     @router.post("/sqlflow/job/exportLineageAsCsv")
-    async def job_csv(request: Request, call: Call = Depends(authenticated)) -> Response:
+    async def job_csv(request: Request, call: Caller) -> Response:
         _, sqlflow = await job_result(request, call, simple_output=True)
         return csv_response(sqlflow, call.params)
 
     @router.post("/sqlflow/job/deleteUserJob")
-    async def delete_job(request: Request, call: Call = Depends(authenticated)) -> dict[str, Any]:
+    async def delete_job(request: Request, call: Caller) -> dict[str, Any]:
         return ok(jobs_of(request).delete(call.user_id, call.params.required("jobId")))
 
     return router
@@ -335,7 +341,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # spawn, not fork: the server has threads, and a forked child could inherit a held lock.
-        pool = ProcessPoolExecutor(workers or min(4, os.cpu_count() or 1), mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(
+            workers or min(4, os.cpu_count() or 1), mp_context=multiprocessing.get_context("spawn")
+        )
         app.state.jobs = JobStore(data_dir / "jobs", pool)
         app.state.jobs.recover()
         try:
@@ -344,7 +352,9 @@ def create_app(
             pool.shutdown(wait=True, cancel_futures=True)
 
     app = FastAPI(title="sqlflow-local", lifespan=lifespan)
-    app.state.auth = TokenAuthority(load_users(data_dir) if users is None else users, signing_key(data_dir), token_ttl_seconds)
+    app.state.auth = TokenAuthority(
+        load_users(data_dir) if users is None else users, signing_key(data_dir), token_ttl_seconds
+    )
     app.state.max_upload_bytes = max_upload_bytes
 
     @app.exception_handler(ApiError)

@@ -46,7 +46,12 @@ def wait_done(store: JobStore, job_id: str) -> dict:
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("a.sql", "a.sql"), ("../../etc/passwd", "etc/passwd"), ("/abs/dir/b.sql", "abs/dir/b.sql"), ("win\\c.sql", "win/c.sql")],
+    [
+        ("a.sql", "a.sql"),
+        ("../../etc/passwd", "etc/passwd"),
+        ("/abs/dir/b.sql", "abs/dir/b.sql"),
+        ("win\\c.sql", "win/c.sql"),
+    ],
 )
 def test_safe_relpath_stays_inside(name: str, expected: str) -> None:
     assert safe_relpath(name) == expected

@@ -30,7 +30,9 @@ def test_index_objects_walks_every_nesting() -> None:
             "servers": [
                 {"databases": [{"name": "db", "schemas": [{"name": "s", "tables": [table]}]}]},
                 {"databases": [{"name": "hive", "tables": [{**table, "id": "2"}]}]},  # supportsSchemas=false
-                {"schemas": [{"name": "scott", "views": [{"id": "3", "name": "v", "type": "view"}]}]},  # supportsCatalogs=false
+                {
+                    "schemas": [{"name": "scott", "views": [{"id": "3", "name": "v", "type": "view"}]}]
+                },  # supportsCatalogs=false
             ]
         }
     }
@@ -45,7 +47,11 @@ def test_csv_rows_follow_the_relationships() -> None:
     text = lineage_csv(lineage(GOOD_SQL, NEXT_SQL, simple=True), delimiter="\t")
     rows = list(csv.DictReader(io.StringIO(text), delimiter="\t"))
     assert tuple(rows[0]) == CSV_HEADER
-    fdd = {(r["source_table"].lower(), r["source_column"].lower(), r["target_table"].lower(), r["target_column"].lower()) for r in rows if r["relation_type"] == "fdd"}
+    fdd = {
+        (r["source_table"].lower(), r["source_column"].lower(), r["target_table"].lower(), r["target_column"].lower())
+        for r in rows
+        if r["relation_type"] == "fdd"
+    }
     assert {("orders", "amount", "stg_orders", "total"), ("stg_orders", "total", "mart_orders", "total")} <= fdd
 
 
@@ -56,7 +62,9 @@ def test_table_edges_collapse_intermediate_result_sets() -> None:
 
 
 def test_svg_is_valid_xml_with_a_box_per_table_and_escaped_names() -> None:
-    root = ET.fromstring(lineage_svg(lineage(GOOD_SQL, NEXT_SQL, 'INSERT INTO "a&b<c" (x) SELECT total FROM mart_orders;')))
+    root = ET.fromstring(
+        lineage_svg(lineage(GOOD_SQL, NEXT_SQL, 'INSERT INTO "a&b<c" (x) SELECT total FROM mart_orders;'))
+    )
     labels = [text.text for text in root.iterfind(".//svg:g/svg:text", SVG)]
     assert {"orders", "stg_orders", "mart_orders"} <= set(lower(labels))
     assert any("a&b<c" in label for label in labels)
@@ -64,4 +72,7 @@ def test_svg_is_valid_xml_with_a_box_per_table_and_escaped_names() -> None:
 
 
 def test_svg_of_no_lineage_is_still_a_picture() -> None:
-    assert ET.fromstring(lineage_svg({"dbobjs": {"servers": []}, "relationships": []})).tag == "{http://www.w3.org/2000/svg}svg"
+    assert (
+        ET.fromstring(lineage_svg({"dbobjs": {"servers": []}, "relationships": []})).tag
+        == "{http://www.w3.org/2000/svg}svg"
+    )

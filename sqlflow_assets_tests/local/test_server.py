@@ -50,7 +50,9 @@ class Api:
             self._token = body["token"]
         return self._token
 
-    def post(self, path: str, data: dict[str, Any] | None = None, files: Any = None, auth: bool = True) -> requests.Response:
+    def post(
+        self, path: str, data: dict[str, Any] | None = None, files: Any = None, auth: bool = True
+    ) -> requests.Response:
         fields = {"userId": self.user_id, **({"token": self.token} if auth else {}), **(data or {})}
         response = requests.post(self.base_url + path, data=fields, files=files, timeout=30)
         assert response.status_code == 200, response.text
@@ -59,7 +61,9 @@ class Api:
     def call(self, path: str, data: dict[str, Any] | None = None, files: Any = None) -> dict[str, Any]:
         return self.post(path, data, files).json()
 
-    def submit(self, files: list[tuple[str, str | bytes]], kind: str = "submitUserJob", **fields: Any) -> dict[str, Any]:
+    def submit(
+        self, files: list[tuple[str, str | bytes]], kind: str = "submitUserJob", **fields: Any
+    ) -> dict[str, Any]:
         """Submit a job with these (name, content) files; returns the envelope."""
         uploads = [("sqlfiles", (name, content)) for name, content in files]
         return self.call(f"{JOB_PATH}/{kind}", {"jobName": "test job", "dbvendor": "dbvpostgresql", **fields}, uploads)
@@ -82,7 +86,9 @@ class Api:
 def threaded_server(data_dir: Path, **app_options: Any) -> Iterator[str]:
     """`create_app` under uvicorn in a thread, for cases that need their own config; yields the base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(data_dir, **app_options), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(data_dir, **app_options), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -137,7 +143,14 @@ def test_token_is_a_gudusoft_jwt_for_the_user(api: Api) -> None:
     [
         ({"token": "not-a-jwt"}, "invalid token"),
         ({"token": ""}, "required"),
-        ({"token": jwt.encode({"sub": "tester|1", "aud": "gudusoft", "exp": 2**40}, "another-signing-key-of-32-bytes!!")}, "invalid token"),
+        (
+            {
+                "token": jwt.encode(
+                    {"sub": "tester|1", "aud": "gudusoft", "exp": 2**40}, "another-signing-key-of-32-bytes!!"
+                )
+            },
+            "invalid token",
+        ),
     ],
 )
 def test_bad_tokens_are_refused(api: Api, fields: dict[str, str], message: str) -> None:
@@ -163,14 +176,22 @@ def test_generation_returns_column_lineage(api: Api) -> None:
     assert re.fullmatch(r"[0-9a-f]{64}_\d{13}", body["sessionId"])
     data = body["data"]
     assert data["mode"] == "global" and data["graph"] == {} and data["summary"]
-    assert {("orders", "id", "stg_orders", "order_id"), ("orders", "amount", "stg_orders", "total")} <= edges(data["sqlflow"])
+    assert {("orders", "id", "stg_orders", "order_id"), ("orders", "amount", "stg_orders", "total")} <= edges(
+        data["sqlflow"]
+    )
 
 
 def test_graph_endpoint_under_api_prefix_with_query_params_and_sqlfile(api: Api) -> None:
     token = api.token
     response = requests.post(
         f"{api.base_url}/api{GEN_PATH}/graph",
-        params={"userId": api.user_id, "token": token, "dbvendor": "DBVPOSTGRESQL", "showRelationType": "FDD,fdr", "simpleOutput": "true"},
+        params={
+            "userId": api.user_id,
+            "token": token,
+            "dbvendor": "DBVPOSTGRESQL",
+            "showRelationType": "FDD,fdr",
+            "simpleOutput": "true",
+        },
         files={"sqlfile": ("q.sql", GOOD_SQL.encode())},
         timeout=30,
     )
@@ -200,10 +221,21 @@ def test_generation_csv_exports_full_and_end_to_end(api: Api) -> None:
     def pairs(path: str) -> set[tuple[str, str, str, str]]:
         text = api.post(f"{GEN_PATH}/{path}", {"dbvendor": "dbvpostgresql", "sqltext": GOOD_SQL}).text
         assert text.splitlines()[0] == ",".join(CSV_HEADER)
-        return {(r["source_table"].lower(), r["source_column"].lower(), r["target_table"].lower(), r["target_column"].lower()) for r in csv_rows(text)}
+        return {
+            (
+                r["source_table"].lower(),
+                r["source_column"].lower(),
+                r["target_table"].lower(),
+                r["target_column"].lower(),
+            )
+            for r in csv_rows(text)
+        }
 
     full, simple = pairs("exportFullLineageAsCsv"), pairs("exportLineageAsCsv")
-    assert {("orders", "amount", "insert-select-1", "amount"), ("insert-select-1", "amount", "stg_orders", "total")} <= full
+    assert {
+        ("orders", "amount", "insert-select-1", "amount"),
+        ("insert-select-1", "amount", "stg_orders", "total"),
+    } <= full
     assert ("orders", "amount", "stg_orders", "total") in simple
     assert not any("insert-select" in row[0] + row[2] for row in simple)
 
@@ -247,10 +279,16 @@ def test_job_life_cycle_and_exports(api: Api) -> None:
 
     full = api.call(f"{JOB_PATH}/exportFullLineageAsJson")  # no jobId: the caller's latest job
     assert full["jobId"] == job["jobId"]
+    tables = api.call(f"{JOB_PATH}/exportLineageAsJson", {"jobId": job["jobId"], "tableToTable": "true"})
+    table_pairs = {(source, target) for source, _, target, _ in edges(tables["data"]["sqlflow"])}
+    assert table_pairs == {("orders", "stg_orders"), ("stg_orders", "mart_orders")}
 
     for path in ("exportFullLineageAsCsv", "exportLineageAsCsv"):
         rows = csv_rows(api.post(f"{JOB_PATH}/{path}", {"jobId": job["jobId"], "delimiter": "|"}).text, "|")
-        assert {(r["source_table"].lower(), r["target_table"].lower()) for r in rows} >= {("orders", "stg_orders"), ("stg_orders", "mart_orders")}
+        assert {(r["source_table"].lower(), r["target_table"].lower()) for r in rows} >= {
+            ("orders", "stg_orders"),
+            ("stg_orders", "mart_orders"),
+        }
 
     deleted = api.call(f"{JOB_PATH}/deleteUserJob", {"jobId": job["jobId"]})
     assert deleted["data"]["status"] == "delete"

@@ -50,7 +50,10 @@ def test_export_before_done_is_refused_while_server_keeps_answering(tmp_path: Pa
         queued = alice.submit([("a.sql", GOOD_SQL)])["data"]
         early = alice.call(f"{JOB_PATH}/exportLineageAsJson", {"jobId": queued["jobId"]})
         assert early["code"] == 400 and "not finished" in early["error"]
-        assert alice.call(f"{JOB_PATH}/displayUserJobSummary", {"jobId": big["jobId"]})["data"]["status"] in ("create", "running")
+        assert alice.call(f"{JOB_PATH}/displayUserJobSummary", {"jobId": big["jobId"]})["data"]["status"] in (
+            "create",
+            "running",
+        )
         assert alice.wait(queued["jobId"], timeout=60)["status"] == "success"
 
 
