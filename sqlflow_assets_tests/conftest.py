@@ -74,3 +74,37 @@ def local_server(tmp_path_factory) -> LocalServer:
     proc, base_url = start_local_server(data_dir, f"{user_id}:{secret_key}")
     yield LocalServer(base_url=base_url, user_id=user_id, secret_key=secret_key, data_dir=data_dir)
     stop_local_server(proc)
+
+
+@dataclass(frozen=True)
+class ProjectEnv:
+    """Environment of one test project: credentials for the local server and a temp DuckDB file."""
+
+    server: LocalServer
+    duckdb_path: Path
+
+
+@pytest.fixture
+def project_env(local_server: LocalServer, tmp_path: Path, monkeypatch) -> ProjectEnv:
+    """Point dlt config and the project paths at the local server and a temp dir (no `.dlt/` needed)."""
+    monkeypatch.setenv("DLT_PROJECT_DIR", str(tmp_path))
+    monkeypatch.setenv("SOURCES__SQLFLOW__BASE_URL", local_server.base_url)
+    monkeypatch.setenv("SOURCES__SQLFLOW__USER_ID", local_server.user_id)
+    monkeypatch.setenv("SOURCES__SQLFLOW__SECRET_KEY", local_server.secret_key)
+    monkeypatch.delenv("SOURCES__SQLFLOW__TOKEN", raising=False)
+    duckdb_path = tmp_path / "data" / "sqlflow.duckdb"
+    monkeypatch.setenv("SQLFLOW_DUCKDB_PATH", str(duckdb_path))
+    monkeypatch.setenv("SQLFLOW_PIPELINES_DIR", str(tmp_path / "dlt_pipelines"))
+    return ProjectEnv(server=local_server, duckdb_path=duckdb_path)
+
+
+def submit_and_wait(files: list[tuple[str, bytes]], dbvendor: str = "dbvpostgresql", job_name: str = "test job") -> dict:
+    """Submit a job to the server configured in the environment and wait until it is terminal."""
+    from sqlflow_assets.client import SQLFlowClient, SQLFlowError
+
+    client = SQLFlowClient.from_config()
+    job_id = client.submit_user_job(job_name, files, dbvendor)["jobId"]
+    try:
+        return client.wait_for_job(job_id, poll_seconds=0.2, timeout=60)
+    except SQLFlowError:
+        return client.job_summary(job_id)

@@ -1,0 +1,133 @@
+"""Full materialisations of every asset against the real local server into a temp DuckDB file."""
+
+from __future__ import annotations
+
+import duckdb
+import dagster as dg
+import pytest
+from dagster_dlt import DagsterDltResource
+from dagster_duckdb import DuckDBResource
+
+from sqlflow_assets import config, submission
+from sqlflow_assets.defs import assets, checks
+from sqlflow_assets.defs.resources import LineagePipelineResource, SQLFlowResource
+from sqlflow_assets_tests.conftest import submit_and_wait
+
+LINEAGE_TABLES = ("objects", "columns", "column_edges", "table_edges")
+
+
+def resources_for(duckdb_path) -> dict:
+    return {
+        "sqlflow": SQLFlowResource(),
+        "lineage_pipeline": LineagePipelineResource(duckdb_path=str(duckdb_path)),
+        "dlt": DagsterDltResource(),
+        "duckdb": DuckDBResource(database=str(duckdb_path)),
+    }
+
+
+def materialize_job_lineage(instance: dg.DagsterInstance, job_id: str, duckdb_path) -> dg.ExecuteInPipelineResult:
+    instance.add_dynamic_partitions("sqlflow_jobs", [job_id])
+    return dg.materialize(
+        [assets.sqlflow_lineage_raw, assets.lineage_tables, checks.edge_endpoints_resolve, checks.edges_not_duplicated],
+        partition_key=job_id,
+        instance=instance,
+        resources=resources_for(duckdb_path),
+    )
+
+
+def counts(duckdb_path, job_id: str) -> dict[str, int]:
+    with duckdb.connect(str(duckdb_path), read_only=True) as conn:
+        return {
+            table: conn.execute(f"SELECT count(*) FROM lineage.{table} WHERE job_id = ?", [job_id]).fetchone()[0]
+            for table in LINEAGE_TABLES
+        }
+
+
+@pytest.fixture
+def sample_job(project_env) -> str:
+    job = submit_and_wait(submission.read_sql_folder(config.SAMPLE_SQL_DIR), job_name="sample")
+    assert job["status"] == "success", job
+    return job["jobId"]
+
+
+def test_sample_job_lands_as_lineage_tables(project_env, sample_job):
+    instance = dg.DagsterInstance.ephemeral()
+    result = materialize_job_lineage(instance, sample_job, project_env.duckdb_path)
+
+    assert result.success
+    assert all(check.passed for check in result.get_asset_check_evaluations())
+    with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
+        objects = {
+            row[0]
+            for row in conn.execute(
+                "SELECT qualified_name FROM lineage.objects WHERE job_id = ? AND NOT is_intermediate", [sample_job]
+            ).fetchall()
+        }
+        end_to_end = set(
+            conn.execute(
+                "SELECT source_object, source_column, target_object, target_column, relationship_type "
+                "FROM lineage.end_to_end_edges WHERE job_id = ?",
+                [sample_job],
+            ).fetchall()
+        )
+        table_edges = set(
+            conn.execute("SELECT source_object, target_object FROM lineage.table_edges WHERE job_id = ?", [sample_job]).fetchall()
+        )
+    assert {"raw.orders", "raw.customers", "staging.orders", "marts.customer_revenue", "marts.country_revenue"} <= objects
+    assert ("raw.orders", "amount", "staging.orders", "amount", "fdd") in end_to_end
+    assert ("staging.orders", "amount", "marts.customer_revenue", "revenue", "fdd") in end_to_end
+    assert ("marts.customer_revenue", "revenue", "marts.country_revenue", "revenue", "fdd") in end_to_end
+    assert any(src == "staging.orders" and col == "status" and kind == "fdr" for src, col, _, _, kind in end_to_end)
+    assert ("raw.customers", "marts.customer_revenue") in table_edges or any(
+        src == "raw.customers" for src, _ in table_edges
+    )
+    materialized = {event.asset_key.to_user_string(): event for event in result.get_asset_materialization_events()}
+    edges_metadata = materialized["lineage/column_edges"].materialization.metadata
+    assert edges_metadata["dagster/partition_row_count"].value == counts(project_env.duckdb_path, sample_job)["column_edges"]
+    assert "target_column" in {column.name for column in edges_metadata["dagster/column_schema"].schema.columns}
+
+
+def test_rematerialising_a_partition_keeps_identical_rows(project_env, sample_job):
+    instance = dg.DagsterInstance.ephemeral()
+    materialize_job_lineage(instance, sample_job, project_env.duckdb_path)
+    first = counts(project_env.duckdb_path, sample_job)
+    with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
+        raw_first = conn.execute("SELECT count(*) FROM sqlflow_raw.relationships WHERE job_id = ?", [sample_job]).fetchone()[0]
+    dg.materialize(
+        [assets.sqlflow_lineage_raw, assets.lineage_tables],
+        partition_key=sample_job,
+        instance=instance,
+        resources=resources_for(project_env.duckdb_path),
+    )
+    assert counts(project_env.duckdb_path, sample_job) == first
+    assert all(first.values()), first
+    with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
+        raw_second = conn.execute("SELECT count(*) FROM sqlflow_raw.relationships WHERE job_id = ?", [sample_job]).fetchone()[0]
+    assert raw_second == raw_first > 0
+
+
+def test_jobs_asset_lists_job_statuses(project_env, sample_job):
+    result = dg.materialize([assets.sqlflow_jobs_raw], resources=resources_for(project_env.duckdb_path))
+    assert result.success
+    with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
+        rows = dict(conn.execute("SELECT job_id, status FROM sqlflow_raw.jobs").fetchall())
+    assert rows[sample_job] == "success"
+
+
+def test_sql_submission_only_resubmits_changed_content(project_env, tmp_path):
+    folder = tmp_path / "sql"
+    folder.mkdir()
+    (folder / "a.sql").write_text("INSERT INTO t2 (x) SELECT x FROM t1;")
+    instance = dg.DagsterInstance.ephemeral()
+    run_config = dg.RunConfig({"sqlflow__sql_submission": assets.SqlFolderConfig(folder=str(folder))})
+
+    def submit() -> list[dg.AssetMaterialization]:
+        result = dg.materialize([assets.sql_submission], instance=instance, resources=resources_for(project_env.duckdb_path), run_config=run_config)
+        return [event.materialization for event in result.get_asset_materialization_events()]
+
+    first = submit()
+    assert len(first) == 1 and len(first[0].metadata["job_id"].value) == 32
+    assert submit() == []
+    (folder / "a.sql").write_text("INSERT INTO t3 (x) SELECT x FROM t1;")
+    third = submit()
+    assert len(third) == 1 and third[0].metadata["job_id"].value != first[0].metadata["job_id"].value

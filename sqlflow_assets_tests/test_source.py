@@ -1,0 +1,74 @@
+"""The dlt source over real HTTP into a real DuckDB file: per-job merges, shrinking lineage, jobs."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import dlt
+import duckdb
+import pytest
+
+from sqlflow_assets.lineage_json import TABLE_NAMES
+from sqlflow_assets.source import sqlflow_source
+from sqlflow_assets_tests.test_client import http_peer, json_body, peer_client
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def pipeline(tmp_path) -> dlt.Pipeline:
+    return dlt.pipeline(
+        pipeline_name="source_test",
+        pipelines_dir=str(tmp_path / "pipelines"),
+        destination=dlt.destinations.duckdb(str(tmp_path / "raw.duckdb")),
+        dataset_name="sqlflow_raw",
+    )
+
+
+def job_counts(pipeline: dlt.Pipeline, job_id: str) -> dict[str, int]:
+    with duckdb.connect(pipeline.destination_client().config.credentials.database, read_only=True) as conn:
+        return {
+            name: conn.execute(f"SELECT count(*) FROM sqlflow_raw.{name} WHERE job_id = ?", [job_id]).fetchone()[0]
+            for name in TABLE_NAMES
+        }
+
+
+def load_job(pipeline: dlt.Pipeline, job_id: str, payload: dict) -> None:
+    with http_peer(lambda path: (200, json_body(payload))) as peer:
+        source = sqlflow_source(job_id=job_id, client=peer_client(peer)).with_resources(*TABLE_NAMES)
+        pipeline.run(source, loader_file_format="parquet").raise_on_failed_jobs()
+
+
+def test_reloading_a_shrunk_job_leaves_no_stale_rows_and_spares_other_jobs(pipeline):
+    full = json.loads((FIXTURES / "nested_format_example.json").read_text())
+    shrunk = copy.deepcopy(full)
+    lineage = shrunk["data"]["sqlflow"] if "data" in shrunk else shrunk
+    lineage["relationships"], lineage["processes"] = [], []
+
+    load_job(pipeline, "job-a", full)
+    load_job(pipeline, "job-b", full)
+    before = job_counts(pipeline, "job-a")
+    assert before["relationships"] > 0 and before["relationship_sources"] > 0 and before["objects"] > 0
+
+    load_job(pipeline, "job-a", shrunk)
+    after = job_counts(pipeline, "job-a")
+    assert after["relationships"] == after["relationship_sources"] == 0
+    assert after["objects"] == before["objects"]
+    assert job_counts(pipeline, "job-b") == before
+
+    load_job(pipeline, "job-a", full)
+    assert job_counts(pipeline, "job-a") == before
+
+
+def test_jobs_resource_upserts_by_job_id(pipeline):
+    def summary(status: str) -> dict:
+        job = {"jobId": "j1", "jobName": "n", "status": status, "fileNames": ["a.sql"], "createTime": "2026-11-25 10:00:00"}
+        return {"code": 200, "data": {"total": 1, "jobIds": ["j1"], "jobDetails": [job]}}
+
+    for status in ("create", "success"):
+        with http_peer(lambda path, status=status: (200, json_body(summary(status)))) as peer:
+            pipeline.run(sqlflow_source(client=peer_client(peer)).with_resources("jobs"), loader_file_format="parquet")
+    with duckdb.connect(pipeline.destination_client().config.credentials.database, read_only=True) as conn:
+        assert conn.execute("SELECT job_id, status, file_names FROM sqlflow_raw.jobs").fetchall() == [("j1", "success", '["a.sql"]')]
