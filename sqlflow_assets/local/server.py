@@ -24,6 +24,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from sqlflow_assets.local.auth import AuthError, TokenAuthority, load_users, signing_key
 from sqlflow_assets.local.engine import (
@@ -116,7 +117,10 @@ async def read_params(request: Request) -> Params:
     params = Params(values=dict(request.query_params))
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        form = await request.form(max_files=100_000, max_fields=100_000, max_part_size=limit)
+        try:
+            form = await request.form(max_files=100_000, max_fields=100_000, max_part_size=limit)
+        except HTTPException as exc:
+            raise ApiError(400, f"unreadable form body: {exc.detail}") from None
         for key, value in form.multi_items():
             if isinstance(value, UploadFile):
                 data = await value.read()
@@ -202,14 +206,21 @@ async def analyze_request(call: Call, **defaults: Any) -> tuple[dict[str, Any], 
     """Analyse the request's `sqltext` or `sqlfile`; returns (sqlflow, sessionId)."""
     params = call.params
     vendor = vendor_of(params)
-    upload = next(iter(params.uploads("sqlfile")), None)
-    name, text = (upload.name, upload.data.decode("utf-8-sig", errors="replace")) if upload else ("sqltext", "")
-    text = params.values.get("sqltext", "") or text
-    if not text.strip():
-        raise ApiError(400, "sqltext or sqlfile is required")
+    sql = request_sql(params)
     options = analysis_options(params, **defaults)
-    sqlflow = await run_in_threadpool(analyze, [SqlFile(name, text)], vendor, options)
-    return sqlflow, session_id(f"{vendor}\0{options}\0{text}")
+    sqlflow = await run_in_threadpool(analyze, [sql], vendor, options)
+    return sqlflow, session_id(f"{vendor}\0{options}\0{sql.text}")
+
+
+def request_sql(params: Params) -> SqlFile:
+    """The `sqltext` field, else the first `sqlfile` upload (curl samples send an empty `sqlfile=` beside sqltext)."""
+    if params.values.get("sqltext", "").strip():
+        return SqlFile("sqltext", params.values["sqltext"])
+    for upload in params.uploads("sqlfile"):
+        text = upload.data.decode("utf-8-sig", errors="replace")
+        if text.strip():
+            return SqlFile(upload.name, text)
+    raise ApiError(400, "sqltext or sqlfile is required")
 
 
 def build_router() -> APIRouter:
