@@ -30,17 +30,24 @@ from .statements import (
 from .vendors import dialect_for
 
 
-def classify(tree: exp.Expr) -> Kind | None:
-    """The statement kinds that carry lineage; None for the rest (SET, DROP, GRANT, ...)."""
+def classify(tree: exp.Expr) -> tuple[Kind, str] | None:
+    """Statement kind and StatementAnalyzer method for statements that carry lineage;
+    None for the rest (SET, DROP, GRANT, ...)."""
+    if isinstance(tree, exp.Select) and tree.args.get("into") is not None:
+        return CREATE_TABLE, "select_into"
     if isinstance(tree, exp.Query):
-        return SELECT
+        return SELECT, "select"
     if isinstance(tree, exp.Create):
         kind = str(tree.args.get("kind") or "").upper()
-        return CREATE_VIEW if kind == "VIEW" else CREATE_TABLE if kind == "TABLE" else None
-    for node_type, kind in ((exp.Insert, INSERT), (exp.Update, UPDATE), (exp.Delete, DELETE), (exp.Merge, MERGE)):
-        if isinstance(tree, node_type):
-            return kind
-    return None
+        return {"VIEW": (CREATE_VIEW, "create"), "TABLE": (CREATE_TABLE, "create")}.get(kind)
+    handlers = (
+        (exp.Insert, INSERT, "insert"),
+        (exp.MultitableInserts, INSERT, "insert_all"),
+        (exp.Update, UPDATE, "update"),
+        (exp.Delete, DELETE, "delete"),
+        (exp.Merge, MERGE, "merge"),
+    )
+    return next(((kind, name) for node_type, kind, name in handlers if isinstance(tree, node_type)), None)
 
 
 def add_process(graph: Graph, kind: Kind, parsed: ParsedStatement, ctx: StatementContext) -> str:
@@ -57,19 +64,6 @@ def add_process(graph: Graph, kind: Kind, parsed: ParsedStatement, ctx: Statemen
     return process.id
 
 
-def run_statement(analyzer: StatementAnalyzer, kind: Kind) -> None:
-    handlers = {
-        SELECT: analyzer.select,
-        INSERT: analyzer.insert,
-        CREATE_VIEW: lambda: analyzer.create(CREATE_VIEW),
-        CREATE_TABLE: lambda: analyzer.create(CREATE_TABLE),
-        UPDATE: analyzer.update,
-        DELETE: analyzer.delete,
-        MERGE: analyzer.merge,
-    }
-    handlers[kind]()
-
-
 def analyze_statement(
     graph: Graph, catalog: Catalog, locator: Locator, file_name: str, parsed: ParsedStatement
 ) -> None:
@@ -81,14 +75,15 @@ def analyze_statement(
     if isinstance(tree, exp.Command):
         ctx.error(f"statement not parsed (unsupported syntax): {parsed.text[:80]}", "UnsupportedStatement")
         return
-    kind = classify(tree)
-    if kind is None:
+    classified = classify(tree)
+    if classified is None:
         return
+    kind, handler = classified
     ctx = StatementContext(graph, locator, file_name, coords, add_process(graph, kind, parsed, ctx))
     reparse = lambda: parse_chunk(dialect, list(parsed.tokens), parsed.text)  # noqa: E731
     try:
-        analyzer = StatementAnalyzer(ctx, catalog, normalize_identifiers(tree, dialect=dialect), reparse)
-        run_statement(analyzer, kind)
+        analyzer = StatementAnalyzer(ctx, catalog, kind, normalize_identifiers(tree, dialect=dialect), reparse)
+        getattr(analyzer, handler)()
     except Exception as error:  # noqa: BLE001 - bad SQL must never escape analyze()
         ctx.error(f"{type(error).__name__}: {error}", "SemanticError")
 

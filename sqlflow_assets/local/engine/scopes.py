@@ -119,14 +119,23 @@ class ScopeWalker:
         table = column.table or self.only_source(scope)
         current: Scope | None = scope
         while table and current is not None:
-            source = current.sources.get(table)
-            if isinstance(source, exp.Table):
-                return self.column(self.ctx.table(source), column.name, column)
-            if isinstance(source, Scope):
-                return self.column(self.obj_for(source), column.name)
+            source = self.source_named(current, table)
+            if source is not None:
+                return self.column(self.source_obj(source), column.name, column if isinstance(source, exp.Table) else None)
             current = current.parent
         self.report_unresolved(column)
         return None
+
+    @staticmethod
+    def source_named(scope: Scope, name: str) -> exp.Table | Scope | None:
+        """A source by alias, else a table by its own name (quoted names can differ from aliases)."""
+        source = scope.sources.get(name)
+        if source is None:
+            source = next((s for s in scope.sources.values() if isinstance(s, exp.Table) and s.name == name), None)
+        return source if isinstance(source, (exp.Table, Scope)) else None
+
+    def source_obj(self, source: exp.Table | Scope) -> DbObject:
+        return self.ctx.table(source, located=False) if isinstance(source, exp.Table) else self.obj_for(source)
 
     @staticmethod
     def only_source(scope: Scope) -> str:
@@ -179,20 +188,33 @@ class ScopeWalker:
                     self.link("fdr", self.pseudo(source), target, clause)
 
     def from_sources(self, scope: Scope) -> list[DbObject]:
-        objs = []
-        for _, source in scope.selected_sources.values():
-            if isinstance(source, exp.Table):
-                objs.append(self.ctx.table(source))
-            elif isinstance(source, Scope):
-                objs.append(self.obj_for(source))
-        return objs
+        return [
+            self.source_obj(source)
+            for _, source in scope.selected_sources.values()
+            if isinstance(source, (exp.Table, Scope))
+        ]
+
+    def star(self, scope: Scope, projection: exp.Expr, target: Node) -> None:
+        """An unexpanded `*` / `t.*` (columns unknown): link `*` columns and say so in errors."""
+        qualifier = projection.table if isinstance(projection, exp.Column) else ""
+        sources = [self.source_named(scope, qualifier)] if qualifier else [s for _, s in scope.selected_sources.values()]
+        for source in sources:
+            if isinstance(source, (exp.Table, Scope)):
+                obj = self.source_obj(source)
+                self.link("fdd", self.column(obj, "*"), target)
+                self.ctx.error(f"could not expand {projection.sql()}: columns of {obj.name} unknown", "SemanticWarning", projection)
 
     def walk_select(self, scope: Scope) -> None:
         select = scope.expression
         obj = self.obj_for(scope)
         aggregates: list[Node] = []
+        for _, source in scope.selected_sources.values():
+            if isinstance(source, exp.Table):
+                self.ctx.table(source)
         for projection in select.expressions:
             target = self.column(obj, projection.alias_or_name, projection.args.get("alias") or projection)
+            if projection.is_star:
+                self.star(scope, projection, target)
             self.link_refs(scope, collect(projection, self.scopes), [target], "fdd", None)
             if projection.find(exp.AggFunc):
                 aggregates.append(target)

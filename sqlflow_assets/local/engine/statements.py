@@ -79,6 +79,11 @@ def update_query(update: exp.Expr) -> exp.Query:
     return select
 
 
+def without_into(select: exp.Expr) -> exp.Query:
+    select.set("into", None)
+    return select
+
+
 def set_columns(update: exp.Expr) -> list[str]:
     return [eq.this.name for eq in update.expressions]
 
@@ -122,6 +127,7 @@ class StatementAnalyzer:
 
     ctx: StatementContext
     catalog: Catalog
+    kind: Kind
     tree: exp.Expr
     reparse: Callable[[], exp.Expr]
 
@@ -166,7 +172,7 @@ class StatementAnalyzer:
             graph.link("fdd", (source, graph.column(source, name)), (target, graph.column(target, column)), effect, pid)
         graph.link("fdr", (source, graph.pseudo(source)), (target, graph.pseudo(target)), effect, pid)
 
-    # ---- statements ---------------------------------------------------------------------
+    # ---- statements (dispatched by name from analyze.classify) --------------------------
     def select(self) -> None:
         root = self.ctx.graph.intermediate("RS", "select_list", top_level=True)
         self.query_lineage(lambda tree: tree, root)
@@ -179,38 +185,67 @@ class StatementAnalyzer:
         root = self.ctx.graph.intermediate("INSERT-SELECT", "insert-select")
         names = self.query_lineage(with_query, root)
         target_columns = columns or self.catalog.columns(target.name) or names
-        self.link_target(root, names, target, target_columns, INSERT.effect)
+        self.link_target(root, names, target, target_columns, self.kind.effect)
 
-    def create(self, kind: Kind) -> None:
+    def insert_all(self) -> None:
+        """Oracle INSERT ALL/FIRST: one INSERT-SELECT feeding every INTO branch by value names."""
+        root = self.ctx.graph.intermediate("INSERT-SELECT", "insert-select")
+        names = self.query_lineage(lambda tree: tree.args["source"], root)
+        graph, pid = self.ctx.graph, self.ctx.process_id
+        for branch in self.tree.expressions:
+            table, columns = target_of(branch.this)
+            target = self.ctx.table(table)
+            values = branch.this.expression
+            rows = values.expressions[0].expressions if isinstance(values, exp.Values) and values.expressions else None
+            targets = columns or self.catalog.columns(target.name) or names
+            reads = [[c.name for c in v.find_all(exp.Column)] for v in rows] if rows else [[n] for n in names]
+            for column, read in zip(targets, reads):
+                for name in read:
+                    graph.link("fdd", (root, graph.column(root, name)), (target, graph.column(target, column)), self.kind.effect, pid)
+            for column in branch.find_all(exp.Column) if branch.args.get("expression") else ():
+                if column.find_ancestor(exp.Insert) is None:
+                    graph.link("fdr", (root, graph.column(root, column.name)), (target, graph.pseudo(target)), self.kind.effect, pid, "where")
+            graph.link("fdr", (root, graph.pseudo(root)), (target, graph.pseudo(target)), self.kind.effect, pid)
+
+    def create(self) -> None:
         """CREATE VIEW / CTAS: lineage into the new object; plain CREATE TABLE: register it."""
         table, columns = target_of(self.tree)
-        is_view = kind is CREATE_VIEW
-        target = self.ctx.table(table, "view" if is_view else "table")
+        target = self.ctx.table(table, "view" if self.kind is CREATE_VIEW else "table")
         if isinstance(self.tree.expression, exp.Query):
-            root = self.ctx.graph.intermediate("RS", "select_list")
-            names = self.query_lineage(with_query, root)
-            target_columns = columns or names
-            self.link_target(root, names, target, target_columns, kind.effect)
-            self.catalog.add(target.name, [(c, "") for c in target_columns])
+            self.populate(target, columns, with_query)
             return
-        definitions = [c for c in self.tree.this.expressions if isinstance(c, exp.ColumnDef)] if isinstance(self.tree.this, exp.Schema) else []
+        schema = self.tree.this
+        definitions = [c for c in schema.expressions if isinstance(c, exp.ColumnDef)] if isinstance(schema, exp.Schema) else []
         for definition in definitions:
             column = self.ctx.graph.column(target, definition.name, self.ctx.locator.of_node(definition.this))
             kind_node = definition.args.get("kind")
             column.data_type = kind_node.sql(self.catalog.dialect) if kind_node is not None else None
         if definitions:
-            self.catalog.add(target.name, [(c.name, c.data_type or "") for c in target.columns.values() if not c.system])
+            self.catalog.add(target.name, [(d.name, target.columns[d.name].data_type or "") for d in definitions])
+
+    def select_into(self) -> None:
+        """`SELECT ... INTO t` (T-SQL temp tables, ...) is a CTAS."""
+        target = self.ctx.table(self.tree.args["into"].this)
+        self.populate(target, None, without_into)
+
+    def populate(self, target: DbObject, columns: list[str] | None, extract: Extract) -> None:
+        """A query creating `target`: lineage, then its columns become known to later statements."""
+        root = self.ctx.graph.intermediate("RS", "select_list")
+        names = self.query_lineage(extract, root)
+        target_columns = columns or names
+        self.link_target(root, names, target, target_columns, self.kind.effect)
+        self.catalog.add(target.name, [(c, "") for c in target_columns])
 
     def update(self) -> None:
         target = self.ctx.table(self.tree.this)
         root = self.ctx.graph.intermediate("UPDATE-SET", "update-set")
         names = self.query_lineage(update_query, root)
-        self.link_target(root, names, target, set_columns(self.tree), UPDATE.effect)
+        self.link_target(root, names, target, set_columns(self.tree), self.kind.effect)
 
     def delete(self) -> None:
         """DELETE: WHERE columns are fdr into the target's PseudoRows."""
         target = self.ctx.table(self.tree.this, located=False)
-        self.query_lineage(delete_query, target, DELETE.effect)
+        self.query_lineage(delete_query, target, self.kind.effect)
 
     def merge(self) -> None:
         """MERGE: each WHEN branch is a MERGE-UPDATE-n / MERGE-INSERT-n result set."""
