@@ -6,6 +6,9 @@ import json
 import time
 from pathlib import Path
 
+import jwt
+
+from sqlflow_assets_tests.conftest import start_local_server, stop_local_server
 from sqlflow_assets_tests.local.test_server import GEN_PATH, GOOD_SQL, JOB_PATH, NEXT_SQL, Api, edges, threaded_server
 
 USERS = {"alice|1": "alice-secret", "bob|2": "bob-secret"}
@@ -75,3 +78,18 @@ def test_jobs_survive_a_restart_and_interrupted_ones_rerun(tmp_path: Path) -> No
         assert alice.wait(interrupted["jobId"])["status"] == "success"
         export = alice.call(f"{JOB_PATH}/exportLineageAsJson", {"jobId": done["jobId"], "simpleOutput": "true"})
         assert ("orders", "amount", "stg_orders", "total") in edges(export["data"]["sqlflow"])
+
+
+def test_cli_reads_users_ttl_and_upload_limit_from_config_json(tmp_path: Path) -> None:
+    config = {"users": {"cfg|1": "cfg-secret"}, "token_ttl_seconds": 60, "max_upload_mb": 0.001}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    proc, url = start_local_server(tmp_path, users="")
+    try:
+        api = Api(url, "cfg|1", "cfg-secret")
+        claims = jwt.decode(api.token, options={"verify_signature": False})
+        assert claims["exp"] - claims["iat"] == 60
+        too_big = api.call(GEN_PATH, {"sqltext": GOOD_SQL * 30})
+        assert too_big["code"] == 413
+        assert api.call(GEN_PATH, {"sqltext": GOOD_SQL})["code"] == 200
+    finally:
+        stop_local_server(proc)
