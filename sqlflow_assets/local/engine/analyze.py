@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from functools import partial
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
@@ -14,8 +16,8 @@ from .context import StatementContext
 from .coords import Locator, md5
 from .emit import sqlflow_json
 from .graph import Graph
-from .model import AnalysisOptions, DbObject, Edge, Process, SqlFile
-from .parsing import ParsedStatement, parse_chunk, split_statements
+from .model import AnalysisOptions, Coordinates, DbObject, Edge, ErrorInfo, Process, SqlFile
+from .parsing import ParsedStatement, split_statements
 from .statements import (
     CREATE_TABLE,
     CREATE_VIEW,
@@ -50,18 +52,50 @@ def classify(tree: exp.Expr) -> tuple[Kind, str] | None:
     return next(((kind, name) for node_type, kind, name in handlers if isinstance(tree, node_type)), None)
 
 
-def add_process(graph: Graph, kind: Kind, parsed: ParsedStatement, ctx: StatementContext) -> str:
+def add_process(graph: Graph, kind: Kind, parsed: ParsedStatement, coordinates: Coordinates) -> str:
     process = Process(
         graph.new_id(),
         f"{kind.process_name}-{graph.next_number(kind.process_name)}",
         kind.process_type,
         md5(parsed.text),
-        ctx.coordinates,
+        coordinates,
         graph.default_database,
         graph.default_schema,
+        parsed.procedure,
     )
     graph.processes.append(process)
     return process.id
+
+
+def body_statements(node: exp.Expr) -> list[exp.Expr]:
+    """Statements inside a procedure body, in order, looking into nested IF/BEGIN blocks."""
+    found: list[exp.Expr] = []
+    for child in node.iter_expressions():
+        if isinstance(child, exp.Command) or classify(child) is not None:
+            found.append(child)
+        else:
+            found.extend(body_statements(child))
+    return found
+
+
+def procedure_body(tree: exp.Expr) -> list[exp.Expr] | None:
+    """The parsed body of CREATE PROCEDURE/FUNCTION ... BEGIN ... END, if sqlglot parsed one."""
+    if isinstance(tree, exp.Create) and isinstance(tree.expression, exp.Block):
+        return body_statements(tree.expression)
+    return None
+
+
+def inner_statements(parsed: ParsedStatement, body: list[exp.Expr]) -> list[ParsedStatement]:
+    """Body statements as statements of their own, attributed to the procedure."""
+    name = parsed.tree.this.name if isinstance(parsed.tree.this, exp.Expr) else "procedure"
+
+    def reparse(index: int) -> exp.Expr:
+        return procedure_body(parsed.reparse())[index]
+
+    return [
+        replace(parsed, tree=tree, reparse=partial(reparse, index), procedure=name)
+        for index, tree in enumerate(body)
+    ]
 
 
 def analyze_statement(
@@ -70,19 +104,23 @@ def analyze_statement(
     """Lineage of one statement; any failure becomes an entry of `errors`, never an exception."""
     dialect = catalog.dialect
     coords = locator.of_tokens(parsed.tokens[0], parsed.tokens[-1])
-    ctx = StatementContext(graph, locator, file_name, coords)
     tree = parsed.tree
     if isinstance(tree, exp.Command):
-        ctx.error(f"statement not parsed (unsupported syntax): {parsed.text[:80]}", "UnsupportedStatement")
+        text = tree.sql(dialect)[:80]
+        graph.errors.append(ErrorInfo(f"statement not parsed (unsupported syntax): {text}", "UnsupportedStatement", coords, file_name))
+        return
+    body = procedure_body(tree)
+    if body is not None:
+        for inner in inner_statements(parsed, body):
+            analyze_statement(graph, catalog, locator, file_name, inner)
         return
     classified = classify(tree)
     if classified is None:
         return
     kind, handler = classified
-    ctx = StatementContext(graph, locator, file_name, coords, add_process(graph, kind, parsed, ctx))
-    reparse = lambda: parse_chunk(dialect, list(parsed.tokens), parsed.text)  # noqa: E731
+    ctx = StatementContext(graph, locator, file_name, coords, add_process(graph, kind, parsed, coords))
     try:
-        analyzer = StatementAnalyzer(ctx, catalog, kind, normalize_identifiers(tree, dialect=dialect), reparse)
+        analyzer = StatementAnalyzer(ctx, catalog, kind, normalize_identifiers(tree, dialect=dialect), parsed.reparse)
         getattr(analyzer, handler)()
     except Exception as error:  # noqa: BLE001 - bad SQL must never escape analyze()
         ctx.error(f"{type(error).__name__}: {error}", "SemanticError")

@@ -37,7 +37,7 @@ def process_json(process: Process, with_type: bool) -> dict:
     out: dict = {
         "id": process.id,
         "name": process.name,
-        "procedureName": "batchQueries",
+        "procedureName": process.procedure,
         "queryHashId": process.query_hash,
     }
     if with_type:

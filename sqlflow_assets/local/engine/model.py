@@ -120,6 +120,7 @@ class Process:
     coordinates: Coordinates
     database: str
     schema: str
+    procedure: str
 
 
 @dataclass(frozen=True)
