@@ -4,8 +4,15 @@ Errors: like the real API, app-level errors come back as HTTP 200 with a JSON en
 `{"code": <int>, "error": "<message>"}`, because every official client checks `code`, not the
 HTTP status. Codes: 400 bad request (missing field, unknown dbvendor, unknown or unfinished
 job, bad upload), 401 missing/invalid/expired token or wrong secret, 413 upload too large.
-The CSV and image endpoints answer with the same JSON envelope when they fail.
+The CSV and image endpoints answer with the same JSON envelope when they fail. generateToken
+answers `"code": "200"` as a string on success (the sample clients compare strings).
 Every path is served under both `/gspLive_backend` and `/api/gspLive_backend`.
+
+API.md is silent on how `exportLineageAsCsv` differs from `exportFullLineageAsCsv`: here the
+"Full" exports keep intermediate result sets and the other defaults to simpleOutput=true
+(end-to-end lineage between tables and views). Query-mode analyses run in a thread of this
+process (they are one text); jobs run in worker processes (jobs.py), so a big job never
+blocks the API.
 """
 
 from __future__ import annotations
