@@ -58,7 +58,6 @@ OPTION_NAMES = {
 # whose `code` is read from the head (the full parse belongs to lineage_json).
 _SMALL_BODY = 64 * 1024
 _HEAD_CODE = re.compile(rb'"code"\s*:\s*"?(\d+)"?')
-_TOKEN_WORDS = re.compile(r"token", re.IGNORECASE)
 
 
 class SQLFlowError(Exception):
@@ -139,7 +138,7 @@ class SQLFlowClient:
     def generate_lineage_csv(self, sql: str, dbvendor: str = "dbvoracle", **options: Any) -> str:
         """Full column-level lineage of one SQL text as CSV text (`delimiter`, `table_to_table` options)."""
         endpoint = "/sqlflow/generation/sqlflow/exportFullLineageAsCsv"
-        return self._call(endpoint, _generation_fields(sql, dbvendor, options)).text
+        return _text(self._call(endpoint, _generation_fields(sql, dbvendor, options)))
 
     def generate_graph_image(self, sql: str, dbvendor: str = "dbvoracle", **options: Any) -> bytes:
         """The lineage diagram of one SQL text, as the image bytes the server sends."""
@@ -183,7 +182,7 @@ class SQLFlowClient:
         """A finished job's full lineage as CSV text."""
         endpoint = "/sqlflow/job/exportFullLineageAsCsv"
         options = _api_options({"table_to_table": table_to_table, "delimiter": delimiter})
-        return self._call(endpoint, {"jobId": job_id, **options}).text
+        return _text(self._call(endpoint, {"jobId": job_id, **options}))
 
     def wait_for_job(self, job_id: str, poll_seconds: float = 2, timeout: float = 3600) -> dict[str, Any]:
         """Poll until `success`/`partial_success` (returns the job) or `fail` (raises), per API.md §7."""
@@ -194,7 +193,7 @@ class SQLFlowClient:
             if status in DONE_STATUSES:
                 return job
             if status == FAILED_STATUS:
-                raise SQLFlowError("/sqlflow/job/displayUserJobSummary", status, f"job {job_id} failed: {job.get('errorMessage')}")
+                raise SQLFlowError("/sqlflow/job/displayUserJobSummary", None, f"job {job_id} failed: {job.get('errorMessage')}")
             if time.monotonic() + poll_seconds > deadline:
                 raise SQLFlowError(None, status, f"job {job_id} not finished after {timeout:g} s (status {status!r})")
             time.sleep(poll_seconds)
@@ -309,5 +308,11 @@ def _problem(response: Response) -> tuple[Any, str] | None:
     return envelope["code"], str(envelope.get("error") or envelope.get("message") or "no error message")
 
 
+def _text(response: Response) -> str:
+    """The body as text: the declared charset, else UTF-8 (requests would guess Latin-1 for text/csv)."""
+    declared = "charset" in response.headers.get("content-type", "").lower()
+    return response.content.decode(response.encoding if declared and response.encoding else "utf-8", errors="replace")
+
+
 def _is_token_problem(code: Any, message: str) -> bool:
-    return str(code) == "401" or bool(_TOKEN_WORDS.search(message))
+    return str(code) == "401" or "token" in message.lower()

@@ -284,3 +284,9 @@ def test_job_summary_falls_back_to_job_details() -> None:
         {"jobId": "j0", "status": "fail"}, {"jobId": "j1", "status": "partial_success"}]}}
     with http_peer(lambda path: (200, json_body(aggregate))) as peer:
         assert peer_client(peer).job_summary("j1") == {"jobId": "j1", "status": "partial_success"}
+
+
+def test_csv_without_declared_charset_is_read_as_utf8() -> None:
+    csv_bytes = "source_table,target_table\ncafé,crème\n".encode()
+    with http_peer(lambda path: (200, csv_bytes)) as peer:
+        assert peer_client(peer).export_full_lineage_csv("j1").splitlines()[1] == "café,crème"
