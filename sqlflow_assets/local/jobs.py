@@ -18,6 +18,7 @@ import io
 import json
 import logging
 import os
+import re
 import shutil
 import time
 import uuid
@@ -229,13 +230,14 @@ class JobStore:
             "createTime": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
             "status": "create",
         }
-        write_json_atomic(job_dir / JOB_FILE, {"job": job, "options": options_to_json(options), "generation": 1})
+        record = {"job": job, "options": options_to_json(options), "generation": 1, "created": time.time()}
+        write_json_atomic(job_dir / JOB_FILE, record)
         self._schedule(job_dir, 1)
         return job
 
     def add_files(self, user_id: str, job_id: str, uploads: Sequence[Upload], incremental: bool) -> dict[str, Any]:
         """Add files to an existing job (or replace them when not incremental) and analyse it again."""
-        job_dir = self._job_dir(user_id, job_id)
+        job_dir, _ = self._owned(user_id, job_id)
         with job_lock(job_dir):
             record = read_json(job_dir / JOB_FILE)
             if not incremental:
@@ -254,36 +256,31 @@ class JobStore:
 
     def get(self, user_id: str, job_id: str) -> dict[str, Any]:
         """The caller's job object; someone else's job is reported as unknown."""
-        return read_json(self._job_dir(user_id, job_id) / JOB_FILE)["job"]
+        return self._owned(user_id, job_id)[1]["job"]
 
     def list_jobs(self, user_id: str) -> list[dict[str, Any]]:
-        """The caller's jobs, oldest first."""
-        jobs = [job for job in self._all_jobs() if job["userId"] == user_id]
-        return sorted(jobs, key=lambda job: (job["createTime"], job["jobId"]))
+        """The caller's jobs, oldest first (by a sub-second creation time: createTime has whole seconds)."""
+        records = [record for record in self._all_records() if record["job"]["userId"] == user_id]
+        return [record["job"] for record in sorted(records, key=lambda record: record["created"])]
 
     def delete(self, user_id: str, job_id: str) -> dict[str, Any]:
         """Remove the job folder; returns the job object with status `delete`."""
-        job_dir = self._job_dir(user_id, job_id)
-        job = read_json(job_dir / JOB_FILE)["job"]
+        job_dir, record = self._owned(user_id, job_id)
         shutil.rmtree(job_dir, ignore_errors=True)
-        return {**job, "status": "delete"}
+        return {**record["job"], "status": "delete"}
 
     def recover(self) -> int:
-        """Queue again the jobs a crash or stop left `create`/`running`; returns how many."""
-        count = 0
-        for job_dir in sorted(p for p in self._root.iterdir() if (p / JOB_FILE).is_file()):
-            record = read_json(job_dir / JOB_FILE)
-            if record["job"]["status"] in PENDING:
-                self._schedule(job_dir, record["generation"])
-                count += 1
-        return count
+        """Queue again, oldest first, the jobs a crash or stop left `create`/`running`; returns how many."""
+        pending = sorted((r for r in self._all_records() if r["job"]["status"] in PENDING), key=lambda r: r["created"])
+        for record in pending:
+            self._schedule(self._root / record["job"]["jobId"], record["generation"])
+        return len(pending)
 
     async def result(
         self, user_id: str, job_id: str, overrides: dict[str, Any]
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """(job object, sqlflow) of a finished job; `overrides` change analysis options for this export."""
-        job_dir = self._job_dir(user_id, job_id)
-        record = read_json(job_dir / JOB_FILE)
+        job_dir, record = self._owned(user_id, job_id)
         job = record["job"]
         if job["status"] in PENDING:
             raise JobError(f"job {job_id} is not finished yet (status {job['status']}); export it once it is done")
@@ -298,18 +295,21 @@ class JobStore:
             await asyncio.wrap_future(self._pool.submit(write_variant, str(job_dir), options, cached.name))
         return job, read_json(cached)
 
-    def _job_dir(self, user_id: str, job_id: str) -> Path:
+    def _owned(self, user_id: str, job_id: str) -> tuple[Path, dict[str, Any]]:
+        """(folder, record) of the caller's job; a malformed, unknown or foreign jobId is all "unknown"."""
         job_dir = self._root / job_id
-        if len(job_id) != 32 or not all(c in "0123456789abcdef" for c in job_id) or not (job_dir / JOB_FILE).is_file():
+        try:
+            record = read_json(job_dir / JOB_FILE) if re.fullmatch(r"[0-9a-f]{32}", job_id) else None
+        except FileNotFoundError:
+            record = None
+        if record is None or record["job"]["userId"] != user_id:
             raise JobError(f"unknown jobId {job_id!r}")
-        if read_json(job_dir / JOB_FILE)["job"]["userId"] != user_id:
-            raise JobError(f"unknown jobId {job_id!r}")
-        return job_dir
+        return job_dir, record
 
-    def _all_jobs(self) -> Iterator[dict[str, Any]]:
+    def _all_records(self) -> Iterator[dict[str, Any]]:
         for path in self._root.glob(f"*/{JOB_FILE}"):
             try:
-                yield read_json(path)["job"]
+                yield read_json(path)
             except FileNotFoundError:
                 continue
 
