@@ -7,24 +7,37 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from .graph import Graph
 from .model import DbObject, Edge, Endpoint
 
 NodeKey = tuple[str, str]
-# source node -> (type, clause, effect) of the best path from it
-Upstream = dict[NodeKey, tuple[str, str | None, str | None]]
 
 
-def combine(first: str, second: str) -> str:
-    return "fdd" if first == "fdd" and second == "fdd" else "fdr"
+@dataclass(frozen=True)
+class Path:
+    """Best path from a kept source: its type, first fdr clause, last effect and function."""
+
+    type: str
+    clause: str | None
+    effect: str | None
+    function: str | None
+
+    def then(self, edge: Edge) -> Path:
+        """This path continued by `edge` (one hop closer to the target)."""
+        rel_type = "fdd" if self.type == "fdd" and edge.type == "fdd" else "fdr"
+        return Path(rel_type, self.clause or edge.source.clause, edge.effect or self.effect, edge.function or self.function)
 
 
-def merge_into(best: Upstream, key: NodeKey, value: tuple[str, str | None, str | None]) -> None:
+Upstream = dict[NodeKey, Path]
+
+
+def merge_into(best: Upstream, key: NodeKey, path: Path) -> None:
     """Keep the fdd path when a pair is reached by several paths."""
     current = best.get(key)
-    if current is None or (current[0] != "fdd" and value[0] == "fdd"):
-        best[key] = value
+    if current is None or (current.type != "fdd" and path.type == "fdd"):
+        best[key] = path
 
 
 class Collapser:
@@ -43,7 +56,7 @@ class Collapser:
         return self.keep(self.graph.objects[obj_id])
 
     def upstream(self, node: NodeKey) -> Upstream:
-        """Best path type from every kept source into `node` (a dropped intermediate column)."""
+        """Best path from every kept source into `node` (a dropped intermediate column)."""
         if node in self.memo:
             return self.memo[node]
         self.memo[node] = {}  # cycle guard for recursive CTEs
@@ -56,10 +69,10 @@ class Collapser:
     def extend(self, best: Upstream, edge: Edge) -> None:
         source = (edge.source.obj_id, edge.source.col_id)
         if self.kept(source[0]):
-            merge_into(best, source, (edge.type, edge.source.clause, edge.effect))
+            merge_into(best, source, Path(edge.type, edge.source.clause, edge.effect, edge.function))
             return
-        for key, (rel_type, clause, effect) in self.upstream(source).items():
-            merge_into(best, key, (combine(rel_type, edge.type), clause or edge.source.clause, edge.effect or effect))
+        for key, path in self.upstream(source).items():
+            merge_into(best, key, path.then(edge))
 
     def edges(self) -> Iterable[Edge]:
         """End-to-end edges between kept objects, carrying the last hop's process."""
@@ -70,20 +83,22 @@ class Collapser:
             for edge in edges:
                 self.extend(best, edge)
             target = Endpoint(*node)
-            for (obj_id, col_id), (rel_type, clause, effect) in best.items():
-                source = Endpoint(obj_id, col_id, clause if rel_type == "fdr" else None)
-                yield Edge(rel_type, source, target, effect, edges[-1].process_id)
+            for (obj_id, col_id), path in best.items():
+                source = Endpoint(obj_id, col_id, path.clause if path.type == "fdr" else None)
+                yield Edge(path.type, source, target, path.effect, edges[-1].process_id, path.function)
 
 
 def collapse(graph: Graph, keep: Callable[[DbObject], bool]) -> list[Edge]:
-    return list(dict.fromkeys(Collapser(graph, keep).edges()))
+    """End-to-end fdd/fdr edges between kept objects, plus join edges whose ends are both kept."""
+    joins = [e for e in graph.edges if e.type == "join" and keep(graph.objects[e.source.obj_id]) and keep(graph.objects[e.target.obj_id])]
+    return list(dict.fromkeys([*Collapser(graph, keep).edges(), *joins]))
 
 
 def to_table_level(graph: Graph, edges: Iterable[Edge]) -> list[Edge]:
     """One PseudoRows -> PseudoRows edge per (source table, target table); fdd wins."""
     best: dict[tuple[str, str], Edge] = {}
     for edge in edges:
-        if edge.source.obj_id == edge.target.obj_id:
+        if edge.source.obj_id == edge.target.obj_id or edge.type == "join":
             continue
         source_obj = graph.objects[edge.source.obj_id]
         target_obj = graph.objects[edge.target.obj_id]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -9,6 +10,10 @@ from sqlglot import exp
 from .coords import Locator
 from .graph import Graph
 from .model import Coordinates, DbObject, ErrorInfo
+
+
+class StatementTimeout(Exception):
+    """A statement ran past its analysis time limit."""
 
 
 @dataclass(frozen=True)
@@ -20,6 +25,13 @@ class StatementContext:
     file_name: str
     coordinates: Coordinates
     process_id: str | None = None
+    show_constants: bool = False
+    deadline: float = float("inf")
+
+    def check_time(self) -> None:
+        """Cooperative per-statement time limit, checked between analysis steps."""
+        if time.monotonic() > self.deadline:
+            raise StatementTimeout()
 
     def error(self, message: str, error_type: str, node: exp.Expr | None = None) -> None:
         """Record an error at `node` (or at the whole statement when it has no position)."""
@@ -39,7 +51,9 @@ class StatementContext:
             table.db or graph.default_schema,
             table.name,
         )
-        display = ".".join(p for p in (table.catalog, table.db, table.name) if p)
+        # T-SQL `#tmp` parses as a temporary identifier `tmp`; SQLFlow shows it as written
+        name = f"#{table.name}" if table.this.args.get("temporary") else table.name
+        display = ".".join(p for p in (table.catalog, table.db, name) if p)
         obj = graph.table(key, display, obj_type)
         if located:
             obj.coordinates.extend(self.locator.of_node(table))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .graph import Graph
-from .model import Column, DbObject, Edge, Endpoint, Process
+from .model import AnalysisOptions, Column, DbObject, Edge, Endpoint, Process
 
 CREATED_BY = "sqlflow_assets local engine"
 BUCKETS = {"table": "tables", "view": "views"}
@@ -68,24 +68,30 @@ def endpoint_json(index: ColumnIndex, endpoint: Endpoint) -> dict:
     return out
 
 
-def relationships_json(graph: Graph, edges: Iterable[Edge], types: Iterable[str]) -> list[dict]:
-    """One relationship per (target, type, effect, process), its sources in first-seen order."""
-    wanted = set(types)
+def relationships_json(graph: Graph, edges: Iterable[Edge], options: AnalysisOptions) -> list[dict]:
+    """One relationship per (target, type, effect, process, function), sources in first-seen order.
+
+    showRelationType filters the types; ignoreFunction drops the `function` attribute.
+    """
+    wanted = set(options.show_relation_type)
     grouped: dict[tuple, list[Endpoint]] = {}
     for edge in edges:
         if edge.type in wanted:
-            key = (edge.target, edge.type, edge.effect, edge.process_id)
+            function = None if options.ignore_function else edge.function
+            key = (edge.target, edge.type, edge.effect, edge.process_id, function)
             grouped.setdefault(key, []).append(edge.source)
     processes = {p.id: p for p in graph.processes}
     index = column_index(graph)
     out = []
-    for (target, rel_type, effect, process_id), sources in grouped.items():
+    for (target, rel_type, effect, process_id, function), sources in grouped.items():
         rel: dict = {"id": graph.new_id(), "type": rel_type}
         if effect:
             rel["effectType"] = effect
         if process_id:
             rel["processId"] = process_id
             rel["processType"] = processes[process_id].type
+        if function:
+            rel["function"] = function
         rel["target"] = endpoint_json(index, target)
         rel["sources"] = [endpoint_json(index, s) for s in dict.fromkeys(sources)]
         out.append(rel)
@@ -119,11 +125,11 @@ def dbobjs_json(graph: Graph, objects: Iterable[DbObject], dbvendor: str) -> dic
 
 
 def sqlflow_json(
-    graph: Graph, objects: Iterable[DbObject], edges: Iterable[Edge], dbvendor: str, types: Iterable[str]
+    graph: Graph, objects: Iterable[DbObject], edges: Iterable[Edge], dbvendor: str, options: AnalysisOptions
 ) -> dict:
     return {
         "dbobjs": dbobjs_json(graph, objects, dbvendor),
-        "relationships": relationships_json(graph, edges, types),
+        "relationships": relationships_json(graph, edges, options),
         "processes": [process_json(p, True) for p in graph.processes],
         "errors": [e.to_json() for e in graph.errors],
     }

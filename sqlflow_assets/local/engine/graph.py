@@ -54,7 +54,10 @@ class Graph:
 
     def intermediate(self, prefix: str, obj_type: str, top_level: bool = False) -> DbObject:
         """A new synthetic object named `<prefix>-n` (FORMAT.md §4)."""
-        name = f"{prefix}-{self.next_number(prefix)}"
+        return self.synthetic(f"{prefix}-{self.next_number(prefix)}", obj_type, top_level)
+
+    def synthetic(self, name: str, obj_type: str, top_level: bool = False) -> DbObject:
+        """A new object that lives in the default database/schema (result sets, functions)."""
         obj = DbObject(
             self.new_id(),
             name,
@@ -98,6 +101,7 @@ class Graph:
         effect: str | None,
         process_id: str | None,
         clause: str | None = None,
+        function: str | None = None,
     ) -> None:
         """Add one column -> column edge."""
         self.add_edge(
@@ -107,5 +111,6 @@ class Graph:
                 Endpoint(target[0].id, target[1].id),
                 effect,
                 process_id,
+                function,
             )
         )

@@ -26,7 +26,12 @@ class Refs:
     columns: list[exp.Column] = field(default_factory=list)
     window_columns: list[exp.Column] = field(default_factory=list)
     subqueries: list[Scope] = field(default_factory=list)
+    literals: list[exp.Literal] = field(default_factory=list)
     count_star: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not (self.columns or self.window_columns or self.subqueries or self.count_star)
 
 
 def collect(node: exp.Expr | None, scopes: dict[int, Scope]) -> Refs:
@@ -45,7 +50,9 @@ def collect(node: exp.Expr | None, scopes: dict[int, Scope]) -> Refs:
         if sub is not None:
             refs.subqueries.append(sub)
             continue
-        if isinstance(current, exp.Star) and isinstance(current.parent, exp.Count):
+        if isinstance(current, exp.Literal):
+            refs.literals.append(current)
+        elif isinstance(current, exp.Star) and isinstance(current.parent, exp.Count):
             refs.count_star = True
         window_spec = isinstance(current, exp.Window)
         for key, child in current.args.items():
@@ -55,6 +62,18 @@ def collect(node: exp.Expr | None, scopes: dict[int, Scope]) -> Refs:
             elif isinstance(child, exp.Expr):
                 stack.append((child, spec))
     return refs
+
+
+def function_name(projection: exp.Expr) -> str | None:
+    """SQLFlow's name for the function computing a projection (`sum`, `case-when`), if any."""
+    value = projection.unalias()
+    if isinstance(value, exp.Case):
+        return "case-when"
+    if isinstance(value, exp.Anonymous):
+        return value.name.lower()
+    if isinstance(value, exp.Func):
+        return value.sql_name().lower()
+    return None
 
 
 def output_names(scope: Scope) -> list[str]:
@@ -76,9 +95,11 @@ class ScopeWalker:
         self.objects: dict[int, DbObject] = {id(root): root_obj}
         self.scopes: dict[int, Scope] = {id(s.expression): s for s in root.traverse()}
         self.reported: set[str] = set()
+        self.constant_table: DbObject | None = None
 
     def run(self) -> None:
         for scope in self.scopes.values():
+            self.ctx.check_time()
             expression = scope.expression
             if isinstance(expression, exp.Select):
                 self.walk_select(scope)
@@ -152,24 +173,32 @@ class ScopeWalker:
             )
 
     # ---- edges --------------------------------------------------------------------------
-    def link(self, rel_type: str, source: Node, target: Node, clause: str | None = None) -> None:
+    def link(
+        self, rel_type: str, source: Node, target: Node, clause: str | None = None, function: str | None = None
+    ) -> None:
         if source[1].system and target[1].system:
             effect = None
         elif target[0] is self.root_obj and self.root_effect:
             effect = self.root_effect
         else:
             effect = SELECT_EFFECT
-        self.graph.link(rel_type, source, target, effect, self.ctx.process_id, clause)
+        self.graph.link(rel_type, source, target, effect, self.ctx.process_id, clause, function)
 
     def link_refs(
-        self, scope: Scope, refs: Refs, targets: list[Node], rel_type: str, clause: str | None
+        self,
+        scope: Scope,
+        refs: Refs,
+        targets: list[Node],
+        rel_type: str,
+        clause: str | None,
+        function: str | None = None,
     ) -> None:
         """Edges from every reference of `refs` into each target column."""
         for column in refs.columns:
             source = self.resolve(scope, column)
             if source is not None:
                 for target in targets:
-                    self.link(rel_type, source, target, clause)
+                    self.link(rel_type, source, target, clause, function)
         for column in refs.window_columns:
             source = self.resolve(scope, column)
             if source is not None:
@@ -204,6 +233,29 @@ class ScopeWalker:
                 self.link("fdd", self.column(obj, "*"), target)
                 self.ctx.error(f"could not expand {projection.sql()}: columns of {obj.name} unknown", "SemanticWarning", projection)
 
+    def project(self, scope: Scope, obj: DbObject, projection: exp.Expr) -> Node:
+        """The result column of one projection and the fdd edges of its value."""
+        target = self.column(obj, projection.alias_or_name, projection.args.get("alias") or projection)
+        if projection.is_star:
+            self.star(scope, projection, target)
+        refs = collect(projection, self.scopes)
+        function = function_name(projection)
+        self.link_refs(scope, refs, [target], "fdd", None, function)
+        if refs.empty and function is not None:
+            # e.g. CURRENT_DATE, NOW(): the value comes from the function alone
+            node = self.graph.synthetic(function, "function")
+            self.link("fdd", self.column(node, function), target, function=function)
+        if self.ctx.show_constants:
+            for literal in refs.literals:
+                self.link("fdd", self.column(self.constants(), literal.sql(), literal), target)
+        return target
+
+    def constants(self) -> DbObject:
+        """The statement's SQL_CONSTANTS-n table, created on first use (showConstantTable)."""
+        if self.constant_table is None:
+            self.constant_table = self.graph.intermediate("SQL_CONSTANTS", "constantTable")
+        return self.constant_table
+
     def walk_select(self, scope: Scope) -> None:
         select = scope.expression
         obj = self.obj_for(scope)
@@ -212,10 +264,7 @@ class ScopeWalker:
             if isinstance(source, exp.Table):
                 self.ctx.table(source)
         for projection in select.expressions:
-            target = self.column(obj, projection.alias_or_name, projection.args.get("alias") or projection)
-            if projection.is_star:
-                self.star(scope, projection, target)
-            self.link_refs(scope, collect(projection, self.scopes), [target], "fdd", None)
+            target = self.project(scope, obj, projection)
             if projection.find(exp.AggFunc):
                 aggregates.append(target)
         rows = self.pseudo(obj)
@@ -225,11 +274,23 @@ class ScopeWalker:
         self.filter(scope, select.args.get("where"), "where", [rows])
         for join in select.args.get("joins") or []:
             self.filter(scope, join.args.get("on"), "joinCondition", [rows])
+            self.join_pairs(scope, join.args.get("on"))
+        self.join_pairs(scope, select.args.get("where"))
         grouped = aggregates or [rows]
         self.filter(scope, select.args.get("group"), "groupBy", grouped)
         # HAVING decides both the aggregate values SQLFlow ties it to and which groups survive
         self.filter(scope, select.args.get("having"), "having", list(dict.fromkeys([*grouped, rows])))
         self.filter(scope, select.args.get("qualify"), "qualify", [rows])
+
+    def join_pairs(self, scope: Scope, condition: exp.Expr | None) -> None:
+        """`join` relations for `a.x = b.y` between two different sources (showRelationType=join)."""
+        for eq in condition.find_all(exp.EQ) if condition is not None else ():
+            left, right = eq.this, eq.expression
+            own = eq.parent_select is scope.expression
+            if own and isinstance(left, exp.Column) and isinstance(right, exp.Column) and left.table != right.table:
+                ends = self.resolve(scope, left), self.resolve(scope, right)
+                if ends[0] is not None and ends[1] is not None:
+                    self.link("join", ends[0], ends[1])
 
     def filter(self, scope: Scope, clause_node: exp.Expr | None, clause: str, targets: list[Node]) -> None:
         if clause_node is not None:

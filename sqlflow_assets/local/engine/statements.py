@@ -150,7 +150,9 @@ class StatementAnalyzer:
 
     def query_lineage(self, extract: Extract, root_obj: DbObject, effect: str | None = None) -> list[str]:
         """Walk the query's scopes into `root_obj`; returns the query's output column names."""
-        root = build_scope(self.qualified(extract))
+        qualified = self.qualified(extract)
+        self.ctx.check_time()
+        root = build_scope(qualified)
         if root is None:
             self.ctx.error("query has no analysable scope", "SemanticError")
             return []
