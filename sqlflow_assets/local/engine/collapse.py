@@ -51,19 +51,32 @@ class Collapser:
             if edge.type in ("fdd", "fdr"):
                 self.incoming[(edge.target.obj_id, edge.target.col_id)].append(edge)
         self.memo: dict[NodeKey, Upstream] = {}
+        self.active: set[NodeKey] = set()
+        self.cycle_hit = False
 
     def kept(self, obj_id: str) -> bool:
         return self.keep(self.graph.objects[obj_id])
 
     def upstream(self, node: NodeKey) -> Upstream:
-        """Best path from every kept source into `node` (a dropped intermediate column)."""
+        """Best path from every kept source into `node` (a dropped intermediate column).
+
+        Results computed while a cycle (recursive CTE) was still open are not memoised, since
+        they miss the paths through the open node.
+        """
         if node in self.memo:
             return self.memo[node]
-        self.memo[node] = {}  # cycle guard for recursive CTEs
+        if node in self.active:
+            self.cycle_hit = True
+            return {}
+        self.active.add(node)
+        outer_hit, self.cycle_hit = self.cycle_hit, False
         best: Upstream = {}
         for edge in self.incoming.get(node, ()):
             self.extend(best, edge)
-        self.memo[node] = best
+        self.active.discard(node)
+        if not self.cycle_hit:
+            self.memo[node] = best
+        self.cycle_hit = self.cycle_hit or outer_hit
         return best
 
     def extend(self, best: Upstream, edge: Edge) -> None:

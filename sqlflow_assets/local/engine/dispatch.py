@@ -95,7 +95,8 @@ def procedure_body(tree: exp.Expr) -> list[exp.Expr] | None:
 
 def inner_statements(parsed: ParsedStatement, body: list[exp.Expr]) -> list[ParsedStatement]:
     """Body statements as statements of their own, attributed to the procedure."""
-    name = parsed.tree.this.name if isinstance(parsed.tree.this, exp.Expr) else "procedure"
+    table = parsed.tree.this.find(exp.Table) if isinstance(parsed.tree.this, exp.Expr) else None
+    name = table.name if table is not None else "procedure"
 
     def reparse(index: int) -> exp.Expr:
         return procedure_body(parsed.reparse())[index]

@@ -92,7 +92,7 @@ class ScopeWalker:
         self.root_effect = root_effect
         self.graph = ctx.graph
         self.root = root
-        self.objects: dict[int, DbObject] = {id(root): root_obj}
+        self.objects: dict[int, DbObject] = {id(root.expression): root_obj}
         self.scopes: dict[int, Scope] = {id(s.expression): s for s in root.traverse()}
         self.reported: set[str] = set()
         self.constant_table: DbObject | None = None
@@ -108,11 +108,15 @@ class ScopeWalker:
 
     # ---- objects ------------------------------------------------------------------------
     def obj_for(self, scope: Scope) -> DbObject:
-        """The intermediate object of a scope, named by how the scope is used (FORMAT.md §4)."""
-        obj = self.objects.get(id(scope))
+        """The intermediate object of a scope, named by how the scope is used (FORMAT.md §4).
+
+        Keyed by the scope's expression: sqlglot gives a recursive CTE's self-reference a
+        separate Scope over the same base-case SELECT, which must map to the same object.
+        """
+        obj = self.objects.get(id(scope.expression))
         if obj is None:
             obj = self.graph.intermediate(*self.naming(scope))
-            self.objects[id(scope)] = obj
+            self.objects[id(scope.expression)] = obj
         return obj
 
     @staticmethod
