@@ -1,7 +1,5 @@
 """Assets: SQL submission, raw SQLFlow tables (dlt) and the flattened `lineage.*` tables."""
 
-from __future__ import annotations
-
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path

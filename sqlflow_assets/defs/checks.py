@@ -1,7 +1,5 @@
 """Asset checks on a job's column edges: every endpoint resolves, and no edge is duplicated."""
 
-from __future__ import annotations
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 

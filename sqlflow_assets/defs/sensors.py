@@ -1,7 +1,5 @@
 """The sensor that turns every newly completed SQLFlow job into a partition and a lineage run."""
 
-from __future__ import annotations
-
 import json
 
 import dagster as dg
