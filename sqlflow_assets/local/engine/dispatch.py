@@ -117,6 +117,9 @@ def analyze_statement(job: Job, locator: Locator, file_name: str, parsed: Parsed
         text = tree.sql(dialect)[:80]
         graph.errors.append(ErrorInfo(f"statement not parsed (unsupported syntax): {text}", "UnsupportedStatement", coords, file_name))
         return
+    if isinstance(tree, (exp.Condition, exp.Alias)):
+        graph.errors.append(ErrorInfo(f"not a SQL statement: {parsed.text[:80]}", "SyntaxError", coords, file_name))
+        return
     body = procedure_body(tree)
     if body is not None:
         for inner in inner_statements(parsed, body):

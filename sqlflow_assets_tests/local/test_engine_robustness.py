@@ -1,0 +1,72 @@
+"""Bad input never raises; every problem is listed in `errors` with coordinates; limits hold."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze, dispatch, parsing
+from sqlflow_assets_tests.local.test_engine_support import edges, objects, run
+
+
+@pytest.mark.parametrize("sql", ["select 'abc", "select (((", "", ";;;", "\x00\x01 select", "garbage here"])
+def test_garbage_never_raises(sql: str) -> None:
+    result = run(sql)
+    assert result["relationships"] == []
+    assert {e["errorType"] for e in result["errors"]} <= {"SyntaxError"}
+    assert bool(result["errors"]) == bool(sql.strip(" ;"))
+
+
+def test_every_failed_statement_is_listed_with_its_position() -> None:
+    sql = "select from where;\ninsert into t select s.a from s;\nselect (((;\nfoo bar baz qux;"
+    result = run(sql, simple_output=True)
+    assert [(e["errorType"], e["coordinates"][0]["x"]) for e in result["errors"]] == [
+        ("SyntaxError", 1),
+        ("SyntaxError", 3),
+        ("SyntaxError", 4),
+    ]
+    assert {e["fileName"] for e in result["errors"]} == {"job.sql"}
+    assert edges(result) == {("s.a", "t.a", "fdd")}
+
+
+def test_unattributable_columns_are_reported_not_guessed() -> None:
+    result = run("select a, s.b from s join u on s.k = u.k", ignore_record_set=True)
+    assert [e["errorMessage"] for e in result["errors"]] == ["could not attribute column a to a table"]
+    assert result["errors"][0]["coordinates"][0] == {"x": 1, "y": 8, "hashCode": "0"}
+    assert edges(result) == {("s.b", "RS-1.b", "fdd"), ("s.k", "RS-1.PseudoRows", "fdr"), ("u.k", "RS-1.PseudoRows", "fdr")}
+
+
+def test_unknown_star_columns_are_reported() -> None:
+    result = run("insert into t select s.* from s join u on s.k = u.k", simple_output=True, show_relation_type=("fdd",))
+    assert edges(result) == {("s.*", "t.*", "fdd")}
+    assert [e["errorMessage"] for e in result["errors"]] == ["could not expand s.*: columns of s unknown"]
+
+
+def test_time_limit_reports_each_statement(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dispatch, "STATEMENT_TIME_LIMIT", -1.0)
+    result = run("select s.a from s; insert into t select s.a from s")
+    assert [e["errorType"] for e in result["errors"]] == ["TimeLimitExceeded", "TimeLimitExceeded"]
+    assert result["relationships"] == []
+
+
+def test_input_size_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parsing, "MAX_STATEMENT_CHARS", 30)
+    result = run("select s.a from s;\nselect s.a, s.b, s.c, s.d, s.e from s")
+    assert [(e["errorType"], e["coordinates"][0]["x"]) for e in result["errors"]] == [("InputTooLarge", 2)]
+    monkeypatch.setattr(parsing, "MAX_FILE_CHARS", 10)
+    assert [e["errorType"] for e in run("select s.a from s")["errors"]] == ["InputTooLarge"]
+
+
+def test_coordinates_of_columns_tables_and_files() -> None:
+    result = run("select s.a\nfrom s")
+    assert objects(result)["s"]["coordinates"] == [{"x": 2, "y": 6, "hashCode": "0"}, {"x": 2, "y": 7, "hashCode": "0"}]
+    column = objects(result)["s"]["columns"][0]
+    assert column["coordinates"] == [{"x": 1, "y": 10, "hashCode": "0"}, {"x": 1, "y": 11, "hashCode": "0"}]
+    files = [SqlFile("a.sql", "select s.a from s"), SqlFile("b.sql", "select u.b from u")]
+    hashes = {
+        c["hashCode"]
+        for o in objects(analyze(files, "dbvmysql", AnalysisOptions())).values()
+        for c in o["coordinates"]
+    }
+    assert hashes == {hashlib.md5(f.text.encode()).hexdigest() for f in files}
