@@ -108,15 +108,39 @@ class Score:
         diffs += [f"error {e['errorType']}: {e['errorMessage']}" for e in result["errors"]]
         return diffs
 
+    @property
+    def precision(self) -> float:
+        return self.true_pos / self.found if self.found else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.true_pos / self.expected if self.expected else 1.0
+
+    @property
+    def f1(self) -> float:
+        total = self.precision + self.recall
+        return 2 * self.precision * self.recall / total if total else 0.0
+
+    @property
+    def fdr_recall(self) -> float:
+        return self.fdr_hit / self.fdr_expected if self.fdr_expected else 1.0
+
     def line(self, name: str, count: int, seconds: float) -> str:
-        precision = self.true_pos / self.found if self.found else 1.0
-        recall = self.true_pos / self.expected if self.expected else 1.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        fdr_recall = self.fdr_hit / self.fdr_expected if self.fdr_expected else 1.0
         return (
-            f"{name}: queries={count} fdd precision={precision:.4f} recall={recall:.4f} f1={f1:.4f} "
-            f"fdr recall={fdr_recall:.4f} queries_with_errors={self.errored} time={seconds:.2f}s"
+            f"{name}: queries={count} fdd precision={self.precision:.4f} recall={self.recall:.4f} "
+            f"f1={self.f1:.4f} fdr recall={self.fdr_recall:.4f} queries_with_errors={self.errored} "
+            f"time={seconds:.2f}s"
         )
+
+
+def evaluate(queries: list[Query], schema: dict, verbose: bool = False) -> Score:
+    """Score every query, printing its differences when `verbose`."""
+    score = Score()
+    for query in queries:
+        diffs = score.add(query, run_engine(query, schema))
+        if verbose and diffs:
+            print(f"  {query.title}:", *diffs, sep="\n    ")
+    return score
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,12 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, sql_file in CORPORA:
         queries, schema = load_corpus(args.corpora, name, sql_file)
         queries = queries[:SUBSET] if args.subset else queries
-        score = Score()
         started = time.perf_counter()
-        for query in queries:
-            diffs = score.add(query, run_engine(query, schema))
-            if args.verbose and diffs:
-                print(f"  {query.title}:", *diffs, sep="\n    ")
+        score = evaluate(queries, schema, args.verbose)
         print(score.line(name, len(queries), time.perf_counter() - started))
     return 0
 
