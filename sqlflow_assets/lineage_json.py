@@ -123,11 +123,6 @@ def _read(payload: bytes | str | Mapping[str, Any], job_id: str) -> LineageTable
     return LineageTables(**{name: _to_table(name, rows.tables[name], job_id) for name in TABLE_NAMES})
 
 
-def empty_table(name: str, job_id: str = "") -> pa.Table:
-    """A zero-row table with the schema of raw table `name`."""
-    return _to_table(name, [], job_id)
-
-
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     was_enabled = gc.isenabled()
