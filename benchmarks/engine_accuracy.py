@@ -39,14 +39,14 @@ def fixture_inputs(path: Path) -> list[str]:
     text = "\n".join(line for line in path.read_text().splitlines() if not line.startswith("--"))
     statements = [s.strip() for s in text.split(";") if s.strip()]
     inputs = statements[0::2]
-    return ["\n".join(l for l in s.splitlines() if not l.startswith("#")).strip() for s in inputs]
+    return ["\n".join(line for line in s.splitlines() if not line.startswith("#")).strip() for s in inputs]
 
 
 def load_corpus(corpora: Path, name: str, sql_file: str) -> tuple[list[Query], dict]:
     truth = json.loads((corpora / name / "truth.json").read_text())["queries"]
     schema = json.loads((corpora / name / "schema.json").read_text())
     inputs = fixture_inputs(corpora / name / sql_file)
-    return [Query(t["title"], sql, t) for sql, t in zip(inputs, truth)], schema
+    return [Query(t["title"], sql, t) for sql, t in zip(inputs, truth, strict=True)], schema
 
 
 def run_engine(query: Query, schema: dict) -> dict:
@@ -103,7 +103,9 @@ class Score:
         self.fdr_hit += len(fdr & truth_fdr)
         self.fdr_expected += len(truth_fdr)
         self.errored += bool(result["errors"])
-        diffs = [f"extra fdd {x}" for x in sorted(fdd - truth)] + [f"missing fdd {x}" for x in sorted(truth - fdd)]
+        diffs = [f"extra fdd {x}" for x in sorted(fdd - truth)] + [
+            f"missing fdd {x}" for x in sorted(truth - fdd)
+        ]
         diffs += [f"missing fdr {x}" for x in sorted(truth_fdr - fdr)]
         diffs += [f"error {e['errorType']}: {e['errorMessage']}" for e in result["errors"]]
         return diffs

@@ -14,9 +14,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlglot.lineage import lineage
-
 from engine_accuracy import DEFAULT_CORPORA, Query, load_corpus, run_engine
+from sqlglot.lineage import lineage
 
 
 def timed(queries: list[Query], run: Callable[[Query], object], repeat: int) -> list[float]:

@@ -7,7 +7,9 @@ import pytest
 from sqlflow_assets.local.engine import AnalysisOptions
 from sqlflow_assets_tests.local.test_engine_support import edges, objects, run
 
-INSERT = "insert into t select s.a, upper(s.b) as b, current_date as d from s join u on s.k = u.k where u.ok = 1"
+INSERT = (
+    "insert into t select s.a, upper(s.b) as b, current_date as d from s join u on s.k = u.k where u.ok = 1"
+)
 
 
 def placement(result: dict) -> dict[str, tuple[str, str]]:
@@ -82,7 +84,9 @@ def test_show_constant_table_emits_sql_constants() -> None:
 
 
 def test_table_to_table() -> None:
-    sql = "insert into t select s.a from s where s.b = 1; insert into t2 select t.a from t join u on t.k = u.k"
+    sql = (
+        "insert into t select s.a from s where s.b = 1; insert into t2 select t.a from t join u on t.k = u.k"
+    )
     assert edges(run(sql, table_to_table=True)) == {
         ("s.PseudoRows", "t.PseudoRows", "fdd"),
         ("t.PseudoRows", "t2.PseudoRows", "fdd"),
@@ -109,7 +113,12 @@ def test_metadata_is_frozen_and_resolves_unqualified_columns() -> None:
 
 
 def test_oracle_case_normalisation_joins_metadata_and_sql() -> None:
-    result = run("select A, b from T", vendor="dbvoracle", ignore_record_set=True, metadata={"t": {"a": "number", "B": "number"}})
+    result = run(
+        "select A, b from T",
+        vendor="dbvoracle",
+        ignore_record_set=True,
+        metadata={"t": {"a": "number", "B": "number"}},
+    )
     assert edges(result) == {("T.A", "RS-1.A", "fdd"), ("T.B", "RS-1.B", "fdd")}
     assert result["errors"] == []
 

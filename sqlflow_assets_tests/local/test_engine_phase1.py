@@ -36,8 +36,7 @@ def test_select_builds_result_set_with_fdd_and_where_fdr() -> None:
 
 def test_insert_with_columns_join_group_by_exact_intermediates() -> None:
     sql = SCHEMA + (
-        "insert into t (x, y) select s.a, sum(s.b) from s join u on s.c = u.c "
-        "where u.d > 1 group by s.a"
+        "insert into t (x, y) select s.a, sum(s.b) from s join u on s.c = u.c where u.d > 1 group by s.a"
     )
     result = run(sql)
     assert edges(result) == {
@@ -53,14 +52,18 @@ def test_insert_with_columns_join_group_by_exact_intermediates() -> None:
     }
     insert = [r for r in result["relationships"] if r["effectType"] == "insert"]
     assert {r["processType"] for r in insert} == {"sstinsert"}
-    clauses = {(s["column"], s.get("clauseType")) for r in result["relationships"] for s in r["sources"] if r["type"] == "fdr"}
+    clauses = {
+        (s["column"], s.get("clauseType"))
+        for r in result["relationships"]
+        for s in r["sources"]
+        if r["type"] == "fdr"
+    }
     assert ("a", "groupBy") in clauses and ("c", "joinCondition") in clauses
 
 
 def test_insert_with_columns_join_group_by_end_to_end() -> None:
     sql = SCHEMA + (
-        "insert into t (x, y) select s.a, sum(s.b) from s join u on s.c = u.c "
-        "where u.d > 1 group by s.a"
+        "insert into t (x, y) select s.a, sum(s.b) from s join u on s.c = u.c where u.d > 1 group by s.a"
     )
     assert edges(run(sql, simple_output=True)) == {
         ("s.a", "t.x", "fdd"),
@@ -126,7 +129,12 @@ def test_derived_table_alias_names_result_set() -> None:
     result = run(SCHEMA + "select x.total from (select s.a, sum(s.b) as total from s group by s.a) x")
     names = set(objects(result))
     assert "RESULT_OF_x-1" in names
-    assert edges(run(SCHEMA + "select x.total from (select s.a, sum(s.b) as total from s group by s.a) x", ignore_record_set=True)) == {
+    assert edges(
+        run(
+            SCHEMA + "select x.total from (select s.a, sum(s.b) as total from s group by s.a) x",
+            ignore_record_set=True,
+        )
+    ) == {
         ("s.b", "RS-1.total", "fdd"),
         ("s.a", "RS-1.total", "fdr"),
     }
@@ -136,20 +144,26 @@ def test_bad_statement_is_reported_and_others_still_analysed() -> None:
     result = run("select from where;\ninsert into t (x) select s.a from s;")
     assert [e["errorType"] for e in result["errors"]] == ["SyntaxError"]
     assert result["errors"][0]["coordinates"][0]["x"] == 1
-    assert ("s.a", "t.x", "fdd") in edges(run("select from where;\ninsert into t (x) select s.a from s;", simple_output=True))
+    assert ("s.a", "t.x", "fdd") in edges(
+        run("select from where;\ninsert into t (x) select s.a from s;", simple_output=True)
+    )
 
 
 def test_unknown_vendor_and_every_vendor_maps() -> None:
-    with pytest.raises(UnknownVendorError, match="dbvnope.*dbvoracle"):
+    with pytest.raises(UnknownVendorError, match=r"dbvnope.*dbvoracle"):
         analyze([SqlFile("x", "select 1")], "dbvnope")
-    assert {"dbvazuresql", "dbvsparksql", "dbvansi", "dbvathena", "dbvgaussdb", "dbvpresto"} <= set(SUPPORTED_VENDORS)
+    assert {"dbvazuresql", "dbvsparksql", "dbvansi", "dbvathena", "dbvgaussdb", "dbvpresto"} <= set(
+        SUPPORTED_VENDORS
+    )
     assert dialect_for("dbvmssql") == "tsql" and dialect_for("dbvoracle") == "oracle"
     for vendor in SUPPORTED_VENDORS:
         assert edges(run("select t.a from t", vendor=vendor, simple_output=False))
 
 
 def test_fdd_only_by_default_and_summary_counts() -> None:
-    result = analyze([SqlFile("x", SCHEMA + "create view v as select s.a from s where s.b = 1")], "dbvpostgresql")
+    result = analyze(
+        [SqlFile("x", SCHEMA + "create view v as select s.a from s where s.b = 1")], "dbvpostgresql"
+    )
     assert {r["type"] for r in result["relationships"]} == {"fdd"}
     summary = summarize(result)
     assert summary == {

@@ -34,11 +34,17 @@ def test_unattributable_columns_are_reported_not_guessed() -> None:
     result = run("select a, s.b from s join u on s.k = u.k", ignore_record_set=True)
     assert [e["errorMessage"] for e in result["errors"]] == ["could not attribute column a to a table"]
     assert result["errors"][0]["coordinates"][0] == {"x": 1, "y": 8, "hashCode": "0"}
-    assert edges(result) == {("s.b", "RS-1.b", "fdd"), ("s.k", "RS-1.PseudoRows", "fdr"), ("u.k", "RS-1.PseudoRows", "fdr")}
+    assert edges(result) == {
+        ("s.b", "RS-1.b", "fdd"),
+        ("s.k", "RS-1.PseudoRows", "fdr"),
+        ("u.k", "RS-1.PseudoRows", "fdr"),
+    }
 
 
 def test_unknown_star_columns_are_reported() -> None:
-    result = run("insert into t select s.* from s join u on s.k = u.k", simple_output=True, show_relation_type=("fdd",))
+    result = run(
+        "insert into t select s.* from s join u on s.k = u.k", simple_output=True, show_relation_type=("fdd",)
+    )
     assert edges(result) == {("s.*", "t.*", "fdd")}
     assert [e["errorMessage"] for e in result["errors"]] == ["could not expand s.*: columns of s unknown"]
 
@@ -60,7 +66,10 @@ def test_input_size_limits(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_coordinates_of_columns_tables_and_files() -> None:
     result = run("select s.a\nfrom s")
-    assert objects(result)["s"]["coordinates"] == [{"x": 2, "y": 6, "hashCode": "0"}, {"x": 2, "y": 7, "hashCode": "0"}]
+    assert objects(result)["s"]["coordinates"] == [
+        {"x": 2, "y": 6, "hashCode": "0"},
+        {"x": 2, "y": 7, "hashCode": "0"},
+    ]
     column = objects(result)["s"]["columns"][0]
     assert column["coordinates"] == [{"x": 1, "y": 10, "hashCode": "0"}, {"x": 1, "y": 11, "hashCode": "0"}]
     files = [SqlFile("a.sql", "select s.a from s"), SqlFile("b.sql", "select u.b from u")]

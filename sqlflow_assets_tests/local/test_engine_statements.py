@@ -43,7 +43,9 @@ def test_merge_matched_and_not_matched_branches() -> None:
         ("s.id", "t.PseudoRows", "fdr"),
         ("t.id", "t.PseudoRows", "fdr"),
     }
-    effects = {(r["target"]["column"], r["effectType"]) for r in result["relationships"] if r["type"] == "fdd"}
+    effects = {
+        (r["target"]["column"], r["effectType"]) for r in result["relationships"] if r["type"] == "fdd"
+    }
     assert effects == {("a", "merge_update"), ("id", "merge_insert"), ("b", "merge_insert")}
     full = objects(run(sql))
     assert full["MERGE-UPDATE-1"]["type"] == "merge-update"
@@ -59,7 +61,10 @@ def test_delete_where_is_fdr_into_target_rows() -> None:
         ("u.a", "RS-1.a", "fdd"),
         ("u.ok", "RS-1.PseudoRows", "fdr"),
     }
-    assert {r.get("effectType") for r in result["relationships"] if r["target"]["parentName"] == "t"} == {"delete", None}
+    assert {r.get("effectType") for r in result["relationships"] if r["target"]["parentName"] == "t"} == {
+        "delete",
+        None,
+    }
 
 
 def test_union_intersect_except_by_position() -> None:
@@ -80,12 +85,19 @@ def test_recursive_cte() -> None:
         "select r.n + 1 from r where r.n < 5) insert into t select r.n from r"
     )
     result = run(sql, simple_output=True)
-    assert edges(result) == {("s.n", "t.n", "fdd"), ("s.root", "t.PseudoRows", "fdr"), ("s.n", "t.PseudoRows", "fdr")}
+    assert edges(result) == {
+        ("s.n", "t.n", "fdd"),
+        ("s.root", "t.PseudoRows", "fdr"),
+        ("s.n", "t.PseudoRows", "fdr"),
+    }
     assert "cte-r-1" in objects(run(sql))
 
 
 def test_correlated_scalar_and_exists_subqueries() -> None:
-    sql = "select s.a, (select max(u.b) from u where u.id = s.id) m from s where exists (select 1 from w where w.k = s.k)"
+    sql = (
+        "select s.a, (select max(u.b) from u where u.id = s.id) m "
+        "from s where exists (select 1 from w where w.k = s.k)"
+    )
     assert edges(run(sql, ignore_record_set=True)) == {
         ("s.a", "RS-1.a", "fdd"),
         ("u.b", "RS-1.m", "fdd"),
@@ -105,7 +117,9 @@ def test_window_partition_and_order_are_fdr() -> None:
         ("s.g", "RS-1.sv", "fdr"),
         ("s.v", "RS-1.sv", "fdd"),
     }
-    assert {s.get("clauseType") for r in result["relationships"] if r["type"] == "fdr" for s in r["sources"]} == {"windowFunction"}
+    assert {
+        s.get("clauseType") for r in result["relationships"] if r["type"] == "fdr" for s in r["sources"]
+    } == {"windowFunction"}
 
 
 def test_case_and_function_nodes() -> None:
@@ -138,7 +152,10 @@ def test_group_by_and_having_into_aggregate_column() -> None:
 
 
 def test_oracle_insert_first_branches() -> None:
-    sql = "insert first when x > 1 then into t1 (a) values (x) else into t2 (b) values (y) select s.x, s.y from s"
+    sql = (
+        "insert first when x > 1 then into t1 (a) values (x) "
+        "else into t2 (b) values (y) select s.x, s.y from s"
+    )
     assert edges(run(sql, vendor="dbvoracle", simple_output=True)) == {
         ("S.X", "T1.A", "fdd"),
         ("S.X", "T1.PseudoRows", "fdr"),
@@ -147,7 +164,10 @@ def test_oracle_insert_first_branches() -> None:
 
 
 def test_select_into_temp_table_read_by_later_file() -> None:
-    files = [SqlFile("a.sql", "select s.a, s.b into #tmp from s"), SqlFile("b.sql", "insert into t select * from #tmp")]
+    files = [
+        SqlFile("a.sql", "select s.a, s.b into #tmp from s"),
+        SqlFile("b.sql", "insert into t select * from #tmp"),
+    ]
     result = analyze(files, "dbvmssql", AnalysisOptions(simple_output=True))
     assert edges(result) == {
         ("s.a", "#tmp.a", "fdd"),

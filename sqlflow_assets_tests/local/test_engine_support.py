@@ -15,7 +15,11 @@ def run(sql: str, vendor: str = "dbvpostgresql", **options) -> dict:
 def edges(result: dict) -> set[tuple[str, str, str]]:
     """{(source parent.column, target parent.column, type)} over every relationship source."""
     return {
-        (f"{s['parentName']}.{s['column']}", f"{r['target']['parentName']}.{r['target']['column']}", r["type"])
+        (
+            f"{s['parentName']}.{s['column']}",
+            f"{r['target']['parentName']}.{r['target']['column']}",
+            r["type"],
+        )
         for r in result["relationships"]
         for s in r["sources"]
     }

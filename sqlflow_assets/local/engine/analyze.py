@@ -46,7 +46,18 @@ def shaped(graph: Graph, options: AnalysisOptions) -> tuple[list[DbObject], list
     return [o for o in objects if keep(o)], edges
 
 
-def analyze(files: Sequence[SqlFile], dbvendor: str, options: AnalysisOptions = AnalysisOptions()) -> dict:
+def fill_data_types(graph: Graph, catalog: Catalog) -> None:
+    """dataType of table columns known from metadata or CREATE TABLE (FORMAT.md §3)."""
+    for obj in graph.tables.values():
+        for column in obj.columns.values():
+            column.data_type = column.data_type or catalog.data_type(obj.name, column.name) or None
+
+
+def analyze(
+    files: Sequence[SqlFile],
+    dbvendor: str,
+    options: AnalysisOptions = AnalysisOptions(),  # noqa: B008 - frozen, so sharing it is safe
+) -> dict:
     """Column lineage of a job: `files` are analysed in order, sharing one catalog of tables."""
     dialect = Dialect.get_or_raise(dialect_for(dbvendor))
     graph = Graph(options.default_database or "DEFAULT", options.default_schema or "DEFAULT")
@@ -58,5 +69,6 @@ def analyze(files: Sequence[SqlFile], dbvendor: str, options: AnalysisOptions = 
                 graph.errors.append(parsed.error)
             elif parsed.tree is not None:
                 analyze_statement(job, locator, sql_file.name, parsed)
+    fill_data_types(graph, job.catalog)
     objects, edges = shaped(graph, options)
     return sqlflow_json(graph, objects, edges, dbvendor, options)

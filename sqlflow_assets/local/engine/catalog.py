@@ -35,9 +35,7 @@ class Catalog:
             catalog.add(table.split(".")[-1], columns.items(), normalize=True)
         return catalog
 
-    def add(
-        self, table: str, columns: Iterable[tuple[str, str]], normalize: bool = False
-    ) -> None:
+    def add(self, table: str, columns: Iterable[tuple[str, str]], normalize: bool = False) -> None:
         """Record (or replace) a table's columns; names are normalised when they come raw."""
         if normalize:
             table = normalize_name(self.dialect, table)

@@ -27,7 +27,12 @@ class Path:
     def then(self, edge: Edge) -> Path:
         """This path continued by `edge` (one hop closer to the target)."""
         rel_type = "fdd" if self.type == "fdd" and edge.type == "fdd" else "fdr"
-        return Path(rel_type, self.clause or edge.source.clause, edge.effect or self.effect, edge.function or self.function)
+        return Path(
+            rel_type,
+            self.clause or edge.source.clause,
+            edge.effect or self.effect,
+            edge.function or self.function,
+        )
 
 
 Upstream = dict[NodeKey, Path]
@@ -103,7 +108,11 @@ class Collapser:
 
 def collapse(graph: Graph, keep: Callable[[DbObject], bool]) -> list[Edge]:
     """End-to-end fdd/fdr edges between kept objects, plus join edges whose ends are both kept."""
-    joins = [e for e in graph.edges if e.type == "join" and keep(graph.objects[e.source.obj_id]) and keep(graph.objects[e.target.obj_id])]
+    joins = [
+        e
+        for e in graph.edges
+        if e.type == "join" and keep(graph.objects[e.source.obj_id]) and keep(graph.objects[e.target.obj_id])
+    ]
     return list(dict.fromkeys([*Collapser(graph, keep).edges(), *joins]))
 
 

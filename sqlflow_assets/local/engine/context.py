@@ -36,9 +36,7 @@ class StatementContext:
     def error(self, message: str, error_type: str, node: exp.Expr | None = None) -> None:
         """Record an error at `node` (or at the whole statement when it has no position)."""
         coords = self.locator.of_node(node) if node is not None else []
-        self.graph.errors.append(
-            ErrorInfo(message, error_type, coords or self.coordinates, self.file_name)
-        )
+        self.graph.errors.append(ErrorInfo(message, error_type, coords or self.coordinates, self.file_name))
 
     def table(self, table: exp.Table, obj_type: str = "table", located: bool = True) -> DbObject:
         """Graph object for a table reference, keyed by its normalised qualified name.

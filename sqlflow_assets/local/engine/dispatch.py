@@ -115,10 +115,19 @@ def analyze_statement(job: Job, locator: Locator, file_name: str, parsed: Parsed
     tree = parsed.tree
     if isinstance(tree, exp.Command):
         text = tree.sql(dialect)[:80]
-        graph.errors.append(ErrorInfo(f"statement not parsed (unsupported syntax): {text}", "UnsupportedStatement", coords, file_name))
+        graph.errors.append(
+            ErrorInfo(
+                f"statement not parsed (unsupported syntax): {text}",
+                "UnsupportedStatement",
+                coords,
+                file_name,
+            )
+        )
         return
     if isinstance(tree, (exp.Condition, exp.Alias)):
-        graph.errors.append(ErrorInfo(f"not a SQL statement: {parsed.text[:80]}", "SyntaxError", coords, file_name))
+        graph.errors.append(
+            ErrorInfo(f"not a SQL statement: {parsed.text[:80]}", "SyntaxError", coords, file_name)
+        )
         return
     body = procedure_body(tree)
     if body is not None:
@@ -139,9 +148,11 @@ def analyze_statement(job: Job, locator: Locator, file_name: str, parsed: Parsed
         deadline=time.monotonic() + STATEMENT_TIME_LIMIT,
     )
     try:
-        analyzer = StatementAnalyzer(ctx, catalog, kind, normalize_identifiers(tree, dialect=dialect), parsed.reparse)
+        analyzer = StatementAnalyzer(
+            ctx, catalog, kind, normalize_identifiers(tree, dialect=dialect), parsed.reparse
+        )
         getattr(analyzer, handler)()
     except StatementTimeout:
         ctx.error(f"statement analysis exceeded {STATEMENT_TIME_LIMIT:g}s", "TimeLimitExceeded")
-    except Exception as error:  # noqa: BLE001 - bad SQL must never escape analyze()
+    except Exception as error:
         ctx.error(f"{type(error).__name__}: {error}", "SemanticError")

@@ -70,9 +70,7 @@ class Graph:
         self.objects[obj.id] = obj
         return obj
 
-    def column(
-        self, obj: DbObject, name: str, coordinates: Coordinates | None = None
-    ) -> Column:
+    def column(self, obj: DbObject, name: str, coordinates: Coordinates | None = None) -> Column:
         """Get or create a column of `obj`, appending any new occurrence coordinates."""
         col = obj.columns.get(name)
         if col is None:

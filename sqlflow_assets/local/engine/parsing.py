@@ -94,13 +94,17 @@ def split_statements(
         coords = locator.of_tokens(chunk[0], chunk[-1])
         if len(sql) > MAX_STATEMENT_CHARS:
             message = f"statement exceeds the input limit of {MAX_STATEMENT_CHARS} characters"
-            yield ParsedStatement(None, tuple(chunk), sql, ErrorInfo(message, "InputTooLarge", coords, file_name))
+            yield ParsedStatement(
+                None, tuple(chunk), sql, ErrorInfo(message, "InputTooLarge", coords, file_name)
+            )
             continue
         try:
             trees = parse_chunk(dialect, chunk, text)
         except ParseError as error:
             message = error.errors[0]["description"] if error.errors else str(error)
-            yield ParsedStatement(None, tuple(chunk), sql, ErrorInfo(message, "SyntaxError", coords, file_name))
+            yield ParsedStatement(
+                None, tuple(chunk), sql, ErrorInfo(message, "SyntaxError", coords, file_name)
+            )
             continue
         for index, tree in enumerate(trees):
             reparse = partial(reparse_nth, dialect, chunk, text, index)

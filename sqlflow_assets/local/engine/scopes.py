@@ -146,7 +146,9 @@ class ScopeWalker:
         while table and current is not None:
             source = self.source_named(current, table)
             if source is not None:
-                return self.column(self.source_obj(source), column.name, column if isinstance(source, exp.Table) else None)
+                return self.column(
+                    self.source_obj(source), column.name, column if isinstance(source, exp.Table) else None
+                )
             current = current.parent
         self.report_unresolved(column)
         return None
@@ -156,11 +158,15 @@ class ScopeWalker:
         """A source by alias, else a table by its own name (quoted names can differ from aliases)."""
         source = scope.sources.get(name)
         if source is None:
-            source = next((s for s in scope.sources.values() if isinstance(s, exp.Table) and s.name == name), None)
+            source = next(
+                (s for s in scope.sources.values() if isinstance(s, exp.Table) and s.name == name), None
+            )
         return source if isinstance(source, (exp.Table, Scope)) else None
 
     def source_obj(self, source: exp.Table | Scope) -> DbObject:
-        return self.ctx.table(source, located=False) if isinstance(source, exp.Table) else self.obj_for(source)
+        return (
+            self.ctx.table(source, located=False) if isinstance(source, exp.Table) else self.obj_for(source)
+        )
 
     @staticmethod
     def only_source(scope: Scope) -> str:
@@ -172,13 +178,16 @@ class ScopeWalker:
         text = column.sql()
         if text not in self.reported:
             self.reported.add(text)
-            self.ctx.error(
-                f"could not attribute column {text} to a table", "SemanticWarning", column
-            )
+            self.ctx.error(f"could not attribute column {text} to a table", "SemanticWarning", column)
 
     # ---- edges --------------------------------------------------------------------------
     def link(
-        self, rel_type: str, source: Node, target: Node, clause: str | None = None, function: str | None = None
+        self,
+        rel_type: str,
+        source: Node,
+        target: Node,
+        clause: str | None = None,
+        function: str | None = None,
     ) -> None:
         if source[1].system and target[1].system:
             effect = None
@@ -230,12 +239,20 @@ class ScopeWalker:
     def star(self, scope: Scope, projection: exp.Expr, target: Node) -> None:
         """An unexpanded `*` / `t.*` (columns unknown): link `*` columns and say so in errors."""
         qualifier = projection.table if isinstance(projection, exp.Column) else ""
-        sources = [self.source_named(scope, qualifier)] if qualifier else [s for _, s in scope.selected_sources.values()]
+        sources = (
+            [self.source_named(scope, qualifier)]
+            if qualifier
+            else [s for _, s in scope.selected_sources.values()]
+        )
         for source in sources:
             if isinstance(source, (exp.Table, Scope)):
                 obj = self.source_obj(source)
                 self.link("fdd", self.column(obj, "*"), target)
-                self.ctx.error(f"could not expand {projection.sql()}: columns of {obj.name} unknown", "SemanticWarning", projection)
+                self.ctx.error(
+                    f"could not expand {projection.sql()}: columns of {obj.name} unknown",
+                    "SemanticWarning",
+                    projection,
+                )
 
     def project(self, scope: Scope, obj: DbObject, projection: exp.Expr) -> Node:
         """The result column of one projection and the fdd edges of its value."""
@@ -291,7 +308,12 @@ class ScopeWalker:
         for eq in condition.find_all(exp.EQ) if condition is not None else ():
             left, right = eq.this, eq.expression
             own = eq.parent_select is scope.expression
-            if own and isinstance(left, exp.Column) and isinstance(right, exp.Column) and left.table != right.table:
+            if (
+                own
+                and isinstance(left, exp.Column)
+                and isinstance(right, exp.Column)
+                and left.table != right.table
+            ):
                 ends = self.resolve(scope, left), self.resolve(scope, right)
                 if ends[0] is not None and ends[1] is not None:
                     self.link("join", ends[0], ends[1])
@@ -305,6 +327,6 @@ class ScopeWalker:
         names = output_names(scope)
         for branch in scope.set_operation_scopes:
             branch_obj = self.obj_for(branch)
-            for name, branch_name in zip(names, output_names(branch)):
+            for name, branch_name in zip(names, output_names(branch), strict=False):
                 self.link("fdd", self.column(branch_obj, branch_name), self.column(obj, name))
             self.link("fdr", self.pseudo(branch_obj), self.pseudo(obj))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from sqlglot import exp
 from sqlglot.errors import OptimizeError
@@ -51,19 +52,23 @@ def target_of(statement: exp.Expr) -> tuple[exp.Table, list[str] | None]:
     """Target table of INSERT/CREATE and its explicit column list, if any."""
     this = statement.this
     if isinstance(this, exp.Schema):
-        names = [c.name for c in this.expressions if isinstance(c, (exp.Identifier, exp.ColumnDef, exp.Column))]
+        names = [
+            c.name for c in this.expressions if isinstance(c, (exp.Identifier, exp.ColumnDef, exp.Column))
+        ]
         return this.this, names or None
     return this, None
 
 
 def aliased(values: list[exp.Expr], names: list[str]) -> list[exp.Expr]:
-    return [exp.alias_(v.copy(), name, quoted=False) for v, name in zip(values, names)]
+    return [exp.alias_(v.copy(), name, quoted=False) for v, name in zip(values, names, strict=False)]
 
 
 def update_query(update: exp.Expr) -> exp.Query:
     """UPDATE as `SELECT <set values> FROM target [, from] [joins] WHERE ...` (columns resolve alike)."""
     target = update.this
-    select = exp.Select(expressions=aliased([eq.expression for eq in update.expressions], set_columns(update)))
+    select = exp.Select(
+        expressions=aliased([eq.expression for eq in update.expressions], set_columns(update))
+    )
     from_ = update.args.get("from_")
     names = {target.alias_or_name}
     if from_ is not None and any(t.alias_or_name in names for t in from_.find_all(exp.Table)):
@@ -170,8 +175,14 @@ class StatementAnalyzer:
                 "SemanticWarning",
             )
         pid = self.ctx.process_id
-        for name, column in zip(names, columns):
-            graph.link("fdd", (source, graph.column(source, name)), (target, graph.column(target, column)), effect, pid)
+        for name, column in zip(names, columns, strict=False):
+            graph.link(
+                "fdd",
+                (source, graph.column(source, name)),
+                (target, graph.column(target, column)),
+                effect,
+                pid,
+            )
         graph.link("fdr", (source, graph.pseudo(source)), (target, graph.pseudo(target)), effect, pid)
 
     # ---- statements (dispatched by name from analyze.classify) --------------------------
@@ -198,16 +209,35 @@ class StatementAnalyzer:
             table, columns = target_of(branch.this)
             target = self.ctx.table(table)
             values = branch.this.expression
-            rows = values.expressions[0].expressions if isinstance(values, exp.Values) and values.expressions else None
+            rows = (
+                values.expressions[0].expressions
+                if isinstance(values, exp.Values) and values.expressions
+                else None
+            )
             targets = columns or self.catalog.columns(target.name) or names
             reads = [[c.name for c in v.find_all(exp.Column)] for v in rows] if rows else [[n] for n in names]
-            for column, read in zip(targets, reads):
+            for column, read in zip(targets, reads, strict=False):
                 for name in read:
-                    graph.link("fdd", (root, graph.column(root, name)), (target, graph.column(target, column)), self.kind.effect, pid)
+                    graph.link(
+                        "fdd",
+                        (root, graph.column(root, name)),
+                        (target, graph.column(target, column)),
+                        self.kind.effect,
+                        pid,
+                    )
             for column in branch.find_all(exp.Column) if branch.args.get("expression") else ():
                 if column.find_ancestor(exp.Insert) is None:
-                    graph.link("fdr", (root, graph.column(root, column.name)), (target, graph.pseudo(target)), self.kind.effect, pid, "where")
-            graph.link("fdr", (root, graph.pseudo(root)), (target, graph.pseudo(target)), self.kind.effect, pid)
+                    graph.link(
+                        "fdr",
+                        (root, graph.column(root, column.name)),
+                        (target, graph.pseudo(target)),
+                        self.kind.effect,
+                        pid,
+                        "where",
+                    )
+            graph.link(
+                "fdr", (root, graph.pseudo(root)), (target, graph.pseudo(target)), self.kind.effect, pid
+            )
 
     def create(self) -> None:
         """CREATE VIEW / CTAS: lineage into the new object; plain CREATE TABLE: register it."""
@@ -217,13 +247,19 @@ class StatementAnalyzer:
             self.populate(target, columns, with_query)
             return
         schema = self.tree.this
-        definitions = [c for c in schema.expressions if isinstance(c, exp.ColumnDef)] if isinstance(schema, exp.Schema) else []
+        definitions = (
+            [c for c in schema.expressions if isinstance(c, exp.ColumnDef)]
+            if isinstance(schema, exp.Schema)
+            else []
+        )
         for definition in definitions:
             column = self.ctx.graph.column(target, definition.name, self.ctx.locator.of_node(definition.this))
             kind_node = definition.args.get("kind")
             column.data_type = kind_node.sql(self.catalog.dialect) if kind_node is not None else None
         if definitions:
-            self.catalog.add(target.name, [(d.name, target.columns[d.name].data_type or "") for d in definitions])
+            self.catalog.add(
+                target.name, [(d.name, target.columns[d.name].data_type or "") for d in definitions]
+            )
 
     def select_into(self) -> None:
         """`SELECT ... INTO t` (T-SQL temp tables, ...) is a CTAS."""
@@ -262,5 +298,5 @@ class StatementAnalyzer:
             else:
                 continue
             root = self.ctx.graph.intermediate(f"MERGE-{kind.upper()}", f"merge-{kind}")
-            names = self.query_lineage(lambda tree: merge_query(tree, index, columns), root)
+            names = self.query_lineage(partial(merge_query, index=index, columns=columns), root)
             self.link_target(root, names, target, columns, f"merge_{kind}")

@@ -39,9 +39,7 @@ class UnknownVendorError(ValueError):
     """Raised for a dbvendor outside API.md §0; the message lists the valid ones."""
 
     def __init__(self, dbvendor: str) -> None:
-        super().__init__(
-            f"unknown dbvendor {dbvendor!r}; valid values: {', '.join(SUPPORTED_VENDORS)}"
-        )
+        super().__init__(f"unknown dbvendor {dbvendor!r}; valid values: {', '.join(SUPPORTED_VENDORS)}")
         self.dbvendor = dbvendor
 
 
