@@ -3,19 +3,28 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from sqlflow_assets_tests.conftest import REPO_ROOT
 
 
-def test_code_location_loads_without_secrets(tmp_path):
+@pytest.mark.parametrize(
+    "command",
+    [["dagster", "definitions", "validate", "-w", "workspace.yaml"], ["dg", "check", "defs"]],
+    ids=["dagster-validate", "dg-check"],
+)
+def test_code_location_loads_without_secrets(tmp_path, command):
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOURCES__")}
-    env.update(DLT_PROJECT_DIR=str(tmp_path), SQLFLOW_DUCKDB_PATH=str(tmp_path / "x.duckdb"))
-    result = subprocess.run(
-        [sys.executable, "-m", "dagster", "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=180,
+    env.update(
+        DLT_PROJECT_DIR=str(tmp_path),
+        SQLFLOW_DUCKDB_PATH=str(tmp_path / "x.duckdb"),
+        DAGSTER_HOME=str(tmp_path),
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}",
     )
+    result = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert not (tmp_path / "x.duckdb").exists(), "loading definitions must not open the database"
 
