@@ -83,6 +83,21 @@ def end_to_end(result: dict) -> tuple[set[tuple[str, str, str]], set[tuple[str, 
     return fdd, fdr
 
 
+def truth_to_engine_names(truth_names: list[str], result: dict) -> dict[str, str]:
+    """Truth output names -> the engine's, by position: the truth calls unaliased expressions
+    `_col_n` (sqlglot), the engine names them by their SQL text (SQLFlow)."""
+    top = next(
+        obj
+        for server in result["dbobjs"]["servers"]
+        for database in server["databases"]
+        for schema in database["schemas"]
+        for obj in schema["others"]
+        if obj["name"] == "RS-1"
+    )
+    engine_names = [c["name"] for c in top["columns"] if c["name"] != "PseudoRows"]
+    return dict(zip(dict.fromkeys(truth_names), engine_names, strict=False))
+
+
 @dataclass
 class Score:
     true_pos: int = 0
@@ -95,7 +110,8 @@ class Score:
     def add(self, query: Query, result: dict) -> list[str]:
         """Accumulate one query; returns human-readable differences."""
         fdd, fdr = end_to_end(result)
-        truth = {(c["name"], t, col) for c in query.truth["columns"] for t, col in c["sources"]}
+        names = truth_to_engine_names(query.truth["output_columns"], result)
+        truth = {(names.get(c["name"]), t, col) for c in query.truth["columns"] for t, col in c["sources"]}
         truth_fdr = {tuple(p) for p in query.truth["filter_columns"]}
         self.true_pos += len(fdd & truth)
         self.found += len(fdd)

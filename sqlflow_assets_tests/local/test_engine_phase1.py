@@ -41,13 +41,13 @@ def test_insert_with_columns_join_group_by_exact_intermediates() -> None:
     result = run(sql)
     assert edges(result) == {
         ("s.a", "INSERT-SELECT-1.a", "fdd"),
-        ("s.b", "INSERT-SELECT-1._col_1", "fdd"),
-        ("s.a", "INSERT-SELECT-1._col_1", "fdr"),
+        ("s.b", "INSERT-SELECT-1.SUM(s.b)", "fdd"),
+        ("s.a", "INSERT-SELECT-1.SUM(s.b)", "fdr"),
         ("s.c", "INSERT-SELECT-1.PseudoRows", "fdr"),
         ("u.c", "INSERT-SELECT-1.PseudoRows", "fdr"),
         ("u.d", "INSERT-SELECT-1.PseudoRows", "fdr"),
         ("INSERT-SELECT-1.a", "t.x", "fdd"),
-        ("INSERT-SELECT-1._col_1", "t.y", "fdd"),
+        ("INSERT-SELECT-1.SUM(s.b)", "t.y", "fdd"),
         ("INSERT-SELECT-1.PseudoRows", "t.PseudoRows", "fdr"),
     }
     insert = [r for r in result["relationships"] if r["effectType"] == "insert"]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import OptimizeError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.optimizer.qualify import qualify
@@ -57,6 +58,20 @@ def target_of(statement: exp.Expr) -> tuple[exp.Table, list[str] | None]:
         ]
         return this.this, names or None
     return this, None
+
+
+def name_expressions(query: exp.Query, dialect: Dialect) -> exp.Query:
+    """Alias unaliased computed projections by their SQL text, as SQLFlow names such columns
+    (qualify() would call them `_col_n`)."""
+    for select in list(query.find_all(exp.Select)):
+        select.set("expressions", [named(p, dialect) for p in select.expressions])
+    return query
+
+
+def named(projection: exp.Expr, dialect: Dialect) -> exp.Expr:
+    if isinstance(projection, (exp.Alias, exp.Column, exp.Star)):
+        return projection
+    return exp.Alias(this=projection, alias=exp.to_identifier(projection.sql(dialect), quoted=True))
 
 
 def aliased(values: list[exp.Expr], names: list[str]) -> list[exp.Expr]:
@@ -146,12 +161,13 @@ class StatementAnalyzer:
             quote_identifiers=False,
             identify=False,
         )
+        dialect = self.catalog.dialect
         try:
-            return qualify(extract(self.tree), **options)
+            return qualify(name_expressions(extract(self.tree), dialect), **options)
         except OptimizeError as error:
             self.ctx.error(f"columns not fully resolved: {error}", "SemanticWarning")
-            fresh = normalize_identifiers(self.reparse(), dialect=self.catalog.dialect)
-            return qualify(extract(fresh), qualify_columns=False, **options)
+            fresh = normalize_identifiers(self.reparse(), dialect=dialect)
+            return qualify(name_expressions(extract(fresh), dialect), qualify_columns=False, **options)
 
     def query_lineage(self, extract: Extract, root_obj: DbObject, effect: str | None = None) -> list[str]:
         """Walk the query's scopes into `root_obj`; returns the query's output column names."""
