@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -92,7 +93,18 @@ def start(args: argparse.Namespace) -> int:
                 check=True,
             )
         print(f"DuckDB file: {env['SQLFLOW_DUCKDB_PATH']}; Dagster UI on http://{args.host}:{args.port}", flush=True)
-        return subprocess.call([*dagster, "dev", "-w", "workspace.yaml", "-h", args.host, "-p", str(args.port)])
+        return run_until_interrupted([*dagster, "dev", "-w", "workspace.yaml", "-h", args.host, "-p", str(args.port)])
+
+
+def run_until_interrupted(command: list[str]) -> int:
+    """Run `command`; on Ctrl-C or SIGTERM pass SIGINT on and wait, so dagster dev stops its children."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    process = subprocess.Popen(command)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.send_signal(signal.SIGINT)
+        return process.wait(timeout=60)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,7 +25,7 @@ from sqlflow_assets.config import LINEAGE_SCHEMA, RAW_SCHEMA
 from sqlflow_assets.lineage_json import SCHEMAS as RAW_SCHEMAS
 from sqlflow_assets.lineage_json import TABLE_NAMES as RAW_TABLES
 
-LINEAGE_TABLES: tuple[str, ...] = ("objects", "columns", "column_edges", "table_edges", "end_to_end_edges")
+LINEAGE_TABLES: tuple[str, ...] = ("objects", "columns", "column_edges", "end_to_end_edges", "table_edges")
 REAL_OBJECT_TYPES = ("table", "view", "file", "directory", "stage", "stream", "path")
 REQUIRED_RAW_TABLES = ("objects", "columns", "relationships", "relationship_sources")
 MAX_HOPS = 32

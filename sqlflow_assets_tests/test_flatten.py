@@ -54,7 +54,7 @@ def job_counts(conn: duckdb.DuckDBPyConnection, job_id: str) -> dict[str, int]:
 
 def test_format_md_nested_example(conn) -> None:
     counts = load_fixture(conn, "nested_format_example", "j1")
-    assert counts == {"objects": 4, "columns": 4, "column_edges": 3, "table_edges": 3, "end_to_end_edges": 1}
+    assert counts == {"objects": 4, "columns": 4, "column_edges": 3, "table_edges": 1, "end_to_end_edges": 1}
     assert rows(conn, "objects", "object_id, qualified_name, is_intermediate", "j1") == {
         ("7", "SALES.orders", False), ("20", "SALES.v_big", False),
         ("15", "SALES.RS-1", True), ("30", "SALES.Query Create View-1", True),
@@ -71,8 +71,7 @@ def test_format_md_nested_example(conn) -> None:
         ("SALES.orders", "total", "SALES.v_big", "total", "fdd", 2),
     }
     assert rows(conn, "table_edges", "source_object, target_object, relationship_type, edge_count", "j1") == {
-        ("SALES.orders", "SALES.RS-1", "fdd", 1), ("SALES.orders", "SALES.RS-1", "fdr", 1),
-        ("SALES.RS-1", "SALES.v_big", "fdd", 1),
+        ("SALES.orders", "SALES.v_big", "fdd", 1),
     }
     assert rows(conn, "columns", "column_id, is_pseudo, object_qualified_name", "j1") == {
         ("8", False, "SALES.orders"), ("9", True, "SALES.orders"), ("21", False, "SALES.v_big"), ("16", False, "SALES.RS-1"),
@@ -134,7 +133,7 @@ def test_shrunk_reload_leaves_no_stale_rows_and_other_jobs_untouched(conn, tmp_p
 
     load_raw(conn, "big", read_lineage(fixture_bytes("flat_sqlflow_203"), "big"))
     shrunk = flatten.build_all(conn, "big")
-    assert shrunk == {"objects": 2, "columns": 3, "column_edges": 1, "table_edges": 1, "end_to_end_edges": 0}
+    assert shrunk == {"objects": 2, "columns": 3, "column_edges": 1, "table_edges": 0, "end_to_end_edges": 0}
     assert job_counts(conn, "big") == shrunk
     assert job_counts(conn, "other") == other
 

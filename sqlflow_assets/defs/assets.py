@@ -85,8 +85,8 @@ LINEAGE_DESCRIPTIONS = {
     "objects": "Every object of a job's lineage (tables, views, result sets, processes) with its qualified name.",
     "columns": "Every column of every object, pseudo columns (PseudoRows) flagged.",
     "column_edges": "One row per source column → target column pair of every relationship (fdd and fdr).",
-    "table_edges": "Object-level lineage: column edges between two objects, counted per relationship type.",
     "end_to_end_edges": "Column lineage between real tables and views, intermediate result sets collapsed (chain rule).",
+    "table_edges": "Table-level lineage between real tables and views: end-to-end edges counted per type.",
 }
 RAW_LINEAGE_KEYS = [dg.AssetKey([config.RAW_SCHEMA, name]) for name in TABLE_NAMES]
 

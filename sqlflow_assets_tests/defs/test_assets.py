@@ -13,7 +13,7 @@ from sqlflow_assets.defs import assets, checks
 from sqlflow_assets.defs.resources import LineagePipelineResource, SQLFlowResource
 from sqlflow_assets_tests.conftest import submit_and_wait
 
-LINEAGE_TABLES = ("objects", "columns", "column_edges", "table_edges")
+LINEAGE_TABLES = ("objects", "columns", "column_edges", "end_to_end_edges", "table_edges")
 
 
 def resources_for(duckdb_path) -> dict:
@@ -71,16 +71,21 @@ def test_sample_job_lands_as_lineage_tables(project_env, sample_job):
             ).fetchall()
         )
         table_edges = set(
-            conn.execute("SELECT source_object, target_object FROM lineage.table_edges WHERE job_id = ?", [sample_job]).fetchall()
+            conn.execute(
+                "SELECT DISTINCT source_object, target_object FROM lineage.table_edges WHERE job_id = ?", [sample_job]
+            ).fetchall()
         )
     assert {"raw.orders", "raw.customers", "staging.orders", "marts.customer_revenue", "marts.country_revenue"} <= objects
     assert ("raw.orders", "amount", "staging.orders", "amount", "fdd") in end_to_end
     assert ("staging.orders", "amount", "marts.customer_revenue", "revenue", "fdd") in end_to_end
     assert ("marts.customer_revenue", "revenue", "marts.country_revenue", "revenue", "fdd") in end_to_end
     assert any(src == "staging.orders" and col == "status" and kind == "fdr" for src, col, _, _, kind in end_to_end)
-    assert ("raw.customers", "marts.customer_revenue") in table_edges or any(
-        src == "raw.customers" for src, _ in table_edges
-    )
+    assert table_edges == {
+        ("raw.orders", "staging.orders"),
+        ("staging.orders", "marts.customer_revenue"),
+        ("raw.customers", "marts.customer_revenue"),
+        ("marts.customer_revenue", "marts.country_revenue"),
+    }
     materialized = {event.asset_key.to_user_string(): event for event in result.get_asset_materialization_events()}
     edges_metadata = materialized["lineage/column_edges"].materialization.metadata
     assert edges_metadata["dagster/partition_row_count"].value == counts(project_env.duckdb_path, sample_job)["column_edges"]
