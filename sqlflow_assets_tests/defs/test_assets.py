@@ -136,3 +136,18 @@ def test_sql_submission_only_resubmits_changed_content(project_env, tmp_path):
     (folder / "a.sql").write_text("INSERT INTO t3 (x) SELECT x FROM t1;")
     third = submit()
     assert len(third) == 1 and third[0].metadata["job_id"].value != first[0].metadata["job_id"].value
+
+
+def test_no_secret_or_token_reaches_events_or_tables(project_env, sample_job):
+    instance = dg.DagsterInstance.ephemeral()
+    result = materialize_job_lineage(instance, sample_job, project_env.duckdb_path)
+    jobs = dg.materialize([assets.sqlflow_jobs_raw], instance=instance, resources=resources_for(project_env.duckdb_path))
+    secret = project_env.server.secret_key
+    events = repr(result.all_events) + repr(jobs.all_events) + repr(result.dagster_run.run_config)
+    assert secret not in events and "eyJ" not in events  # "eyJ" starts every JWT
+    with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
+        tables = conn.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema IN ('sqlflow_raw', 'lineage')"
+        ).fetchall()
+        dump = repr([conn.execute(f'SELECT * FROM "{schema}"."{name}"').fetchall() for schema, name in tables])
+    assert len(tables) >= 10 and secret not in dump and "eyJ" not in dump
