@@ -22,6 +22,7 @@ from .statements import (
     DELETE,
     INSERT,
     MERGE,
+    RENAME_TABLE,
     SELECT,
     UPDATE,
     Kind,
@@ -57,6 +58,10 @@ def classify(tree: exp.Expr) -> tuple[Kind, str] | None:
         (exp.Delete, DELETE, "delete"),
         (exp.Merge, MERGE, "merge"),
     )
+    if isinstance(tree, exp.Alter) and any(
+        isinstance(a, exp.AlterRename) for a in tree.args.get("actions") or []
+    ):
+        return RENAME_TABLE, "rename"
     return next(((kind, name) for node_type, kind, name in handlers if isinstance(tree, node_type)), None)
 
 

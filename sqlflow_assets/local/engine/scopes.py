@@ -98,6 +98,7 @@ class ScopeWalker:
         self.constant_table: DbObject | None = None
 
     def run(self) -> None:
+        table_functions = []
         for scope in self.scopes.values():
             self.ctx.check_time()
             expression = scope.expression
@@ -105,6 +106,10 @@ class ScopeWalker:
                 self.walk_select(scope)
             elif isinstance(expression, exp.SetOperation):
                 self.walk_set_operation(scope)
+            else:
+                table_functions.append(scope)
+        for scope in table_functions:
+            self.walk_table_function(scope)
 
     # ---- objects ------------------------------------------------------------------------
     def obj_for(self, scope: Scope) -> DbObject:
@@ -321,6 +326,15 @@ class ScopeWalker:
     def filter(self, scope: Scope, clause_node: exp.Expr | None, clause: str, targets: list[Node]) -> None:
         if clause_node is not None:
             self.link_refs(scope, collect(clause_node, self.scopes), targets, "fdr", clause)
+
+    def walk_table_function(self, scope: Scope) -> None:
+        """UNNEST / LATERAL FLATTEN ...: its arguments feed every column read from it.
+
+        Runs after the enclosing selects, which create the columns they read.
+        """
+        obj = self.obj_for(scope)
+        targets = [(obj, c) for c in obj.columns.values() if not c.system] or [self.pseudo(obj)]
+        self.link_refs(scope, collect(scope.expression, self.scopes), targets, "fdd", None)
 
     def walk_set_operation(self, scope: Scope) -> None:
         obj = self.obj_for(scope)

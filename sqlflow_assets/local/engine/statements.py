@@ -35,6 +35,8 @@ CREATE_TABLE = Kind("Query Create Table", "sstcreatetable", "create_table")
 UPDATE = Kind("Query Update", "sstupdate", "update")
 DELETE = Kind("Query Delete", "sstdelete", "delete")
 MERGE = Kind("Query Merge", "sstmerge", "merge")
+RENAME_TABLE = Kind("Query Alter Table", "sstaltertable", "rename_table")
+LIKE_EFFECT = "like_table"
 
 
 Extract = Callable[[exp.Expr], exp.Query]
@@ -78,25 +80,35 @@ def aliased(values: list[exp.Expr], names: list[str]) -> list[exp.Expr]:
     return [exp.alias_(v.copy(), name, quoted=False) for v, name in zip(values, names, strict=False)]
 
 
-def update_query(update: exp.Expr) -> exp.Query:
-    """UPDATE as `SELECT <set values> FROM target [, from] [joins] WHERE ...` (columns resolve alike)."""
-    target = update.this
-    select = exp.Select(
-        expressions=aliased([eq.expression for eq in update.expressions], set_columns(update))
-    )
-    from_ = update.args.get("from_")
-    names = {target.alias_or_name}
-    if from_ is not None and any(t.alias_or_name in names for t in from_.find_all(exp.Table)):
-        select.set("from_", from_.copy())
-    else:
-        select.set("from_", exp.From(this=target.copy()))
-        if from_ is not None:
-            select.append("joins", exp.Join(this=from_.this.copy()))
-    for join in update.args.get("joins") or []:
-        select.append("joins", join.copy())
-    if update.args.get("where") is not None:
-        select.set("where", update.args["where"].copy())
+def dml_select(
+    projections: list[exp.Expr], sources: list[exp.Expr], joins: list[exp.Expr], where: exp.Expr | None
+) -> exp.Select:
+    """`SELECT <projections> FROM <sources> <joins> WHERE ...` standing in for a DML statement, so
+    its columns resolve exactly as a query's. Joins that MySQL/T-SQL hang on a table are lifted."""
+    select = exp.Select(expressions=projections)
+    tables = [source.copy() for source in sources]
+    lifted = [join for table in tables for join in table.args.get("joins") or []]
+    for table in tables:
+        table.set("joins", None)
+    select.set("from_", exp.From(this=tables[0]))
+    for join in [*(exp.Join(this=t) for t in tables[1:]), *lifted, *(j.copy() for j in joins)]:
+        select.append("joins", join)
+    if where is not None:
+        select.set("where", where.copy() if isinstance(where, exp.Where) else exp.Where(this=where.copy()))
     return select
+
+
+def update_query(update: exp.Expr) -> exp.Query:
+    """UPDATE as `SELECT <set values> FROM target [, from] [joins] WHERE ...`; a T-SQL FROM that
+    already names the target is used as is."""
+    target = update.this
+    from_ = update.args.get("from_")
+    if from_ is not None and target.alias_or_name in {t.alias_or_name for t in from_.find_all(exp.Table)}:
+        sources = [from_.this]
+    else:
+        sources = [target, *([from_.this] if from_ is not None else [])]
+    values = aliased([eq.expression for eq in update.expressions], set_columns(update))
+    return dml_select(values, sources, update.args.get("joins") or [], update.args.get("where"))
 
 
 def without_into(select: exp.Expr) -> exp.Query:
@@ -110,12 +122,8 @@ def set_columns(update: exp.Expr) -> list[str]:
 
 def delete_query(delete: exp.Expr) -> exp.Query:
     """DELETE as a projection-less SELECT so its WHERE columns resolve like a query's."""
-    select = exp.Select(expressions=[], from_=exp.From(this=delete.this.copy()))
-    for source in delete.args.get("using") or []:
-        select.append("joins", exp.Join(this=source.copy()))
-    if delete.args.get("where") is not None:
-        select.set("where", delete.args["where"].copy())
-    return select
+    sources = [delete.this, *(delete.args.get("using") or [])]
+    return dml_select([], sources, [], delete.args.get("where"))
 
 
 def merge_branch(merge: exp.Expr, index: int) -> tuple[exp.Expr, list[exp.Expr]]:
@@ -131,11 +139,8 @@ def merge_query(merge: exp.Expr, index: int, columns: list[str]) -> exp.Query:
     """One MERGE branch as `SELECT <values> FROM target JOIN using ON ... WHERE <branch cond>`."""
     when = merge.args["whens"].expressions[index]
     _, values = merge_branch(merge, index)
-    select = exp.Select(expressions=aliased(values, columns), from_=exp.From(this=merge.this.copy()))
-    select.append("joins", exp.Join(this=merge.args["using"].copy(), on=merge.args["on"].copy()))
-    if when.args.get("condition") is not None:
-        select.set("where", exp.Where(this=when.args["condition"].copy()))
-    return select
+    join = exp.Join(this=merge.args["using"], on=merge.args["on"])
+    return dml_select(aliased(values, columns), [merge.this], [join], when.args.get("condition"))
 
 
 @dataclass
@@ -262,6 +267,10 @@ class StatementAnalyzer:
         if isinstance(self.tree.expression, exp.Query):
             self.populate(target, columns, with_query)
             return
+        like = self.tree.find(exp.LikeProperty)
+        if like is not None:
+            self.table_flow(like.this, table, LIKE_EFFECT)
+            return
         schema = self.tree.this
         definitions = (
             [c for c in schema.expressions if isinstance(c, exp.ColumnDef)]
@@ -276,6 +285,24 @@ class StatementAnalyzer:
             self.catalog.add(
                 target.name, [(d.name, target.columns[d.name].data_type or "") for d in definitions]
             )
+
+    def rename(self) -> None:
+        """ALTER TABLE ... RENAME TO: table-level flow from the old name to the new one."""
+        for action in self.tree.args.get("actions") or []:
+            if isinstance(action, exp.AlterRename):
+                self.table_flow(self.tree.this, action.this, self.kind.effect)
+
+    def table_flow(self, source_table: exp.Table, target_table: exp.Table, effect: str) -> None:
+        """`source.PseudoRows -fdd-> target.PseudoRows` (FORMAT.md §8); the target inherits the
+        source's known columns."""
+        source, target = self.ctx.table(source_table), self.ctx.table(target_table)
+        graph = self.ctx.graph
+        graph.link(
+            "fdd", (source, graph.pseudo(source)), (target, graph.pseudo(target)), effect, self.ctx.process_id
+        )
+        known = self.catalog.tables.get(source.name)
+        if known is not None:
+            self.catalog.add(target.name, known.items())
 
     def select_into(self) -> None:
         """`SELECT ... INTO t` (T-SQL temp tables, ...) is a CTAS."""

@@ -1,0 +1,128 @@
+"""Dialect-specific statements and identifier normalisation across dbvendors."""
+
+from __future__ import annotations
+
+import pytest
+
+from sqlflow_assets_tests.local.test_engine_support import edges, run
+
+TSQL_UPDATE = "update t set t.a = s.a from t inner join s on t.id = s.id"
+MYSQL_UPDATE = "update t1 join t2 on t1.id = t2.id set t1.a = t2.b"
+MYSQL_DELETE = "delete t from t join u on t.id = u.id where u.x = 1"
+
+
+@pytest.mark.parametrize(
+    ("vendor", "sql", "expected"),
+    [
+        (
+            "dbvmssql",
+            TSQL_UPDATE,
+            {("s.a", "t.a", "fdd"), ("s.id", "t.PseudoRows", "fdr"), ("t.id", "t.PseudoRows", "fdr")},
+        ),
+        (
+            "dbvmysql",
+            MYSQL_UPDATE,
+            {("t2.b", "t1.a", "fdd"), ("t1.id", "t1.PseudoRows", "fdr"), ("t2.id", "t1.PseudoRows", "fdr")},
+        ),
+        (
+            "dbvmysql",
+            MYSQL_DELETE,
+            {
+                ("t.id", "t.PseudoRows", "fdr"),
+                ("u.id", "t.PseudoRows", "fdr"),
+                ("u.x", "t.PseudoRows", "fdr"),
+            },
+        ),
+        (
+            "dbvhive",
+            "insert overwrite table t partition (dt='2020') select s.a from s",
+            {("s.a", "t.a", "fdd")},
+        ),
+        (
+            "dbvbigquery",
+            "create or replace table ds.t as select s.a from `proj.ds.s` s",
+            {("proj.ds.s.a", "ds.t.a", "fdd")},
+        ),
+        (
+            "dbvsnowflake",
+            "insert into t select s.a from s qualify row_number() over (partition by s.k order by s.ts) = 1",
+            {("S.A", "T.A", "fdd"), ("S.K", "T.PseudoRows", "fdr"), ("S.TS", "T.PseudoRows", "fdr")},
+        ),
+        ("dbvmysql", "create table t2 like t1", {("t1.PseudoRows", "t2.PseudoRows", "fdd")}),
+        ("dbvpostgresql", "alter table t1 rename to t2", {("t1.PseudoRows", "t2.PseudoRows", "fdd")}),
+    ],
+)
+def test_dialect_statements(vendor: str, sql: str, expected: set) -> None:
+    result = run(sql, vendor=vendor, simple_output=True)
+    assert edges(result) == expected
+    assert result["errors"] == []
+
+
+def test_rename_and_like_carry_effect_types() -> None:
+    result = run(
+        "create table t1 (a int); alter table t1 rename to t2; create table t3 like t2", simple_output=True
+    )
+    assert {r["effectType"] for r in result["relationships"]} == {"rename_table", "like_table"}
+    follow = run(
+        "create table t1 (a int, b int); alter table t1 rename to t2; insert into t select * from t2",
+        simple_output=True,
+    )
+    assert {("t2.a", "t.a", "fdd"), ("t2.b", "t.b", "fdd")} <= edges(follow)
+
+
+@pytest.mark.parametrize(
+    ("vendor", "sql", "expected"),
+    [
+        (
+            "dbvmssql",
+            "insert into [dbo].[T] ([A]) select [s].[B] from dbo.S as s",
+            {("dbo.s.b", "dbo.t.a", "fdd")},
+        ),
+        ("dbvmysql", "insert into `db`.`t` (a) select s.b from db.s as s", {("db.s.b", "db.t.a", "fdd")}),
+        ("dbvoracle", 'insert into "T" (a) select S.b from s', {("S.B", "T.A", "fdd")}),
+        ("dbvpostgresql", 'insert into "T" (a) select S.b from s', {("s.b", "T.a", "fdd")}),
+    ],
+)
+def test_quoting_and_case_normalised_per_dialect(vendor: str, sql: str, expected: set) -> None:
+    assert edges(run(sql, vendor=vendor, simple_output=True)) == expected
+
+
+def test_table_functions_feed_the_columns_read_from_them() -> None:
+    presto = run("select u.x from t, unnest(t.arr) as u(x)", vendor="dbvpresto", ignore_record_set=True)
+    assert edges(presto) == {("t.arr", "RS-1.x", "fdd")}
+    snowflake = run(
+        "select f.value:a::string as a from t, lateral flatten(input => t.j) f",
+        vendor="dbvsnowflake",
+        ignore_record_set=True,
+    )
+    assert edges(snowflake) == {("T.J", "RS-1.A", "fdd")}
+
+
+def test_bind_variables_and_hints_do_not_disturb_lineage() -> None:
+    oracle = run("select s.a from s where s.b = :x and s.c = ?", vendor="dbvoracle", ignore_record_set=True)
+    assert edges(oracle) == {
+        ("S.A", "RS-1.A", "fdd"),
+        ("S.B", "RS-1.PseudoRows", "fdr"),
+        ("S.C", "RS-1.PseudoRows", "fdr"),
+    }
+    tsql = run(
+        "select top 10 s.a from s with (nolock) where s.b like 'x%'",
+        vendor="dbvmssql",
+        ignore_record_set=True,
+    )
+    assert edges(tsql) == {("s.a", "RS-1.a", "fdd"), ("s.b", "RS-1.PseudoRows", "fdr")}
+
+
+def test_star_from_metadata_and_from_earlier_create_table() -> None:
+    metadata = {"s": {"a": "int", "b": "int"}}
+    assert edges(run("insert into t select * from s", metadata=metadata, simple_output=True)) == {
+        ("s.a", "t.a", "fdd"),
+        ("s.b", "t.b", "fdd"),
+    }
+    sql = "create table s (a int, b int); insert into t select x.* from s x join u on x.a = u.a"
+    assert edges(run(sql, simple_output=True)) == {
+        ("s.a", "t.a", "fdd"),
+        ("s.b", "t.b", "fdd"),
+        ("s.a", "t.PseudoRows", "fdr"),
+        ("u.a", "t.PseudoRows", "fdr"),
+    }
