@@ -91,7 +91,6 @@ class ScopeWalker:
         self.root_obj = root_obj
         self.root_effect = root_effect
         self.graph = ctx.graph
-        self.root = root
         self.objects: dict[int, DbObject] = {id(root.expression): root_obj}
         self.scopes: dict[int, Scope] = {id(s.expression): s for s in root.traverse()}
         self.reported: set[str] = set()

@@ -1,4 +1,4 @@
-"""Per-statement lineage: classify a parsed statement, qualify its query, link it to targets."""
+"""Per-statement lineage: qualify the statement's query, walk its scopes, link it to targets."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from functools import partial
 
 from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import OptimizeError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.optimizer.qualify import qualify
@@ -15,7 +14,19 @@ from sqlglot.optimizer.scope import build_scope
 
 from .catalog import Catalog
 from .context import StatementContext
-from .model import DbObject
+from .model import Column, DbObject
+from .rewrite import (
+    Extract,
+    delete_query,
+    merge_branch,
+    merge_query,
+    name_expressions,
+    set_columns,
+    target_of,
+    update_query,
+    with_query,
+    without_into,
+)
 from .scopes import ScopeWalker, output_names
 
 
@@ -37,110 +48,6 @@ DELETE = Kind("Query Delete", "sstdelete", "delete")
 MERGE = Kind("Query Merge", "sstmerge", "merge")
 RENAME_TABLE = Kind("Query Alter Table", "sstaltertable", "rename_table")
 LIKE_EFFECT = "like_table"
-
-
-Extract = Callable[[exp.Expr], exp.Query]
-
-
-def with_query(statement: exp.Expr) -> exp.Query:
-    """The query of INSERT/CREATE, carrying a WITH written before the INSERT keyword."""
-    query = statement.expression
-    with_ = statement.args.get("with_")
-    if with_ is not None and isinstance(query, exp.Query) and not query.args.get("with_"):
-        query.set("with_", with_)
-    return query
-
-
-def target_of(statement: exp.Expr) -> tuple[exp.Table, list[str] | None]:
-    """Target table of INSERT/CREATE and its explicit column list, if any."""
-    this = statement.this
-    if isinstance(this, exp.Schema):
-        names = [
-            c.name for c in this.expressions if isinstance(c, (exp.Identifier, exp.ColumnDef, exp.Column))
-        ]
-        return this.this, names or None
-    return this, None
-
-
-def name_expressions(query: exp.Query, dialect: Dialect) -> exp.Query:
-    """Alias unaliased computed projections by their SQL text, as SQLFlow names such columns
-    (qualify() would call them `_col_n`)."""
-    for select in list(query.find_all(exp.Select)):
-        select.set("expressions", [named(p, dialect) for p in select.expressions])
-    return query
-
-
-def named(projection: exp.Expr, dialect: Dialect) -> exp.Expr:
-    if isinstance(projection, (exp.Alias, exp.Column, exp.Star)):
-        return projection
-    return exp.Alias(this=projection, alias=exp.to_identifier(projection.sql(dialect), quoted=True))
-
-
-def aliased(values: list[exp.Expr], names: list[str]) -> list[exp.Expr]:
-    return [exp.alias_(v.copy(), name, quoted=False) for v, name in zip(values, names, strict=False)]
-
-
-def dml_select(
-    projections: list[exp.Expr], sources: list[exp.Expr], joins: list[exp.Expr], where: exp.Expr | None
-) -> exp.Select:
-    """`SELECT <projections> FROM <sources> <joins> WHERE ...` standing in for a DML statement, so
-    its columns resolve exactly as a query's. Joins that MySQL/T-SQL hang on a table are lifted."""
-    select = exp.Select(expressions=projections)
-    tables = [source.copy() for source in sources]
-    lifted = [join for table in tables for join in table.args.get("joins") or []]
-    for table in tables:
-        table.set("joins", None)
-    select.set("from_", exp.From(this=tables[0]))
-    for join in [*(exp.Join(this=t) for t in tables[1:]), *lifted, *(j.copy() for j in joins)]:
-        select.append("joins", join)
-    if where is not None:
-        select.set("where", where.copy() if isinstance(where, exp.Where) else exp.Where(this=where.copy()))
-    return select
-
-
-def update_query(update: exp.Expr) -> exp.Query:
-    """UPDATE as `SELECT <set values> FROM target [, from] [joins] WHERE ...`; a T-SQL FROM that
-    already names the target is used as is."""
-    target = update.this
-    from_ = update.args.get("from_")
-    if from_ is not None and target.alias_or_name in {t.alias_or_name for t in from_.find_all(exp.Table)}:
-        sources = [from_.this]
-    else:
-        sources = [target, *([from_.this] if from_ is not None else [])]
-    values = aliased([eq.expression for eq in update.expressions], set_columns(update))
-    return dml_select(values, sources, update.args.get("joins") or [], update.args.get("where"))
-
-
-def without_into(select: exp.Expr) -> exp.Query:
-    select.set("into", None)
-    return select
-
-
-def set_columns(update: exp.Expr) -> list[str]:
-    return [eq.this.name for eq in update.expressions]
-
-
-def delete_query(delete: exp.Expr) -> exp.Query:
-    """DELETE as a projection-less SELECT so its WHERE columns resolve like a query's."""
-    sources = [delete.this, *(delete.args.get("using") or [])]
-    return dml_select([], sources, [], delete.args.get("where"))
-
-
-def merge_branch(merge: exp.Expr, index: int) -> tuple[exp.Expr, list[exp.Expr]]:
-    """The THEN action of WHEN branch `index` and the values it writes."""
-    then = merge.args["whens"].expressions[index].args["then"]
-    if isinstance(then, exp.Update):
-        return then, [eq.expression for eq in then.expressions]
-    values = then.expression
-    return then, list(values.expressions) if isinstance(values, exp.Tuple) else []
-
-
-def merge_query(merge: exp.Expr, index: int, columns: list[str]) -> exp.Query:
-    """One MERGE branch as `SELECT <values> FROM target JOIN using ON ... WHERE <branch cond>`."""
-    when = merge.args["whens"].expressions[index]
-    _, values = merge_branch(merge, index)
-    join = exp.Join(this=merge.args["using"], on=merge.args["on"])
-    return dml_select(aliased(values, columns), [merge.this], [join], when.args.get("condition"))
 
 
 @dataclass
@@ -185,28 +92,37 @@ class StatementAnalyzer:
         ScopeWalker(self.ctx, root, root_obj, effect).run()
         return output_names(root)
 
+    def flow(
+        self,
+        rel_type: str,
+        source: tuple[DbObject, str | None],
+        target: tuple[DbObject, str | None],
+        effect: str | None = None,
+        clause: str | None = None,
+    ) -> None:
+        """One edge between named columns (None names PseudoRows), in this statement's process."""
+        graph = self.ctx.graph
+
+        def node(obj: DbObject, name: str | None) -> tuple[DbObject, Column]:
+            return obj, graph.pseudo(obj) if name is None else graph.column(obj, name)
+
+        effect = effect or self.kind.effect
+        graph.link(rel_type, node(*source), node(*target), effect, self.ctx.process_id, clause)
+
     def link_target(
         self, source: DbObject, names: list[str], target: DbObject, columns: list[str], effect: str
     ) -> None:
         """Map result-set columns to target columns by position (fdd) and rows to rows (fdr)."""
-        graph = self.ctx.graph
         if len(columns) != len(names):
             self.ctx.error(
                 f"{target.name}: {len(columns)} target columns for {len(names)} values",
                 "SemanticWarning",
             )
-        pid = self.ctx.process_id
         for name, column in zip(names, columns, strict=False):
-            graph.link(
-                "fdd",
-                (source, graph.column(source, name)),
-                (target, graph.column(target, column)),
-                effect,
-                pid,
-            )
-        graph.link("fdr", (source, graph.pseudo(source)), (target, graph.pseudo(target)), effect, pid)
+            self.flow("fdd", (source, name), (target, column), effect)
+        self.flow("fdr", (source, None), (target, None), effect)
 
-    # ---- statements (dispatched by name from analyze.classify) --------------------------
+    # ---- statements (dispatched by name from dispatch.classify) --------------------------
     def select(self) -> None:
         root = self.ctx.graph.intermediate("RS", "select_list", top_level=True)
         self.query_lineage(lambda tree: tree, root)
@@ -225,40 +141,25 @@ class StatementAnalyzer:
         """Oracle INSERT ALL/FIRST: one INSERT-SELECT feeding every INTO branch by value names."""
         root = self.ctx.graph.intermediate("INSERT-SELECT", "insert-select")
         names = self.query_lineage(lambda tree: tree.args["source"], root)
-        graph, pid = self.ctx.graph, self.ctx.process_id
         for branch in self.tree.expressions:
-            table, columns = target_of(branch.this)
-            target = self.ctx.table(table)
-            values = branch.this.expression
-            rows = (
-                values.expressions[0].expressions
-                if isinstance(values, exp.Values) and values.expressions
-                else None
-            )
-            targets = columns or self.catalog.columns(target.name) or names
-            reads = [[c.name for c in v.find_all(exp.Column)] for v in rows] if rows else [[n] for n in names]
-            for column, read in zip(targets, reads, strict=False):
-                for name in read:
-                    graph.link(
-                        "fdd",
-                        (root, graph.column(root, name)),
-                        (target, graph.column(target, column)),
-                        self.kind.effect,
-                        pid,
-                    )
-            for column in branch.find_all(exp.Column) if branch.args.get("expression") else ():
-                if column.find_ancestor(exp.Insert) is None:
-                    graph.link(
-                        "fdr",
-                        (root, graph.column(root, column.name)),
-                        (target, graph.pseudo(target)),
-                        self.kind.effect,
-                        pid,
-                        "where",
-                    )
-            graph.link(
-                "fdr", (root, graph.pseudo(root)), (target, graph.pseudo(target)), self.kind.effect, pid
-            )
+            self.insert_branch(root, names, branch)
+
+    def insert_branch(self, root: DbObject, names: list[str], branch: exp.Expr) -> None:
+        """One `[WHEN cond THEN] INTO t [(cols)] [VALUES (...)]` of a multi-table insert."""
+        table, columns = target_of(branch.this)
+        target = self.ctx.table(table)
+        values = branch.this.expression
+        rows = (
+            values.expressions[0].expressions if isinstance(values, exp.Values) and values.expressions else []
+        )
+        reads = [[c.name for c in v.find_all(exp.Column)] for v in rows] or [[n] for n in names]
+        for column, read in zip(columns or self.catalog.columns(target.name) or names, reads, strict=False):
+            for name in read:
+                self.flow("fdd", (root, name), (target, column))
+        condition = branch.args.get("expression")
+        for column in condition.find_all(exp.Column) if condition is not None else ():
+            self.flow("fdr", (root, column.name), (target, None), clause="where")
+        self.flow("fdr", (root, None), (target, None))
 
     def create(self) -> None:
         """CREATE VIEW / CTAS: lineage into the new object; plain CREATE TABLE: register it."""
@@ -296,10 +197,7 @@ class StatementAnalyzer:
         """`source.PseudoRows -fdd-> target.PseudoRows` (FORMAT.md §8); the target inherits the
         source's known columns."""
         source, target = self.ctx.table(source_table), self.ctx.table(target_table)
-        graph = self.ctx.graph
-        graph.link(
-            "fdd", (source, graph.pseudo(source)), (target, graph.pseudo(target)), effect, self.ctx.process_id
-        )
+        self.flow("fdd", (source, None), (target, None), effect)
         known = self.catalog.tables.get(source.name)
         if known is not None:
             self.catalog.add(target.name, known.items())
