@@ -42,44 +42,38 @@ SPEC_PIPELINE = dlt.pipeline(
 TRANSLATOR = SQLFlowTranslator()
 
 
-def load(context: dg.AssetExecutionContext, dlt_resource: DagsterDltResource, source, pipeline: dlt.Pipeline) -> Iterator:
-    """Run a fresh source through the pipeline as parquet (Arrow data skips dlt's normaliser)."""
-    yield from dlt_resource.run(context=context, dlt_source=source, dlt_pipeline=pipeline, loader_file_format="parquet")
+def sqlflow_dlt_assets(
+    name: str, resources: tuple[str, ...], partitions_def: dg.PartitionsDefinition | None = None
+) -> dg.AssetsDefinition:
+    """dlt assets for some resources of the `sqlflow` source; partitioned ones load one job per run.
+
+    Every run builds a fresh source and pipeline (reusing the import-time source breaks dagster-dlt's
+    metadata, dagster#34052) and loads parquet: the Arrow tables then skip dlt's normaliser.
+    """
+
+    @dlt_assets(
+        dlt_source=sqlflow_source().with_resources(*resources),
+        dlt_pipeline=SPEC_PIPELINE,
+        name=name,
+        dagster_dlt_translator=TRANSLATOR,
+        partitions_def=partitions_def,
+        pool=DUCKDB_POOL,
+    )
+    def load(
+        context: dg.AssetExecutionContext,
+        dlt: DagsterDltResource,
+        sqlflow: SQLFlowResource,
+        lineage_pipeline: LineagePipelineResource,
+    ):
+        job_id = context.partition_key if partitions_def else None
+        source = sqlflow_source(job_id=job_id, client=sqlflow.client()).with_resources(*resources)
+        yield from dlt.run(context=context, dlt_source=source, dlt_pipeline=lineage_pipeline.pipeline(), loader_file_format="parquet")
+
+    return load
 
 
-@dlt_assets(
-    dlt_source=sqlflow_source().with_resources("jobs"),
-    dlt_pipeline=SPEC_PIPELINE,
-    name="sqlflow_jobs_raw",
-    dagster_dlt_translator=TRANSLATOR,
-    pool=DUCKDB_POOL,
-)
-def sqlflow_jobs_raw(
-    context: dg.AssetExecutionContext,
-    dlt: DagsterDltResource,
-    sqlflow: SQLFlowResource,
-    lineage_pipeline: LineagePipelineResource,
-):
-    yield from load(context, dlt, sqlflow_source(client=sqlflow.client()).with_resources("jobs"), lineage_pipeline.pipeline())
-
-
-@dlt_assets(
-    dlt_source=sqlflow_source().with_resources(*TABLE_NAMES),
-    dlt_pipeline=SPEC_PIPELINE,
-    name="sqlflow_lineage_raw",
-    dagster_dlt_translator=TRANSLATOR,
-    partitions_def=sqlflow_jobs_partitions,
-    pool=DUCKDB_POOL,
-)
-def sqlflow_lineage_raw(
-    context: dg.AssetExecutionContext,
-    dlt: DagsterDltResource,
-    sqlflow: SQLFlowResource,
-    lineage_pipeline: LineagePipelineResource,
-):
-    source = sqlflow_source(job_id=context.partition_key, client=sqlflow.client()).with_resources(*TABLE_NAMES)
-    yield from load(context, dlt, source, lineage_pipeline.pipeline())
-
+sqlflow_jobs_raw = sqlflow_dlt_assets("sqlflow_jobs_raw", ("jobs",))
+sqlflow_lineage_raw = sqlflow_dlt_assets("sqlflow_lineage_raw", TABLE_NAMES, sqlflow_jobs_partitions)
 
 LINEAGE_DESCRIPTIONS = {
     "objects": "Every object of a job's lineage (tables, views, result sets, processes) with its qualified name.",
