@@ -79,3 +79,14 @@ def test_coordinates_of_columns_tables_and_files() -> None:
         for c in o["coordinates"]
     }
     assert hashes == {hashlib.md5(f.text.encode()).hexdigest() for f in files}
+
+
+def test_untokenizable_piece_loses_only_itself() -> None:
+    sql = "insert into t select s.a from s;\nselect 'broken from x;\n  insert into t2 select u.b from u;"
+    result = run(sql, simple_output=True)
+    assert edges(result) == {("s.a", "t.a", "fdd"), ("u.b", "t2.b", "fdd")}
+    assert [(e["errorType"], e["coordinates"][0]) for e in result["errors"]] == [
+        ("SyntaxError", {"x": 2, "y": 1, "hashCode": "0"})
+    ]
+    t2 = objects(run(sql))["t2"]
+    assert t2["coordinates"][0] == {"x": 3, "y": 15, "hashCode": "0"}

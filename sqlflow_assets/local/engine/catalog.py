@@ -41,7 +41,10 @@ class Catalog:
             table = normalize_name(self.dialect, table)
             columns = [(normalize_name(self.dialect, c), t) for c, t in columns]
         self.tables[table] = dict(columns)
-        self._schema = None
+        if self._schema is not None:
+            self._schema.add_table(
+                exp.Table(this=exp.to_identifier(table)), self.typed(table), normalize=False
+            )
 
     def columns(self, table: str) -> list[str] | None:
         cols = self.tables.get(table)
@@ -50,12 +53,14 @@ class Catalog:
     def data_type(self, table: str, column: str) -> str | None:
         return self.tables.get(table, {}).get(column)
 
+    def typed(self, table: str) -> dict[str, str]:
+        """Column -> type for MappingSchema, which needs a type string for every column."""
+        return {column: kind or "UNKNOWN" for column, kind in self.tables[table].items()}
+
     def schema(self) -> MappingSchema:
-        """MappingSchema for qualify(), rebuilt only after the catalog changed."""
+        """MappingSchema for qualify(), built once and then extended table by table."""
         if self._schema is None:
             self._schema = MappingSchema(
-                {t: {c: (ty or "UNKNOWN") for c, ty in cols.items()} for t, cols in self.tables.items()},
-                dialect=self.dialect,
-                normalize=False,
+                {table: self.typed(table) for table in self.tables}, dialect=self.dialect, normalize=False
             )
         return self._schema

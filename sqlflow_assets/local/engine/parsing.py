@@ -3,6 +3,7 @@ so one bad statement yields one error instead of losing the whole file."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -10,10 +11,11 @@ from functools import partial
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
+from sqlglot.parser import Parser
 from sqlglot.tokens import Token, TokenType
 
 from .coords import Locator
-from .model import ErrorInfo
+from .model import Coordinates, ErrorInfo
 
 MAX_FILE_CHARS = 5_000_000
 MAX_STATEMENT_CHARS = 500_000
@@ -71,9 +73,46 @@ def token_chunks(tokens: list[Token]) -> Iterator[list[Token]]:
         yield chunk
 
 
-def parse_chunk(dialect: Dialect, tokens: list[Token], text: str) -> list[exp.Expr]:
-    """Parse one statement's tokens (a procedure keeps its body); a fresh parser each time."""
-    return [t for t in dialect.parser().parse(tokens, text) if t is not None]
+def parse_chunk(parser: Parser, tokens: list[Token], text: str) -> list[exp.Expr]:
+    """Parse one statement's tokens (a procedure keeps its body); parsers reset on each call."""
+    return [t for t in parser.parse(tokens, text) if t is not None]
+
+
+def position(text: str, offset: int) -> tuple[int, int]:
+    """0-based (line, column) of a character offset."""
+    return text.count("\n", 0, offset), offset - (text.rfind("\n", 0, offset) + 1)
+
+
+def shifted(tokens: list[Token], text: str, start: int) -> list[Token]:
+    """Tokens of `text[start:]` tokenized alone, moved to their positions in the whole text."""
+    line, column = position(text, start)
+    for token in tokens:
+        if token.line == 1:
+            token.col += column
+        token.line += line
+        token.start += start
+        token.end += start
+    return tokens
+
+
+def file_tokens(
+    dialect: Dialect, text: str, locator: Locator, file_name: str
+) -> Iterator[list[Token] | ErrorInfo]:
+    """The file's tokens; if it does not tokenize (e.g. an open quote), each `;`-separated
+    piece on its own, so only the broken piece is lost."""
+    try:
+        yield dialect.tokenize(text)
+        return
+    except TokenError:
+        pass
+    for piece in re.finditer(r"[^;]+", text):
+        try:
+            yield shifted(dialect.tokenize(piece.group()), text, piece.start())
+        except TokenError as error:
+            begin = piece.start() + len(piece.group()) - len(piece.group().lstrip())
+            line, column = position(text, begin)
+            coords = locator.pair(line + 1, column + 1, line + 1, column + 1)
+            yield ErrorInfo(str(error), "SyntaxError", coords, file_name)
 
 
 def split_statements(
@@ -84,32 +123,37 @@ def split_statements(
         message = f"file exceeds the input limit of {MAX_FILE_CHARS} characters"
         yield ParsedStatement(None, (), "", ErrorInfo(message, "InputTooLarge", [], file_name))
         return
-    try:
-        tokens = dialect.tokenize(text)
-    except TokenError as error:
-        yield ParsedStatement(None, (), "", ErrorInfo(str(error), "SyntaxError", [], file_name))
+    parser = dialect.parser()
+    for tokens in file_tokens(dialect, text, locator, file_name):
+        if isinstance(tokens, ErrorInfo):
+            yield ParsedStatement(None, (), "", tokens)
+            continue
+        for chunk in token_chunks(tokens):
+            yield from chunk_statements(
+                dialect, parser, chunk, text, locator.of_tokens(chunk[0], chunk[-1]), file_name
+            )
+
+
+def chunk_statements(
+    dialect: Dialect, parser: Parser, chunk: list[Token], text: str, coords: Coordinates, file_name: str
+) -> Iterator[ParsedStatement]:
+    """The statement(s) of one chunk, or the error that stopped it."""
+    sql = text[chunk[0].start : chunk[-1].end + 1]
+    if len(sql) > MAX_STATEMENT_CHARS:
+        message = f"statement exceeds the input limit of {MAX_STATEMENT_CHARS} characters"
+        yield ParsedStatement(None, tuple(chunk), sql, ErrorInfo(message, "InputTooLarge", coords, file_name))
         return
-    for chunk in token_chunks(tokens):
-        sql = text[chunk[0].start : chunk[-1].end + 1]
-        coords = locator.of_tokens(chunk[0], chunk[-1])
-        if len(sql) > MAX_STATEMENT_CHARS:
-            message = f"statement exceeds the input limit of {MAX_STATEMENT_CHARS} characters"
-            yield ParsedStatement(
-                None, tuple(chunk), sql, ErrorInfo(message, "InputTooLarge", coords, file_name)
-            )
-            continue
-        try:
-            trees = parse_chunk(dialect, chunk, text)
-        except ParseError as error:
-            message = error.errors[0]["description"] if error.errors else str(error)
-            yield ParsedStatement(
-                None, tuple(chunk), sql, ErrorInfo(message, "SyntaxError", coords, file_name)
-            )
-            continue
-        for index, tree in enumerate(trees):
-            reparse = partial(reparse_nth, dialect, chunk, text, index)
-            yield ParsedStatement(tree, tuple(chunk), sql, None, reparse)
+    try:
+        trees = parse_chunk(parser, chunk, text)
+    except ParseError as error:
+        message = error.errors[0]["description"] if error.errors else str(error)
+        yield ParsedStatement(None, tuple(chunk), sql, ErrorInfo(message, "SyntaxError", coords, file_name))
+        return
+    for index, tree in enumerate(trees):
+        yield ParsedStatement(
+            tree, tuple(chunk), sql, None, partial(reparse_nth, dialect, chunk, text, index)
+        )
 
 
 def reparse_nth(dialect: Dialect, tokens: list[Token], text: str, index: int) -> exp.Expr:
-    return parse_chunk(dialect, tokens, text)[index]
+    return parse_chunk(dialect.parser(), tokens, text)[index]
