@@ -67,7 +67,9 @@ def sqlflow_dlt_assets(
     ):
         job_id = context.partition_key if partitions_def else None
         source = sqlflow_source(job_id=job_id, client=sqlflow.client()).with_resources(*resources)
-        yield from dlt.run(context=context, dlt_source=source, dlt_pipeline=lineage_pipeline.pipeline(), loader_file_format="parquet")
+        yield from dlt.run(
+            context=context, dlt_source=source, dlt_pipeline=lineage_pipeline.pipeline(), loader_file_format="parquet"
+        ).fetch_row_count()
 
     return load
 

@@ -87,6 +87,10 @@ def test_sample_job_lands_as_lineage_tables(project_env, sample_job):
         ("marts.customer_revenue", "marts.country_revenue"),
     }
     materialized = {event.asset_key.to_user_string(): event for event in result.get_asset_materialization_events()}
+    raw_metadata = materialized["sqlflow_raw/relationships"].materialization.metadata
+    raw_columns = {column.name for column in raw_metadata["dagster/column_schema"].schema.columns}
+    assert {"job_id", "relationship_id", "relationship_type", "target_column_id"} <= raw_columns
+    assert raw_metadata["dagster/partition_row_count"].value > 0
     edges_metadata = materialized["lineage/column_edges"].materialization.metadata
     assert edges_metadata["dagster/partition_row_count"].value == counts(project_env.duckdb_path, sample_job)["column_edges"]
     assert "target_column" in {column.name for column in edges_metadata["dagster/column_schema"].schema.columns}
