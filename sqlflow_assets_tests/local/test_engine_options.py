@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
+import dataclasses
+import json
 
 from sqlflow_assets.local.engine import AnalysisOptions
 from sqlflow_assets_tests.local.test_engine_support import edges, objects, run
@@ -101,15 +102,30 @@ def test_default_database_and_schema_for_unqualified_objects() -> None:
     assert placement(run("select s.a from s"))["s"] == ("DEFAULT", "DEFAULT")
 
 
-def test_metadata_is_frozen_and_resolves_unqualified_columns() -> None:
+def test_metadata_is_frozen_hashable_and_survives_asdict() -> None:
     metadata = {"s": {"a": "int", "k": "int"}, "u": {"k": "int", "e": "int"}}
     options = AnalysisOptions(metadata=metadata)
     metadata["s"]["z"] = "int"
-    with pytest.raises(TypeError):
-        options.metadata["s"]["y"] = "int"  # type: ignore[index]
-    assert "z" not in options.metadata["s"]
+    assert options.metadata == (("s", (("a", "int"), ("k", "int"))), ("u", (("k", "int"), ("e", "int"))))
+    assert hash(options) == hash(AnalysisOptions(metadata=options.metadata))
+    as_json = json.loads(json.dumps(dataclasses.asdict(options)))
+    assert (
+        AnalysisOptions(**{**as_json, "show_relation_type": tuple(as_json["show_relation_type"])}) == options
+    )
+
+
+def test_metadata_resolves_unqualified_columns() -> None:
+    metadata = {"s": {"a": "int", "k": "int"}, "u": {"k": "int", "e": "int"}}
     result = run("select a, e from s join u on s.k = u.k", metadata=metadata, ignore_record_set=True)
-    assert ("s.a", "RS-1.a", "fdd") in edges(result) and ("u.e", "RS-1.e", "fdd") in edges(result)
+    assert edges(result) == {
+        ("s.a", "RS-1.a", "fdd"),
+        ("u.e", "RS-1.e", "fdd"),
+        ("s.k", "RS-1.PseudoRows", "fdr"),
+        ("u.k", "RS-1.PseudoRows", "fdr"),
+    }
+    assert result["errors"] == []
+    s = objects(result)["s"]
+    assert {c["name"]: c.get("dataType") for c in s["columns"]} == {"a": "int", "k": "int"}
 
 
 def test_oracle_case_normalisation_joins_metadata_and_sql() -> None:

@@ -31,8 +31,8 @@ class Catalog:
     @classmethod
     def from_metadata(cls, dialect: Dialect, metadata: Metadata | None) -> Catalog:
         catalog = cls(dialect)
-        for table, columns in (metadata or {}).items():
-            catalog.add(table.split(".")[-1], columns.items(), normalize=True)
+        for table, columns in metadata or ():
+            catalog.add(table.split(".")[-1], columns, normalize=True)
         return catalog
 
     def add(self, table: str, columns: Iterable[tuple[str, str]], normalize: bool = False) -> None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import types
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 PSEUDO_COLUMN = "PseudoRows"
@@ -12,7 +11,9 @@ RELATION_TYPES = ("fdd", "fdr", "join")
 PERSISTENT_TYPES = frozenset({"table", "view"})
 
 Coordinates = list[dict[str, object]]
-Metadata = Mapping[str, Mapping[str, str]]
+TableColumns = tuple[tuple[str, str], ...]
+Metadata = tuple[tuple[str, TableColumns], ...]
+MetadataInput = Mapping[str, Mapping[str, str]] | Iterable[tuple[str, Iterable[tuple[str, str]]]]
 
 
 @dataclass(frozen=True)
@@ -23,12 +24,18 @@ class SqlFile:
     text: str
 
 
-def freeze_metadata(metadata: Metadata | None) -> Metadata | None:
-    """Read-only copy of table metadata so AnalysisOptions stays immutable and hashable by id."""
+def pairs(items: Mapping | Iterable) -> Iterable:
+    return items.items() if isinstance(items, Mapping) else items
+
+
+def freeze_metadata(metadata: MetadataInput | None) -> Metadata | None:
+    """Table metadata as nested (name, value) tuples: immutable, hashable, and it survives a
+    dataclasses.asdict / JSON round trip (lists of pairs are accepted back)."""
     if metadata is None:
         return None
-    return types.MappingProxyType(
-        {table: types.MappingProxyType(dict(cols)) for table, cols in metadata.items()}
+    return tuple(
+        (str(table), tuple((str(column), str(kind)) for column, kind in pairs(columns)))
+        for table, columns in pairs(metadata)
     )
 
 
@@ -36,8 +43,10 @@ def freeze_metadata(metadata: Metadata | None) -> Metadata | None:
 class AnalysisOptions:
     """SQLFlow analysis options (API.md §0).
 
-    `metadata` maps a table name (optionally qualified `db.schema.table`; only the last part is
-    used for lookup) to `{column: type}`; it is frozen into nested MappingProxyType on creation.
+    `metadata` gives the columns of tables the job reads without creating them: a mapping
+    `{table: {column: type}}` or pairs `((table, ((column, type), ...)), ...)`; it is stored as
+    the nested-tuple form. A table name may be qualified (`db.schema.table`); only its last
+    part is used for lookup.
     """
 
     show_relation_type: tuple[str, ...] = ("fdd",)
