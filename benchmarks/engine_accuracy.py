@@ -33,20 +33,27 @@ class Query:
     truth: dict
 
 
-def fixture_inputs(path: Path) -> list[str]:
-    """Input statements of a fixture file: drop `--` lines, split on `;`, keep every other one,
-    strip leading `# key: value` meta lines."""
+def fixture_inputs(path: Path) -> list[tuple[dict[str, str], str]]:
+    """(meta, sql) of each input statement of a fixture file: drop `--` lines, split on `;`,
+    keep every other statement, and peel its leading `# key: value` meta lines."""
     text = "\n".join(line for line in path.read_text().splitlines() if not line.startswith("--"))
     statements = [s.strip() for s in text.split(";") if s.strip()]
-    inputs = statements[0::2]
-    return ["\n".join(line for line in s.splitlines() if not line.startswith("#")).strip() for s in inputs]
+    inputs = []
+    for statement in statements[0::2]:
+        lines = statement.splitlines()
+        meta = {}
+        while lines and lines[0].startswith("#"):
+            key, _, value = lines.pop(0).lstrip("#").partition(":")
+            meta[key.strip()] = value.strip()
+        inputs.append((meta, "\n".join(lines).strip()))
+    return inputs
 
 
 def load_corpus(corpora: Path, name: str, sql_file: str) -> tuple[list[Query], dict]:
     truth = json.loads((corpora / name / "truth.json").read_text())["queries"]
     schema = json.loads((corpora / name / "schema.json").read_text())
     inputs = fixture_inputs(corpora / name / sql_file)
-    return [Query(t["title"], sql, t) for sql, t in zip(inputs, truth, strict=True)], schema
+    return [Query(t["title"], sql, t) for (_, sql), t in zip(inputs, truth, strict=True)], schema
 
 
 def run_engine(query: Query, schema: dict) -> dict:

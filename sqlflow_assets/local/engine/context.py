@@ -50,7 +50,8 @@ class StatementContext:
             table.name,
         )
         # T-SQL `#tmp` parses as a temporary identifier `tmp`; SQLFlow shows it as written
-        name = f"#{table.name}" if table.this.args.get("temporary") else table.name
+        temporary = isinstance(table.this, exp.Identifier) and table.this.args.get("temporary")
+        name = f"#{table.name}" if temporary else table.name
         display = ".".join(p for p in (table.catalog, table.db, name) if p)
         obj = graph.table(key, display, obj_type)
         if located:
