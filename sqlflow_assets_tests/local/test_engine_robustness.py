@@ -72,6 +72,9 @@ def test_coordinates_of_columns_tables_and_files() -> None:
     ]
     column = objects(result)["s"]["columns"][0]
     assert column["coordinates"] == [{"x": 1, "y": 10, "hashCode": "0"}, {"x": 1, "y": 11, "hashCode": "0"}]
+    twice = run("select s.a from s where s.a > 0")
+    assert len(objects(twice)["s"]["columns"][0]["coordinates"]) == 4
+    assert {len(s["coordinates"]) for r in twice["relationships"] for s in r["sources"]} == {2}
     files = [SqlFile("a.sql", "select s.a from s"), SqlFile("b.sql", "select u.b from u")]
     hashes = {
         c["hashCode"]

@@ -55,13 +55,15 @@ def column_index(graph: Graph) -> ColumnIndex:
 
 
 def endpoint_json(index: ColumnIndex, endpoint: Endpoint) -> dict:
+    """A relationship end; it carries the column's first occurrence only, so payload size does
+    not grow with (references x relationships) -- the column object lists every occurrence."""
     obj, column = index[endpoint.col_id]
     out = {
         "id": column.id,
         "column": column.name,
         "parentId": obj.id,
         "parentName": obj.display_name,
-        "coordinates": column.coordinates,
+        "coordinates": column.coordinates[:2],
     }
     if endpoint.clause:
         out["clauseType"] = endpoint.clause
