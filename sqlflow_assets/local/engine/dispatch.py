@@ -41,6 +41,17 @@ class Job:
     options: AnalysisOptions
 
 
+# Statement node type -> (kind, StatementAnalyzer method); first match wins.
+HANDLERS: tuple[tuple[type[exp.Expr], Kind, str], ...] = (
+    (exp.Insert, INSERT, "insert"),
+    (exp.MultitableInserts, INSERT, "insert_all"),
+    (exp.Update, UPDATE, "update"),
+    (exp.Delete, DELETE, "delete"),
+    (exp.Merge, MERGE, "merge"),
+)
+CREATE_KINDS = {"VIEW": (CREATE_VIEW, "create"), "TABLE": (CREATE_TABLE, "create")}
+
+
 def classify(tree: exp.Expr) -> tuple[Kind, str] | None:
     """Statement kind and StatementAnalyzer method for statements that carry lineage;
     None for the rest (SET, DROP, GRANT, ...)."""
@@ -49,20 +60,11 @@ def classify(tree: exp.Expr) -> tuple[Kind, str] | None:
     if isinstance(tree, exp.Query):
         return SELECT, "select"
     if isinstance(tree, exp.Create):
-        kind = str(tree.args.get("kind") or "").upper()
-        return {"VIEW": (CREATE_VIEW, "create"), "TABLE": (CREATE_TABLE, "create")}.get(kind)
-    handlers = (
-        (exp.Insert, INSERT, "insert"),
-        (exp.MultitableInserts, INSERT, "insert_all"),
-        (exp.Update, UPDATE, "update"),
-        (exp.Delete, DELETE, "delete"),
-        (exp.Merge, MERGE, "merge"),
-    )
-    if isinstance(tree, exp.Alter) and any(
-        isinstance(a, exp.AlterRename) for a in tree.args.get("actions") or []
-    ):
-        return RENAME_TABLE, "rename"
-    return next(((kind, name) for node_type, kind, name in handlers if isinstance(tree, node_type)), None)
+        return CREATE_KINDS.get(str(tree.args.get("kind") or "").upper())
+    if isinstance(tree, exp.Alter):
+        renames = any(isinstance(a, exp.AlterRename) for a in tree.args.get("actions") or [])
+        return (RENAME_TABLE, "rename") if renames else None
+    return next(((kind, name) for node_type, kind, name in HANDLERS if isinstance(tree, node_type)), None)
 
 
 def add_process(graph: Graph, kind: Kind, parsed: ParsedStatement, coordinates: Coordinates) -> str:
@@ -159,5 +161,5 @@ def analyze_statement(job: Job, locator: Locator, file_name: str, parsed: Parsed
         getattr(analyzer, handler)()
     except StatementTimeout:
         ctx.error(f"statement analysis exceeded {STATEMENT_TIME_LIMIT:g}s", "TimeLimitExceeded")
-    except Exception as error:
+    except Exception as error:  # bad SQL must never escape analyze(): report it instead
         ctx.error(f"{type(error).__name__}: {error}", "SemanticError")
