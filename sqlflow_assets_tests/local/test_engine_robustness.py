@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 import pytest
 
@@ -93,3 +94,34 @@ def test_untokenizable_piece_loses_only_itself() -> None:
     ]
     t2 = objects(run(sql))["t2"]
     assert t2["coordinates"][0] == {"x": 3, "y": 15, "hashCode": "0"}
+
+
+def test_hard_time_limit_interrupts_sqlglot_on_the_main_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 4000-term OR chain costs sqlglot's qualify several seconds; the alarm stops it early."""
+    monkeypatch.setattr(dispatch, "STATEMENT_TIME_LIMIT", 0.3)
+    sql = "select t.a from t where " + " or ".join(f"t.a = {i}" for i in range(4000)) + "; select u.b from u"
+    started = time.perf_counter()
+    result = run(sql, ignore_record_set=True)
+    assert time.perf_counter() - started < 2.5
+    assert [e["errorType"] for e in result["errors"]] == ["TimeLimitExceeded"]
+    assert edges(result) == {("u.b", "RS-2.b", "fdd")}
+
+
+def test_too_deep_or_too_many_tokens_is_an_error_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    deep = "select " + "(" * 3000 + "t.a" + ")" * 3000 + " from t; select u.b from u"
+    result = run(deep, ignore_record_set=True)
+    assert [(e["errorType"], e["errorMessage"]) for e in result["errors"]] == [
+        ("SyntaxError", "statement nests too deeply to parse")
+    ]
+    assert edges(result) == {("u.b", "RS-1.b", "fdd")}
+    monkeypatch.setattr(parsing, "MAX_STATEMENT_TOKENS", 10)
+    assert [e["errorType"] for e in run("select t.a, t.b, t.c from t")["errors"]] == ["InputTooLarge"]
+
+
+def test_long_cte_chain_collapses_without_recursion_limits() -> None:
+    ctes = ", ".join(
+        ["c0 as (select s.a from s)", *(f"c{i} as (select c{i - 1}.a from c{i - 1})" for i in range(1, 1500))]
+    )
+    result = run(f"with {ctes} insert into t select c1499.a from c1499", simple_output=True)
+    assert edges(result) == {("s.a", "t.a", "fdd")}
+    assert result["errors"] == []

@@ -6,7 +6,7 @@ A path is fdr if any hop is fdr; when several paths join the same pair, an all-f
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from .graph import Graph
@@ -24,6 +24,11 @@ class Path:
     effect: str | None
     function: str | None
 
+    @staticmethod
+    def first(edge: Edge) -> Path:
+        """The one-hop path of an edge leaving a kept source."""
+        return Path(edge.type, edge.source.clause, edge.effect, edge.function)
+
     def then(self, edge: Edge) -> Path:
         """This path continued by `edge` (one hop closer to the target)."""
         rel_type = "fdd" if self.type == "fdd" and edge.type == "fdd" else "fdr"
@@ -36,6 +41,15 @@ class Path:
 
 
 Upstream = dict[NodeKey, Path]
+
+
+@dataclass
+class Frame:
+    """A node being expanded by Collapser.upstream, and the edge it waits on."""
+
+    node: NodeKey
+    edges: Iterator[Edge]
+    waiting: Edge | None = None
 
 
 def merge_into(best: Upstream, key: NodeKey, path: Path) -> None:
@@ -56,38 +70,70 @@ class Collapser:
             if edge.type in ("fdd", "fdr"):
                 self.incoming[(edge.target.obj_id, edge.target.col_id)].append(edge)
         self.memo: dict[NodeKey, Upstream] = {}
-        self.active: set[NodeKey] = set()
-        self.cycle_hit = False
 
     def kept(self, obj_id: str) -> bool:
         return self.keep(self.graph.objects[obj_id])
 
-    def upstream(self, node: NodeKey) -> Upstream:
-        """Best path from every kept source into `node` (a dropped intermediate column).
+    def upstream(self, start: NodeKey) -> Upstream:
+        """Best path from every kept source into `start` (a dropped intermediate column).
 
-        Results computed while a cycle (recursive CTE) was still open are not memoised, since
-        they miss the paths through the open node.
+        Iterative depth-first walk (long CTE chains would overflow Python's stack). Results
+        computed while a cycle (recursive CTE) was still open are not memoised, since they
+        miss the paths through the open node.
         """
-        if node in self.memo:
-            return self.memo[node]
-        if node in self.active:
-            self.cycle_hit = True
-            return {}
-        self.active.add(node)
-        outer_hit, self.cycle_hit = self.cycle_hit, False
-        best: Upstream = {}
-        for edge in self.incoming.get(node, ()):
-            self.extend(best, edge)
-        self.active.discard(node)
-        if not self.cycle_hit:
-            self.memo[node] = best
-        self.cycle_hit = self.cycle_hit or outer_hit
-        return best
+        if start in self.memo:
+            return self.memo[start]
+        results: dict[NodeKey, Upstream] = {}
+        cyclic: dict[NodeKey, bool] = {}
+        stack: list[Frame] = []
+        open_nodes: set[NodeKey] = set()
+
+        def enter(node: NodeKey) -> None:
+            results[node], cyclic[node] = {}, False
+            stack.append(Frame(node, iter(self.incoming.get(node, ()))))
+            open_nodes.add(node)
+
+        enter(start)
+        while stack:
+            frame = stack[-1]
+            child = self.advance(frame, results[frame.node], cyclic, open_nodes)
+            if child is not None:
+                enter(child)
+                continue
+            stack.pop()
+            open_nodes.discard(frame.node)
+            if not cyclic[frame.node]:
+                self.memo[frame.node] = results[frame.node]
+            if stack:
+                parent = stack[-1]
+                cyclic[parent.node] = cyclic[parent.node] or cyclic[frame.node]
+                for key, path in results[frame.node].items():
+                    merge_into(results[parent.node], key, path.then(parent.waiting))
+        return results[start]
+
+    def advance(
+        self, frame: Frame, best: Upstream, cyclic: dict[NodeKey, bool], open_nodes: set[NodeKey]
+    ) -> NodeKey | None:
+        """Fold the frame's incoming edges into `best` until one needs an unvisited source;
+        returns that source (the frame then waits on that edge) or None when all are done."""
+        for edge in frame.edges:
+            source = (edge.source.obj_id, edge.source.col_id)
+            if self.kept(source[0]):
+                merge_into(best, source, Path.first(edge))
+            elif source in self.memo:
+                for key, path in self.memo[source].items():
+                    merge_into(best, key, path.then(edge))
+            elif source in open_nodes:
+                cyclic[frame.node] = True
+            else:
+                frame.waiting = edge
+                return source
+        return None
 
     def extend(self, best: Upstream, edge: Edge) -> None:
         source = (edge.source.obj_id, edge.source.col_id)
         if self.kept(source[0]):
-            merge_into(best, source, Path(edge.type, edge.source.clause, edge.effect, edge.function))
+            merge_into(best, source, Path.first(edge))
             return
         for key, path in self.upstream(source).items():
             merge_into(best, key, path.then(edge))

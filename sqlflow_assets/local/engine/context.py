@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -14,6 +18,30 @@ from .model import Coordinates, DbObject, ErrorInfo
 
 class StatementTimeout(Exception):
     """A statement ran past its analysis time limit."""
+
+
+def expire(signum: int, frame: object) -> None:
+    raise StatementTimeout()
+
+
+@contextmanager
+def hard_time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the block after `seconds` with SIGALRM, which can stop sqlglot mid-qualify.
+
+    Only possible on the main thread and when no other interval timer is running; elsewhere
+    the cooperative StatementContext.check_time calls between analysis steps are the limit.
+    """
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable or signal.getitimer(signal.ITIMER_REAL)[0] > 0:
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-6))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @dataclass(frozen=True)

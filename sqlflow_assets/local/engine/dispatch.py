@@ -11,7 +11,7 @@ from sqlglot import exp
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from .catalog import Catalog
-from .context import StatementContext, StatementTimeout
+from .context import StatementContext, StatementTimeout, hard_time_limit
 from .coords import Locator, md5
 from .graph import Graph
 from .model import AnalysisOptions, Coordinates, ErrorInfo, Process
@@ -158,7 +158,8 @@ def analyze_statement(job: Job, locator: Locator, file_name: str, parsed: Parsed
         analyzer = StatementAnalyzer(
             ctx, catalog, kind, normalize_identifiers(tree, dialect=dialect), parsed.reparse
         )
-        getattr(analyzer, handler)()
+        with hard_time_limit(STATEMENT_TIME_LIMIT):
+            getattr(analyzer, handler)()
     except StatementTimeout:
         ctx.error(f"statement analysis exceeded {STATEMENT_TIME_LIMIT:g}s", "TimeLimitExceeded")
     except Exception as error:  # bad SQL must never escape analyze(): report it instead

@@ -19,6 +19,9 @@ from .model import Coordinates, ErrorInfo
 
 MAX_FILE_CHARS = 5_000_000
 MAX_STATEMENT_CHARS = 500_000
+# sqlglot's scope analysis is quadratic in expression depth (e.g. a 20k-term OR chain takes
+# minutes), so very long statements are refused up front.
+MAX_STATEMENT_TOKENS = 40_000
 
 
 @dataclass(frozen=True)
@@ -139,12 +142,19 @@ def chunk_statements(
 ) -> Iterator[ParsedStatement]:
     """The statement(s) of one chunk, or the error that stopped it."""
     sql = text[chunk[0].start : chunk[-1].end + 1]
-    if len(sql) > MAX_STATEMENT_CHARS:
-        message = f"statement exceeds the input limit of {MAX_STATEMENT_CHARS} characters"
+    if len(sql) > MAX_STATEMENT_CHARS or len(chunk) > MAX_STATEMENT_TOKENS:
+        message = (
+            f"statement exceeds the input limit of {MAX_STATEMENT_CHARS} characters "
+            f"or {MAX_STATEMENT_TOKENS} tokens"
+        )
         yield ParsedStatement(None, tuple(chunk), sql, ErrorInfo(message, "InputTooLarge", coords, file_name))
         return
     try:
         trees = parse_chunk(parser, chunk, text)
+    except RecursionError:
+        message = "statement nests too deeply to parse"
+        yield ParsedStatement(None, tuple(chunk), sql, ErrorInfo(message, "SyntaxError", coords, file_name))
+        return
     except ParseError as error:
         message = error.errors[0]["description"] if error.errors else str(error)
         yield ParsedStatement(None, tuple(chunk), sql, ErrorInfo(message, "SyntaxError", coords, file_name))

@@ -27,6 +27,7 @@ class Refs:
     window_columns: list[exp.Column] = field(default_factory=list)
     subqueries: list[Scope] = field(default_factory=list)
     literals: list[exp.Literal] = field(default_factory=list)
+    equalities: list[tuple[exp.Column, exp.Column]] = field(default_factory=list)
     count_star: bool = False
 
     @property
@@ -52,6 +53,9 @@ def collect(node: exp.Expr | None, scopes: dict[int, Scope]) -> Refs:
             continue
         if isinstance(current, exp.Literal):
             refs.literals.append(current)
+        elif isinstance(current, exp.EQ) and isinstance(current.this, exp.Column):
+            if isinstance(current.expression, exp.Column):
+                refs.equalities.append((current.this, current.expression))
         elif isinstance(current, exp.Star) and isinstance(current.parent, exp.Count):
             refs.count_star = True
         window_spec = isinstance(current, exp.Window)
@@ -296,35 +300,28 @@ class ScopeWalker:
         for _, source in scope.selected_sources.values():
             if isinstance(source, Scope):
                 self.link("fdr", self.pseudo(self.obj_for(source)), rows)
-        self.filter(scope, select.args.get("where"), "where", [rows])
+        self.join_pairs(scope, self.filter(scope, select.args.get("where"), "where", [rows]))
         for join in select.args.get("joins") or []:
-            self.filter(scope, join.args.get("on"), "joinCondition", [rows])
-            self.join_pairs(scope, join.args.get("on"))
-        self.join_pairs(scope, select.args.get("where"))
+            self.join_pairs(scope, self.filter(scope, join.args.get("on"), "joinCondition", [rows]))
         grouped = aggregates or [rows]
         self.filter(scope, select.args.get("group"), "groupBy", grouped)
         # HAVING decides both the aggregate values SQLFlow ties it to and which groups survive
         self.filter(scope, select.args.get("having"), "having", list(dict.fromkeys([*grouped, rows])))
         self.filter(scope, select.args.get("qualify"), "qualify", [rows])
 
-    def join_pairs(self, scope: Scope, condition: exp.Expr | None) -> None:
+    def join_pairs(self, scope: Scope, refs: Refs) -> None:
         """`join` relations for `a.x = b.y` between two different sources (showRelationType=join)."""
-        for eq in condition.find_all(exp.EQ) if condition is not None else ():
-            left, right = eq.this, eq.expression
-            own = eq.parent_select is scope.expression
-            if (
-                own
-                and isinstance(left, exp.Column)
-                and isinstance(right, exp.Column)
-                and left.table != right.table
-            ):
+        for left, right in refs.equalities:
+            if left.table != right.table:
                 ends = self.resolve(scope, left), self.resolve(scope, right)
                 if ends[0] is not None and ends[1] is not None:
                     self.link("join", ends[0], ends[1])
 
-    def filter(self, scope: Scope, clause_node: exp.Expr | None, clause: str, targets: list[Node]) -> None:
-        if clause_node is not None:
-            self.link_refs(scope, collect(clause_node, self.scopes), targets, "fdr", clause)
+    def filter(self, scope: Scope, clause_node: exp.Expr | None, clause: str, targets: list[Node]) -> Refs:
+        """fdr edges from a clause's references into `targets`; returns the references."""
+        refs = collect(clause_node, self.scopes)
+        self.link_refs(scope, refs, targets, "fdr", clause)
+        return refs
 
     def walk_table_function(self, scope: Scope) -> None:
         """UNNEST / LATERAL FLATTEN ...: its arguments feed every column read from it.
