@@ -126,3 +126,18 @@ def test_star_from_metadata_and_from_earlier_create_table() -> None:
         ("s.a", "t.PseudoRows", "fdr"),
         ("u.a", "t.PseudoRows", "fdr"),
     }
+
+
+def test_pseudo_columns_read_no_table_and_connect_by_is_fdr() -> None:
+    sql = "select t.a, rownum r, level from t start with t.pid is null connect by prior t.id = t.pid"
+    result = run(sql, vendor="dbvoracle", ignore_record_set=True)
+    assert edges(result) == {
+        ("T.A", "RS-1.A", "fdd"),
+        ("T.ID", "RS-1.PseudoRows", "fdr"),
+        ("T.PID", "RS-1.PseudoRows", "fdr"),
+    }
+    assert result["errors"] == []
+    bigquery = run(
+        "select t.a from t where _PARTITIONTIME > '2020'", vendor="dbvbigquery", ignore_record_set=True
+    )
+    assert edges(bigquery) == {("t.a", "RS-1.a", "fdd")}

@@ -55,6 +55,7 @@ class StatementContext:
     process_id: str | None = None
     show_constants: bool = False
     deadline: float = float("inf")
+    pseudocolumns: frozenset[str] = frozenset()  # dialect's ROWNUM, LEVEL, _PARTITIONTIME, ...
 
     def check_time(self) -> None:
         """Cooperative per-statement time limit, checked between analysis steps."""

@@ -153,6 +153,7 @@ def analyze_statement(job: Job, locator: Locator, file_name: str, parsed: Parsed
         add_process(graph, kind, parsed, coords),
         show_constants=job.options.show_constant_table,
         deadline=time.monotonic() + STATEMENT_TIME_LIMIT,
+        pseudocolumns=frozenset(c.upper() for c in dialect.PSEUDOCOLUMNS),
     )
     try:
         analyzer = StatementAnalyzer(

@@ -148,7 +148,12 @@ class ScopeWalker:
 
     # ---- resolution ---------------------------------------------------------------------
     def resolve(self, scope: Scope, column: exp.Column) -> Node | None:
-        """The object column a reference reads, looking outwards for correlated references."""
+        """The object column a reference reads, looking outwards for correlated references.
+
+        The dialect's pseudo columns (ROWNUM, LEVEL, ...) read no table and resolve to None.
+        """
+        if not column.table and column.name.upper() in self.ctx.pseudocolumns:
+            return None
         table = column.table or self.only_source(scope)
         current: Scope | None = scope
         while table and current is not None:
@@ -308,6 +313,7 @@ class ScopeWalker:
         # HAVING decides both the aggregate values SQLFlow ties it to and which groups survive
         self.filter(scope, select.args.get("having"), "having", list(dict.fromkeys([*grouped, rows])))
         self.filter(scope, select.args.get("qualify"), "qualify", [rows])
+        self.filter(scope, select.args.get("connect"), "connectBy", [rows])
 
     def join_pairs(self, scope: Scope, refs: Refs) -> None:
         """`join` relations for `a.x = b.y` between two different sources (showRelationType=join)."""
