@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the engine of this checkout, whatever is installed
 
 from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze  # noqa: E402
+
 DEFAULT_CORPORA = REPO.parent / "shared" / "corpora"
 CORPORA = (("tpch", "tpc-h.sql"), ("tpcds", "tpc-ds.sql"))
 SUBSET = 8  # queries per corpus with --subset
