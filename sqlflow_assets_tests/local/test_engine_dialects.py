@@ -141,3 +141,10 @@ def test_pseudo_columns_read_no_table_and_connect_by_is_fdr() -> None:
         "select t.a from t where _PARTITIONTIME > '2020'", vendor="dbvbigquery", ignore_record_set=True
     )
     assert edges(bigquery) == {("t.a", "RS-1.a", "fdd")}
+
+
+def test_insert_into_a_directory_is_reported() -> None:
+    result = run("insert overwrite directory '/tmp/x' select s.a from s", vendor="dbvhive")
+    assert [(e["errorType"], e["errorMessage"]) for e in result["errors"]] == [
+        ("UnsupportedStatement", "INSERT into a directory is not analysed")
+    ]

@@ -129,6 +129,9 @@ class StatementAnalyzer:
 
     def insert(self) -> None:
         table, columns = target_of(self.tree)
+        if not isinstance(table, exp.Table):
+            self.ctx.error(f"INSERT into a {table.key} is not analysed", "UnsupportedStatement", table)
+            return
         target = self.ctx.table(table)
         if not isinstance(self.tree.expression, exp.Query):
             return
