@@ -73,6 +73,10 @@ def test_coordinates_of_columns_tables_and_files() -> None:
     ]
     column = objects(result)["s"]["columns"][0]
     assert column["coordinates"] == [{"x": 1, "y": 10, "hashCode": "0"}, {"x": 1, "y": 11, "hashCode": "0"}]
+    spans = run("select sum(t.a) + 1, t.b as bb, t.c,\n  upper(t.d) from t")
+    assert [
+        [(c["x"], c["y"]) for c in column["coordinates"]] for column in objects(spans)["RS-1"]["columns"]
+    ] == [[(1, 8), (1, 20)], [(1, 29), (1, 31)], [(1, 33), (1, 36)], [(2, 3), (2, 12)], []]
     twice = run("select s.a from s where s.a > 0")
     assert len(objects(twice)["s"]["columns"][0]["coordinates"]) == 4
     assert {len(s["coordinates"]) for r in twice["relationships"] for s in r["sources"]} == {2}

@@ -36,6 +36,17 @@ class Locator:
         width = meta["end"] - meta["start"]
         return self.pair(meta["line"], meta["col"] - width, meta["line"], meta["col"] + 1)
 
+    def of_span(self, node: exp.Expr) -> Coordinates:
+        """From the first to the last positioned token inside `node` (closing parentheses and
+        keywords carry no position, so the end can stop short)."""
+        metas = [n.meta for n in node.walk() if "start" in n.meta]
+        if not metas:
+            return []
+        first = min(metas, key=lambda m: m["start"])
+        last = max(metas, key=lambda m: m["end"])
+        width = first["end"] - first["start"]
+        return self.pair(first["line"], first["col"] - width, last["line"], last["col"] + 1)
+
     def of_tokens(self, first: Token, last: Token) -> Coordinates:
         """Span of a statement from its first to its last token."""
         first_col = first.col - (first.end - first.start)

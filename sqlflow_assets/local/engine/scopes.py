@@ -269,7 +269,10 @@ class ScopeWalker:
 
     def project(self, scope: Scope, obj: DbObject, projection: exp.Expr) -> Node:
         """The result column of one projection and the fdd edges of its value."""
-        target = self.column(obj, projection.alias_or_name, projection.args.get("alias") or projection)
+        alias = projection.args.get("alias")
+        locator = self.ctx.locator
+        coords = locator.of_node(alias) if alias is not None and alias.meta else locator.of_span(projection)
+        target = obj, self.graph.column(obj, projection.alias_or_name, coords)
         if projection.is_star:
             self.star(scope, projection, target)
         refs = collect(projection, self.scopes)
