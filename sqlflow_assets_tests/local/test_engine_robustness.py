@@ -77,6 +77,8 @@ def test_coordinates_of_columns_tables_and_files() -> None:
     assert [
         [(c["x"], c["y"]) for c in column["coordinates"]] for column in objects(spans)["RS-1"]["columns"]
     ] == [[(1, 8), (1, 20)], [(1, 29), (1, 31)], [(1, 33), (1, 36)], [(2, 3), (2, 12)], []]
+    nested = objects(run("insert into t\nselect x.a from (select s.a from s) x"))
+    assert [(c["x"], c["y"]) for c in nested["RESULT_OF_x-1"]["coordinates"]] == [(2, 25), (2, 35)]
     twice = run("select s.a from s where s.a > 0")
     assert len(objects(twice)["s"]["columns"][0]["coordinates"]) == 4
     assert {len(s["coordinates"]) for r in twice["relationships"] for s in r["sources"]} == {2}

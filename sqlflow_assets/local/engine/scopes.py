@@ -105,6 +105,9 @@ class ScopeWalker:
         for scope in self.scopes.values():
             self.ctx.check_time()
             expression = scope.expression
+            obj = self.obj_for(scope)
+            if not obj.persistent and not obj.coordinates:
+                obj.coordinates.extend(self.ctx.locator.of_span(expression))
             if isinstance(expression, exp.Select):
                 self.walk_select(scope)
             elif isinstance(expression, exp.SetOperation):
