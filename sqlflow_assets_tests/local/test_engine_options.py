@@ -142,3 +142,14 @@ def test_oracle_case_normalisation_joins_metadata_and_sql() -> None:
 def test_quoted_identifiers_keep_case() -> None:
     result = run('select "a", B from t', vendor="dbvsnowflake", ignore_record_set=True)
     assert edges(result) == {("T.a", "RS-1.a", "fdd"), ("T.B", "RS-1.B", "fdd")}
+
+
+def test_collapsed_edges_keep_the_process_that_wrote_them() -> None:
+    result = run("insert into t select s.a from s; insert into t select u.b as a from u", simple_output=True)
+    processes = {p["id"]: p["name"] for p in result["processes"]}
+    written_by = {
+        (r["sources"][0]["parentName"], processes[r["processId"]])
+        for r in result["relationships"]
+        if r["type"] == "fdd"
+    }
+    assert written_by == {("s", "Query Insert-1"), ("u", "Query Insert-2")}

@@ -17,17 +17,19 @@ NodeKey = tuple[str, str]
 
 @dataclass(frozen=True)
 class Path:
-    """Best path from a kept source: its type, first fdr clause, last effect and function."""
+    """Best path from a kept source: its type, first fdr clause, and the last hop's effect,
+    process and function (the statement that finally writes the target)."""
 
     type: str
     clause: str | None
     effect: str | None
+    process_id: str | None
     function: str | None
 
     @staticmethod
     def first(edge: Edge) -> Path:
         """The one-hop path of an edge leaving a kept source."""
-        return Path(edge.type, edge.source.clause, edge.effect, edge.function)
+        return Path(edge.type, edge.source.clause, edge.effect, edge.process_id, edge.function)
 
     def then(self, edge: Edge) -> Path:
         """This path continued by `edge` (one hop closer to the target)."""
@@ -36,6 +38,7 @@ class Path:
             rel_type,
             self.clause or edge.source.clause,
             edge.effect or self.effect,
+            edge.process_id or self.process_id,
             edge.function or self.function,
         )
 
@@ -139,7 +142,7 @@ class Collapser:
             merge_into(best, key, path.then(edge))
 
     def edges(self) -> Iterable[Edge]:
-        """End-to-end edges between kept objects, carrying the last hop's process."""
+        """End-to-end edges between kept objects."""
         for node, edges in self.incoming.items():
             if not self.kept(node[0]):
                 continue
@@ -149,7 +152,7 @@ class Collapser:
             target = Endpoint(*node)
             for (obj_id, col_id), path in best.items():
                 source = Endpoint(obj_id, col_id, path.clause if path.type == "fdr" else None)
-                yield Edge(path.type, source, target, path.effect, edges[-1].process_id, path.function)
+                yield Edge(path.type, source, target, path.effect, path.process_id, path.function)
 
 
 def collapse(graph: Graph, keep: Callable[[DbObject], bool]) -> list[Edge]:
