@@ -153,3 +153,9 @@ def test_collapsed_edges_keep_the_process_that_wrote_them() -> None:
         if r["type"] == "fdd"
     }
     assert written_by == {("s", "Query Insert-1"), ("u", "Query Insert-2")}
+
+
+def test_same_pair_written_by_two_statements_keeps_both_processes() -> None:
+    result = run("insert into t select s.a from s; update t set a = s.a from s", simple_output=True)
+    fdd = [(r["effectType"], r["processType"]) for r in result["relationships"] if r["type"] == "fdd"]
+    assert sorted(fdd) == [("insert", "sstinsert"), ("update", "sstupdate")]

@@ -142,17 +142,22 @@ class Collapser:
             merge_into(best, key, path.then(edge))
 
     def edges(self) -> Iterable[Edge]:
-        """End-to-end edges between kept objects."""
+        """End-to-end edges between kept objects; the chain rule applies per statement, so a
+        column written by two statements from the same source keeps both relations."""
         for node, edges in self.incoming.items():
             if not self.kept(node[0]):
                 continue
-            best: Upstream = {}
+            by_process: dict[str | None, list[Edge]] = defaultdict(list)
             for edge in edges:
-                self.extend(best, edge)
+                by_process[edge.process_id].append(edge)
             target = Endpoint(*node)
-            for (obj_id, col_id), path in best.items():
-                source = Endpoint(obj_id, col_id, path.clause if path.type == "fdr" else None)
-                yield Edge(path.type, source, target, path.effect, path.process_id, path.function)
+            for process_edges in by_process.values():
+                best: Upstream = {}
+                for edge in process_edges:
+                    self.extend(best, edge)
+                for (obj_id, col_id), path in best.items():
+                    source = Endpoint(obj_id, col_id, path.clause if path.type == "fdr" else None)
+                    yield Edge(path.type, source, target, path.effect, path.process_id, path.function)
 
 
 def collapse(graph: Graph, keep: Callable[[DbObject], bool]) -> list[Edge]:
