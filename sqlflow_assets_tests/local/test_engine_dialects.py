@@ -148,3 +148,27 @@ def test_insert_into_a_directory_is_reported() -> None:
     assert [(e["errorType"], e["errorMessage"]) for e in result["errors"]] == [
         ("UnsupportedStatement", "INSERT into a directory is not analysed")
     ]
+
+
+def test_tsql_go_batches_and_temp_tables() -> None:
+    sql = (
+        "DECLARE @d DATE = GETDATE();\n"
+        "SELECT o.id, o.amount INTO #big FROM sales.orders o WHERE o.amount > 100;\n"
+        "GO\n"
+        "INSERT INTO dbo.report (id, amt)\n"
+        "SELECT b.id, SUM(b.amount) FROM #big b GROUP BY b.id\n"
+        "  go  \n"
+        "IF OBJECT_ID('tempdb..#big') IS NOT NULL DROP TABLE #big;\n"
+    )
+    result = run(sql, vendor="dbvmssql", simple_output=True)
+    assert edges(result) == {
+        ("sales.orders.id", "#big.id", "fdd"),
+        ("sales.orders.amount", "#big.amount", "fdd"),
+        ("sales.orders.amount", "#big.PseudoRows", "fdr"),
+        ("#big.id", "dbo.report.id", "fdd"),
+        ("#big.amount", "dbo.report.amt", "fdd"),
+        ("#big.id", "dbo.report.amt", "fdr"),
+    }
+    assert result["errors"] == []
+    insert = next(p for p in result["processes"] if p["type"] == "sstinsert")
+    assert [(c["x"], c["y"]) for c in insert["coordinates"]] == [(4, 1), (5, 53)]

@@ -76,6 +76,15 @@ def token_chunks(tokens: list[Token]) -> Iterator[list[Token]]:
         yield chunk
 
 
+GO_LINE = re.compile(r"^([ \t]*)GO([ \t]*)$", re.IGNORECASE | re.MULTILINE)
+
+
+def without_batch_separators(text: str) -> str:
+    """T-SQL's client-side `GO` lines become `;` (same length, so positions do not move);
+    sqlglot would otherwise swallow everything after `GO` as one command."""
+    return GO_LINE.sub(lambda m: f"{m.group(1)};{' ' * (len(m.group(0)) - len(m.group(1)) - 1)}", text)
+
+
 def parse_chunk(parser: Parser, tokens: list[Token], text: str) -> list[exp.Expr]:
     """Parse one statement's tokens (a procedure keeps its body); parsers reset on each call."""
     return [t for t in parser.parse(tokens, text) if t is not None]
@@ -127,6 +136,7 @@ def split_statements(
         yield ParsedStatement(None, (), "", ErrorInfo(message, "InputTooLarge", [], file_name))
         return
     parser = dialect.parser()
+    text = without_batch_separators(text)
     for tokens in file_tokens(dialect, text, locator, file_name):
         if isinstance(tokens, ErrorInfo):
             yield ParsedStatement(None, (), "", tokens)
