@@ -172,3 +172,35 @@ def test_tsql_go_batches_and_temp_tables() -> None:
     assert result["errors"] == []
     insert = next(p for p in result["processes"] if p["type"] == "sstinsert")
     assert [(c["x"], c["y"]) for c in insert["coordinates"]] == [(4, 1), (5, 53)]
+
+
+def test_plsql_procedure_with_is_and_sqlplus_slash() -> None:
+    sql = (
+        "CREATE OR REPLACE PROCEDURE load_emp IS\n"
+        "BEGIN\n"
+        "  INSERT INTO emp_hist (empno, sal) SELECT e.empno, e.sal FROM emp e WHERE e.deptno = 10;\n"
+        "  COMMIT;\n"
+        "END;\n"
+        "/\n"
+        "INSERT INTO t2 SELECT x.a FROM x\n"
+        "/\n"
+    )
+    result = run(sql, vendor="dbvoracle", simple_output=True)
+    assert edges(result) == {
+        ("EMP.EMPNO", "EMP_HIST.EMPNO", "fdd"),
+        ("EMP.SAL", "EMP_HIST.SAL", "fdd"),
+        ("EMP.DEPTNO", "EMP_HIST.PseudoRows", "fdr"),
+        ("X.A", "T2.A", "fdd"),
+    }
+    assert result["errors"] == []
+    assert [p["procedureName"] for p in result["processes"]] == ["load_emp", "batchQueries"]
+
+
+def test_unparsed_procedure_is_reported_and_its_block_analysed_statement_by_statement() -> None:
+    sql = "CREATE PROCEDURE p IS\n  v NUMBER;\nBEGIN\n  INSERT INTO t SELECT s.a FROM s;\nEND;"
+    result = run(sql, vendor="dbvoracle", simple_output=True)
+    assert edges(result) == {("S.A", "T.A", "fdd")}
+    assert [(e["errorType"], e["coordinates"][0]["x"]) for e in result["errors"]] == [
+        ("UnsupportedStatement", 1),
+        ("SyntaxError", 3),
+    ]

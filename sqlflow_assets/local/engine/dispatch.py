@@ -86,7 +86,11 @@ def body_statements(node: exp.Expr) -> list[exp.Expr]:
     """Statements inside a procedure body, in order, looking into nested IF/BEGIN blocks."""
     found: list[exp.Expr] = []
     for child in node.iter_expressions():
-        if isinstance(child, exp.Command) or classify(child) is not None:
+        # a bare expression directly in a block is what sqlglot made of text it could not parse
+        unparsed = isinstance(child, exp.Command) or (
+            isinstance(node, exp.Block) and isinstance(child, (exp.Condition, exp.Alias))
+        )
+        if unparsed or classify(child) is not None:
             found.append(child)
         else:
             found.extend(body_statements(child))
@@ -133,7 +137,7 @@ def analyze_statement(job: Job, locator: Locator, file_name: str, parsed: Parsed
         return
     if isinstance(tree, (exp.Condition, exp.Alias)):
         graph.errors.append(
-            ErrorInfo(f"not a SQL statement: {parsed.text[:80]}", "SyntaxError", coords, file_name)
+            ErrorInfo(f"not a SQL statement: {tree.sql(dialect)[:80]}", "SyntaxError", coords, file_name)
         )
         return
     body = procedure_body(tree)

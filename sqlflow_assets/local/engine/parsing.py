@@ -4,6 +4,7 @@ so one bad statement yields one error instead of losing the whole file."""
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -15,7 +16,7 @@ from sqlglot.parser import Parser
 from sqlglot.tokens import Token, TokenType
 
 from .coords import Locator
-from .model import Coordinates, ErrorInfo
+from .model import ErrorInfo
 
 MAX_FILE_CHARS = 5_000_000
 MAX_STATEMENT_CHARS = 500_000
@@ -76,18 +77,27 @@ def token_chunks(tokens: list[Token]) -> Iterator[list[Token]]:
         yield chunk
 
 
-GO_LINE = re.compile(r"^([ \t]*)GO([ \t]*)$", re.IGNORECASE | re.MULTILINE)
+SEPARATOR_LINE = re.compile(r"^([ \t]*)(?:GO|/)([ \t]*)$", re.IGNORECASE | re.MULTILINE)
 
 
 def without_batch_separators(text: str) -> str:
-    """T-SQL's client-side `GO` lines become `;` (same length, so positions do not move);
-    sqlglot would otherwise swallow everything after `GO` as one command."""
-    return GO_LINE.sub(lambda m: f"{m.group(1)};{' ' * (len(m.group(0)) - len(m.group(1)) - 1)}", text)
+    """Client-side batch separators, T-SQL's `GO` and SQL*Plus's `/` alone on a line, become
+    `;` (same length, so positions do not move); sqlglot would otherwise swallow everything
+    after `GO` as one command, or read `/` as a division."""
+    return SEPARATOR_LINE.sub(lambda m: f"{m.group(1)};{' ' * (len(m.group(0)) - len(m.group(1)) - 1)}", text)
 
 
 def parse_chunk(parser: Parser, tokens: list[Token], text: str) -> list[exp.Expr]:
     """Parse one statement's tokens (a procedure keeps its body); parsers reset on each call."""
-    return [t for t in parser.parse(tokens, text) if t is not None]
+    return [t for t in parser.parse(with_plsql_is(tokens), text) if t is not None]
+
+
+def with_plsql_is(tokens: list[Token]) -> list[Token]:
+    """PL/SQL writes `CREATE PROCEDURE p IS BEGIN`; sqlglot only knows `AS BEGIN`."""
+    for token, following in pairwise(tokens):
+        if token.token_type == TokenType.IS and following.token_type == TokenType.BEGIN:
+            token.token_type = TokenType.ALIAS
+    return tokens
 
 
 def position(text: str, offset: int) -> tuple[int, int]:
@@ -127,6 +137,26 @@ def file_tokens(
             yield ErrorInfo(str(error), "SyntaxError", coords, file_name)
 
 
+@dataclass(frozen=True)
+class SourceFile:
+    """One file being split: its (separator-normalised) text and how to parse and locate it."""
+
+    dialect: Dialect
+    parser: Parser
+    text: str
+    locator: Locator
+    name: str
+
+    def error(self, chunk: list[Token], message: str, error_type: str) -> ParsedStatement:
+        coords = self.locator.of_tokens(chunk[0], chunk[-1])
+        return ParsedStatement(
+            None, tuple(chunk), self.sql(chunk), ErrorInfo(message, error_type, coords, self.name)
+        )
+
+    def sql(self, chunk: list[Token]) -> str:
+        return self.text[chunk[0].start : chunk[-1].end + 1]
+
+
 def split_statements(
     dialect: Dialect, text: str, locator: Locator, file_name: str
 ) -> Iterator[ParsedStatement]:
@@ -135,44 +165,51 @@ def split_statements(
         message = f"file exceeds the input limit of {MAX_FILE_CHARS} characters"
         yield ParsedStatement(None, (), "", ErrorInfo(message, "InputTooLarge", [], file_name))
         return
-    parser = dialect.parser()
-    text = without_batch_separators(text)
-    for tokens in file_tokens(dialect, text, locator, file_name):
+    source = SourceFile(dialect, dialect.parser(), without_batch_separators(text), locator, file_name)
+    for tokens in file_tokens(dialect, source.text, locator, file_name):
         if isinstance(tokens, ErrorInfo):
             yield ParsedStatement(None, (), "", tokens)
             continue
         for chunk in token_chunks(tokens):
-            yield from chunk_statements(
-                dialect, parser, chunk, text, locator.of_tokens(chunk[0], chunk[-1]), file_name
-            )
+            yield from chunk_statements(source, chunk)
 
 
-def chunk_statements(
-    dialect: Dialect, parser: Parser, chunk: list[Token], text: str, coords: Coordinates, file_name: str
-) -> Iterator[ParsedStatement]:
-    """The statement(s) of one chunk, or the error that stopped it."""
-    sql = text[chunk[0].start : chunk[-1].end + 1]
-    if len(sql) > MAX_STATEMENT_CHARS or len(chunk) > MAX_STATEMENT_TOKENS:
+def chunk_statements(source: SourceFile, chunk: list[Token]) -> Iterator[ParsedStatement]:
+    """The statement(s) of one chunk, or the error that stopped it (then, for a BEGIN ... END
+    block sqlglot cannot parse as a whole, the statements inside it one by one)."""
+    if len(source.sql(chunk)) > MAX_STATEMENT_CHARS or len(chunk) > MAX_STATEMENT_TOKENS:
         message = (
             f"statement exceeds the input limit of {MAX_STATEMENT_CHARS} characters "
             f"or {MAX_STATEMENT_TOKENS} tokens"
         )
-        yield ParsedStatement(None, tuple(chunk), sql, ErrorInfo(message, "InputTooLarge", coords, file_name))
+        yield source.error(chunk, message, "InputTooLarge")
         return
     try:
-        trees = parse_chunk(parser, chunk, text)
+        trees = parse_chunk(source.parser, chunk, source.text)
     except RecursionError:
-        message = "statement nests too deeply to parse"
-        yield ParsedStatement(None, tuple(chunk), sql, ErrorInfo(message, "SyntaxError", coords, file_name))
+        yield source.error(chunk, "statement nests too deeply to parse", "SyntaxError")
         return
     except ParseError as error:
-        message = error.errors[0]["description"] if error.errors else str(error)
-        yield ParsedStatement(None, tuple(chunk), sql, ErrorInfo(message, "SyntaxError", coords, file_name))
+        yield source.error(
+            chunk, error.errors[0]["description"] if error.errors else str(error), "SyntaxError"
+        )
+        for inner in token_chunks(block_body(chunk)):
+            yield from chunk_statements(source, inner)
         return
     for index, tree in enumerate(trees):
-        yield ParsedStatement(
-            tree, tuple(chunk), sql, None, partial(reparse_nth, dialect, chunk, text, index)
-        )
+        reparse = partial(reparse_nth, source.dialect, chunk, source.text, index)
+        yield ParsedStatement(tree, tuple(chunk), source.sql(chunk), None, reparse)
+
+
+def block_body(chunk: list[Token]) -> list[Token]:
+    """The tokens between a chunk's first block-opening BEGIN and its final END (else none)."""
+    if chunk[-1].token_type != TokenType.END:
+        return []
+    begin = next(
+        (i for i in range(len(chunk)) if chunk[i].token_type == TokenType.BEGIN and depth_change(chunk, i)),
+        None,
+    )
+    return chunk[begin + 1 : -1] if begin is not None else []
 
 
 def reparse_nth(dialect: Dialect, tokens: list[Token], text: str, index: int) -> exp.Expr:
