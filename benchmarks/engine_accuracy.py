@@ -96,12 +96,15 @@ def truth_to_engine_names(truth_names: list[str], result: dict) -> dict[str, str
     """Truth output names -> the engine's, by position: the truth calls unaliased expressions
     `_col_n` (sqlglot), the engine names them by their SQL text (SQLFlow)."""
     top = next(
-        obj
-        for server in result["dbobjs"]["servers"]
-        for database in server["databases"]
-        for schema in database["schemas"]
-        for obj in schema["others"]
-        if obj["name"] == "RS-1"
+        (
+            obj
+            for server in result["dbobjs"]["servers"]
+            for database in server["databases"]
+            for schema in database["schemas"]
+            for obj in schema["others"]
+            if obj["name"] == "RS-1"
+        ),
+        {"columns": []},
     )
     engine_names = [c["name"] for c in top["columns"] if c["name"] != "PseudoRows"]
     return dict(zip(dict.fromkeys(truth_names), engine_names, strict=False))

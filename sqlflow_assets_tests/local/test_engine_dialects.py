@@ -204,3 +204,19 @@ def test_unparsed_procedure_is_reported_and_its_block_analysed_statement_by_stat
         ("UnsupportedStatement", 1),
         ("SyntaxError", 3),
     ]
+
+
+@pytest.mark.parametrize("vendor", ["dbvpostgresql", "dbvmysql", "dbvoracle"])
+def test_division_on_its_own_line_stays_a_division(vendor: str) -> None:
+    sql = "select t.a\n  /\n  t.b as r from t"
+    result = run(sql, vendor=vendor, ignore_record_set=True)
+    assert {(s.split(".")[-1].lower(), d.split(".")[-1].lower()) for s, d, _ in edges(result)} == {
+        ("a", "r"),
+        ("b", "r"),
+    }
+    assert result["errors"] == []
+
+
+def test_go_is_a_column_outside_tsql() -> None:
+    result = run("select\n  go\nfrom t", vendor="dbvpostgresql", ignore_record_set=True)
+    assert edges(result) == {("t.go", "RS-1.go", "fdd")}

@@ -4,13 +4,15 @@ so one bad statement yields one error instead of losing the whole file."""
 from __future__ import annotations
 
 import re
-from itertools import pairwise
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
+from itertools import pairwise
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
+from sqlglot.dialects.oracle import Oracle
+from sqlglot.dialects.tsql import TSQL
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.parser import Parser
 from sqlglot.tokens import Token, TokenType
@@ -77,14 +79,21 @@ def token_chunks(tokens: list[Token]) -> Iterator[list[Token]]:
         yield chunk
 
 
-SEPARATOR_LINE = re.compile(r"^([ \t]*)(?:GO|/)([ \t]*)$", re.IGNORECASE | re.MULTILINE)
+# Client-side batch separators alone on a line: T-SQL's `GO`, SQL*Plus's `/` (in column 1).
+SEPARATOR_LINES = {
+    TSQL: re.compile(r"^[ \t]*GO[ \t]*$", re.IGNORECASE | re.MULTILINE),
+    Oracle: re.compile(r"^/[ \t]*$", re.MULTILINE),
+}
 
 
-def without_batch_separators(text: str) -> str:
-    """Client-side batch separators, T-SQL's `GO` and SQL*Plus's `/` alone on a line, become
-    `;` (same length, so positions do not move); sqlglot would otherwise swallow everything
-    after `GO` as one command, or read `/` as a division."""
-    return SEPARATOR_LINE.sub(lambda m: f"{m.group(1)};{' ' * (len(m.group(0)) - len(m.group(1)) - 1)}", text)
+def without_batch_separators(dialect: Dialect, text: str) -> str:
+    """The dialect's batch separator lines become `;` padded to the same length (positions do not
+    move); sqlglot would otherwise swallow everything after `GO` as one command, or read `/` as
+    a division."""
+    pattern = next((p for kind, p in SEPARATOR_LINES.items() if isinstance(dialect, kind)), None)
+    if pattern is None:
+        return text
+    return pattern.sub(lambda m: ";".ljust(len(m.group(0))), text)
 
 
 def parse_chunk(parser: Parser, tokens: list[Token], text: str) -> list[exp.Expr]:
@@ -165,7 +174,9 @@ def split_statements(
         message = f"file exceeds the input limit of {MAX_FILE_CHARS} characters"
         yield ParsedStatement(None, (), "", ErrorInfo(message, "InputTooLarge", [], file_name))
         return
-    source = SourceFile(dialect, dialect.parser(), without_batch_separators(text), locator, file_name)
+    source = SourceFile(
+        dialect, dialect.parser(), without_batch_separators(dialect, text), locator, file_name
+    )
     for tokens in file_tokens(dialect, source.text, locator, file_name):
         if isinstance(tokens, ErrorInfo):
             yield ParsedStatement(None, (), "", tokens)
