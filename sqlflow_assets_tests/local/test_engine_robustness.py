@@ -6,6 +6,7 @@ import hashlib
 import time
 
 import pytest
+from sqlglot.dialects.dialect import Dialect
 
 from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze, dispatch, parsing
 from sqlflow_assets_tests.local.test_engine_support import edges, objects, run
@@ -131,3 +132,14 @@ def test_long_cte_chain_collapses_without_recursion_limits() -> None:
     result = run(f"with {ctes} insert into t select c1499.a from c1499", simple_output=True)
     assert edges(result) == {("s.a", "t.a", "fdd")}
     assert result["errors"] == []
+
+
+def test_statement_split_respects_blocks_case_and_transactions() -> None:
+    tokens = Dialect.get_or_raise("oracle").tokenize(
+        "BEGIN CASE WHEN 1 = 1 THEN NULL; END CASE; IF x THEN y; END IF; END;\n"
+        "SELECT CASE WHEN a THEN 1 END FROM t;\n"
+        "BEGIN TRANSACTION;\n"
+        "COMMIT"
+    )
+    starts = [chunk[0].text.upper() for chunk in parsing.token_chunks(tokens)]
+    assert starts == ["BEGIN", "SELECT", "BEGIN", "COMMIT"]

@@ -57,7 +57,8 @@ def depth_change(tokens: list[Token], index: int) -> int:
         opens = following is not None and following.token_type != TokenType.SEMICOLON
         return 1 if opens and next_word not in TRANSACTION_WORDS else 0
     if token.token_type == TokenType.CASE:
-        return 1
+        closes_case = index > 0 and tokens[index - 1].token_type == TokenType.END  # `END CASE`
+        return 0 if closes_case else 1
     if token.token_type == TokenType.END:
         return 0 if next_word in UNCOUNTED_END else -1
     return 0
