@@ -47,6 +47,13 @@ def test_merge_matched_and_not_matched_branches() -> None:
         (r["target"]["column"], r["effectType"]) for r in result["relationships"] if r["type"] == "fdd"
     }
     assert effects == {("a", "merge_update"), ("id", "merge_insert"), ("b", "merge_insert")}
+    both = run(
+        "merge into t using s on t.id = s.id when matched then update set a = s.a "
+        "when not matched then insert (a) values (s.a)",
+        simple_output=True,
+        show_relation_type=("fdd",),
+    )
+    assert sorted(r["effectType"] for r in both["relationships"]) == ["merge_insert", "merge_update"]
     full = objects(run(sql))
     assert full["MERGE-UPDATE-1"]["type"] == "merge-update"
     assert full["MERGE-INSERT-1"]["type"] == "merge-insert"

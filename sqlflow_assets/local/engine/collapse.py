@@ -142,16 +142,17 @@ class Collapser:
             merge_into(best, key, path.then(edge))
 
     def edges(self) -> Iterable[Edge]:
-        """End-to-end edges between kept objects; the chain rule applies per statement, so a
-        column written by two statements from the same source keeps both relations."""
+        """End-to-end edges between kept objects; the chain rule applies per statement and
+        write kind, so a column written twice from the same source (two statements, or MERGE's
+        update and insert branches) keeps both relations."""
         for node, edges in self.incoming.items():
             if not self.kept(node[0]):
                 continue
-            by_process: dict[str | None, list[Edge]] = defaultdict(list)
+            by_write: dict[tuple[str | None, str | None], list[Edge]] = defaultdict(list)
             for edge in edges:
-                by_process[edge.process_id].append(edge)
+                by_write[(edge.process_id, edge.effect)].append(edge)
             target = Endpoint(*node)
-            for process_edges in by_process.values():
+            for process_edges in by_write.values():
                 best: Upstream = {}
                 for edge in process_edges:
                     self.extend(best, edge)
