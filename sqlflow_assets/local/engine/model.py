@@ -6,7 +6,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 PSEUDO_COLUMN = "PseudoRows"
-RELATION_TYPES = ("fdd", "fdr", "join")
 # Object types that are real database objects; everything else is an intermediate (FORMAT.md §4).
 PERSISTENT_TYPES = frozenset({"table", "view"})
 
@@ -57,7 +56,7 @@ class AnalysisOptions:
     table_to_table: bool = False
     default_database: str | None = None
     default_schema: str | None = None
-    metadata: Metadata | None = None
+    metadata: MetadataInput | None = None  # stored as Metadata (nested tuples)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "metadata", freeze_metadata(self.metadata))
