@@ -35,3 +35,9 @@ def pipelines_dir() -> Path:
     """dlt's working folder for the pipeline (`SQLFLOW_PIPELINES_DIR`), kept beside the data."""
     configured = os.environ.get("SQLFLOW_PIPELINES_DIR")
     return Path(configured).resolve() if configured else duckdb_path().parent / "dlt_pipelines"
+
+
+def sql_dir() -> Path:
+    """The folder the `sqlflow/sql_submission` asset submits (`SQLFLOW_SQL_DIR`), else the bundled sample."""
+    configured = os.environ.get("SQLFLOW_SQL_DIR")
+    return Path(configured).resolve() if configured else SAMPLE_SQL_DIR

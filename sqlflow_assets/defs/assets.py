@@ -11,6 +11,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from dagster_duckdb import DuckDBResource
 
 from sqlflow_assets import config, flatten, quality, submission
+from sqlflow_assets.config import sql_dir
 from sqlflow_assets.defs.partitions import sqlflow_jobs_partitions
 from sqlflow_assets.defs.resources import DUCKDB_POOL, LineagePipelineResource, SQLFlowResource
 from sqlflow_assets.lineage_json import TABLE_NAMES
@@ -124,7 +125,7 @@ def lineage_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource) ->
 class SqlFolderConfig(dg.Config):
     """Which SQL files to submit, and how SQLFlow should read them."""
 
-    folder: str = str(config.SAMPLE_SQL_DIR)
+    folder: str | None = None  # None: SQLFLOW_SQL_DIR, else the bundled sample
     dbvendor: str = "dbvpostgresql"
     job_name: str = "sqlflow_assets sql folder"
 
@@ -132,7 +133,8 @@ class SqlFolderConfig(dg.Config):
 @dg.asset(key=SUBMISSION_KEY, group_name="sqlflow", output_required=False, kinds={"sql"})
 def sql_submission(context: dg.AssetExecutionContext, config: SqlFolderConfig, sqlflow: SQLFlowResource):
     """Submit the SQL files of a folder as one SQLFlow job, only when their content changed."""
-    files = submission.read_sql_folder(Path(config.folder))
+    folder = Path(config.folder) if config.folder else sql_dir()
+    files = submission.read_sql_folder(folder)
     fingerprint = submission.fingerprint(files)
     last = context.instance.get_latest_materialization_event(SUBMISSION_KEY)
     last_fingerprint = last.asset_materialization.metadata.get("content_hash") if last else None
@@ -141,5 +143,5 @@ def sql_submission(context: dg.AssetExecutionContext, config: SqlFolderConfig, s
         return
     job = sqlflow.client().submit_user_job(config.job_name, files, config.dbvendor)
     yield dg.MaterializeResult(
-        metadata={"job_id": job["jobId"], "content_hash": fingerprint, "file_count": len(files), "folder": config.folder}
+        metadata={"job_id": job["jobId"], "content_hash": fingerprint, "file_count": len(files), "folder": str(folder)}
     )
