@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sqlflow_assets_tests.local.test_engine_support import edges, run
+from sqlflow_assets_tests.local.test_engine_support import edges, objects, run
 
 TSQL_UPDATE = "update t set t.a = s.a from t inner join s on t.id = s.id"
 MYSQL_UPDATE = "update t1 join t2 on t1.id = t2.id set t1.a = t2.b"
@@ -220,3 +220,14 @@ def test_division_on_its_own_line_stays_a_division(vendor: str) -> None:
 def test_go_is_a_column_outside_tsql() -> None:
     result = run("select\n  go\nfrom t", vendor="dbvpostgresql", ignore_record_set=True)
     assert edges(result) == {("t.go", "RS-1.go", "fdd")}
+
+
+def test_table_valued_functions_are_function_objects_fed_by_their_arguments() -> None:
+    sql = "insert into z select g.x, t.k from t, generate_series(1, t.n) as g(x)"
+    result = run(sql)
+    assert objects(result)["generate_series"]["type"] == "function"
+    assert ("t.n", "generate_series.x", "fdd") in edges(result)
+    assert edges(run(sql, simple_output=True)) == {("t.k", "z.k", "fdd"), ("t.n", "z.x", "fdd")}
+    oracle = run("select x.column_value from t, table(f(t.b)) x", vendor="dbvoracle", ignore_record_set=True)
+    assert edges(oracle) == {("T.B", "RS-1.COLUMN_VALUE", "fdd")}
+    assert run("select * from rows from (generate_series(1, 3)) as t(a)")["errors"] == []

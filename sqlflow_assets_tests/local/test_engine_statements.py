@@ -200,3 +200,14 @@ def test_procedure_body_statements_are_analysed_and_commands_reported() -> None:
     assert procedures["Query Insert-2"] == "batchQueries"
     assert [e["errorType"] for e in result["errors"]] == ["UnsupportedStatement"]
     assert result["errors"][0]["coordinates"][0]["x"] == 1
+
+
+def test_function_names_as_written() -> None:
+    result = run("select Nvl(t.a, 0) a2, sum(t.b) s, CAST(t.e AS int) e from t group by t.a, t.e")
+    assert {
+        (r["target"]["column"], r.get("function")) for r in result["relationships"] if r["type"] == "fdd"
+    } == {
+        ("a2", "Nvl"),
+        ("s", "sum"),
+        ("e", "cast"),
+    }

@@ -56,6 +56,15 @@ class StatementContext:
     show_constants: bool = False
     deadline: float = float("inf")
     pseudocolumns: frozenset[str] = frozenset()  # dialect's ROWNUM, LEVEL, _PARTITIONTIME, ...
+    text: str = ""  # the statement's SQL, starting at file offset `offset`
+    offset: int = 0
+
+    def written(self, node: exp.Expr) -> str | None:
+        """A positioned token node (an identifier, a function's name) as written in the SQL."""
+        meta = node.meta
+        if "start" not in meta:
+            return None
+        return self.text[meta["start"] - self.offset : meta["end"] - self.offset + 1] or None
 
     def check_time(self) -> None:
         """Cooperative per-statement time limit, checked between analysis steps."""

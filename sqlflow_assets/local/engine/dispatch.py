@@ -158,6 +158,8 @@ def analyze_statement(job: Job, locator: Locator, file_name: str, parsed: Parsed
         show_constants=job.options.show_constant_table,
         deadline=time.monotonic() + STATEMENT_TIME_LIMIT,
         pseudocolumns=frozenset(c.upper() for c in dialect.PSEUDOCOLUMNS),
+        text=parsed.text,
+        offset=parsed.tokens[0].start,
     )
     try:
         analyzer = StatementAnalyzer(

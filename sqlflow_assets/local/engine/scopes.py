@@ -68,18 +68,6 @@ def collect(node: exp.Expr | None, scopes: dict[int, Scope]) -> Refs:
     return refs
 
 
-def function_name(projection: exp.Expr) -> str | None:
-    """SQLFlow's name for the function computing a projection (`sum`, `case-when`), if any."""
-    value = projection.unalias()
-    if isinstance(value, exp.Case):
-        return "case-when"
-    if isinstance(value, exp.Anonymous):
-        return value.name.lower()
-    if isinstance(value, exp.Func):
-        return value.sql_name().lower()
-    return None
-
-
 def output_names(scope: Scope) -> list[str]:
     expression = scope.expression
     return expression.named_selects if isinstance(expression, exp.Query) else []
@@ -99,6 +87,7 @@ class ScopeWalker:
         self.scopes: dict[int, Scope] = {id(s.expression): s for s in root.traverse()}
         self.reported: set[str] = set()
         self.constant_table: DbObject | None = None
+        self.function_tables: list[exp.Table] = []
 
     def run(self) -> None:
         table_functions = []
@@ -115,7 +104,11 @@ class ScopeWalker:
             else:
                 table_functions.append(scope)
         for scope in table_functions:
-            self.walk_table_function(scope)
+            self.walk_table_function(scope, scope.expression)
+        for source in self.function_tables:
+            self.walk_table_function(
+                self.scopes[id(source.parent_select)], source.this, self.objects[id(source)]
+            )
 
     # ---- objects ------------------------------------------------------------------------
     def obj_for(self, scope: Scope) -> DbObject:
@@ -180,9 +173,23 @@ class ScopeWalker:
         return source if isinstance(source, (exp.Table, Scope)) else None
 
     def source_obj(self, source: exp.Table | Scope) -> DbObject:
-        return (
-            self.ctx.table(source, located=False) if isinstance(source, exp.Table) else self.obj_for(source)
-        )
+        if isinstance(source, Scope):
+            return self.obj_for(source)
+        if isinstance(source.this, exp.Identifier):
+            return self.ctx.table(source, located=False)
+        return self.function_table(source)
+
+    def function_table(self, source: exp.Table) -> DbObject:
+        """`FROM generate_series(...) g`, `TABLE(f(x))`: a function object, fed by its arguments
+        once every column read from it is known (see run)."""
+        obj = self.objects.get(id(source))
+        if obj is None:
+            call = source.this
+            name = self.function_name(call) if isinstance(call, exp.Expr) else None
+            obj = self.graph.synthetic(name or "function", "function")
+            self.objects[id(source)] = obj
+            self.function_tables.append(source)
+        return obj
 
     @staticmethod
     def only_source(scope: Scope) -> str:
@@ -279,7 +286,7 @@ class ScopeWalker:
         if projection.is_star:
             self.star(scope, projection, target)
         refs = collect(projection, self.scopes)
-        function = function_name(projection)
+        function = self.function_name(projection)
         self.link_refs(scope, refs, [target], "fdd", None, function)
         if refs.empty and function is not None:
             # e.g. CURRENT_DATE, NOW(): the value comes from the function alone
@@ -289,6 +296,17 @@ class ScopeWalker:
             for literal in refs.literals:
                 self.link("fdd", self.column(self.constants(), literal.sql(), literal), target)
         return target
+
+    def function_name(self, expression: exp.Expr) -> str | None:
+        """SQLFlow's name for the function computing an expression, as written in the SQL
+        (`sum`, `Nvl`), `case-when` for CASE; None when it is not a function call."""
+        value = expression.unalias()
+        if isinstance(value, exp.Case):
+            return "case-when"
+        if not isinstance(value, exp.Func):
+            return None
+        fallback = value.name if isinstance(value, exp.Anonymous) else value.sql_name().lower()
+        return self.ctx.written(value) or fallback
 
     def constants(self) -> DbObject:
         """The statement's SQL_CONSTANTS-n table, created on first use (showConstantTable)."""
@@ -301,7 +319,7 @@ class ScopeWalker:
         obj = self.obj_for(scope)
         aggregates: list[Node] = []
         for _, source in scope.selected_sources.values():
-            if isinstance(source, exp.Table):
+            if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier):
                 self.ctx.table(source)
         for projection in select.expressions:
             target = self.project(scope, obj, projection)
@@ -335,14 +353,15 @@ class ScopeWalker:
         self.link_refs(scope, refs, targets, "fdr", clause)
         return refs
 
-    def walk_table_function(self, scope: Scope) -> None:
-        """UNNEST / LATERAL FLATTEN ...: its arguments feed every column read from it.
+    def walk_table_function(self, scope: Scope, call: exp.Expr, obj: DbObject | None = None) -> None:
+        """UNNEST / LATERAL FLATTEN / table functions: the call's arguments feed every column read
+        from it (the scope's own object unless `obj` is given).
 
         Runs after the enclosing selects, which create the columns they read.
         """
-        obj = self.obj_for(scope)
+        obj = obj or self.obj_for(scope)
         targets = [(obj, c) for c in obj.columns.values() if not c.system] or [self.pseudo(obj)]
-        self.link_refs(scope, collect(scope.expression, self.scopes), targets, "fdd", None)
+        self.link_refs(scope, collect(call, self.scopes), targets, "fdd", None)
 
     def walk_set_operation(self, scope: Scope) -> None:
         obj = self.obj_for(scope)
