@@ -15,6 +15,7 @@ from sqlglot.optimizer.scope import build_scope
 from .catalog import Catalog
 from .context import StatementContext
 from .model import Column, DbObject
+from .refs import output_names
 from .rewrite import (
     Extract,
     delete_query,
@@ -27,7 +28,7 @@ from .rewrite import (
     with_query,
     without_into,
 )
-from .scopes import ScopeWalker, output_names
+from .scopes import ScopeWalker
 
 
 @dataclass(frozen=True)
