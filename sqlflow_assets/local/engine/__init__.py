@@ -4,9 +4,10 @@ Pipeline per job: `parsing` (one tokenize per file, statements split outside BEG
 parsed alone) -> `dispatch` (classify, process object, limits, errors) -> `statements` +
 `rewrite` (the statement's query, or a stand-in SELECT for UPDATE/DELETE/MERGE; one qualify per
 query against the `catalog` of known tables) -> `scopes` (one walk over sqlglot scopes adding
-fdd/fdr/join edges to the `graph`; `refs` finds what an expression reads) -> `collapse` (chain rule for simpleOutput/ignoreRecordSet,
-tableToTable) -> `emit` (nested SQLFlow JSON). `summary` computes `data.summary`; `vendors`
-maps dbvendor names to sqlglot dialects; `model`, `context` and `coords` hold the shared types.
+fdd/fdr/join edges to the `graph`; `refs` finds what an expression reads) -> `collapse` (chain
+rule for simpleOutput/ignoreRecordSet, tableToTable) -> `emit` (nested SQLFlow JSON).
+`summary` computes `data.summary`; `vendors` maps dbvendor names to sqlglot dialects; `model`,
+`context` and `coords` hold the shared types.
 """
 
 from .analyze import analyze
