@@ -156,6 +156,7 @@ def test_unknown_vendor_and_every_vendor_maps() -> None:
         SUPPORTED_VENDORS
     )
     assert dialect_for("dbvmssql") == "tsql" and dialect_for("dbvoracle") == "oracle"
+    assert analyze([], " DBVOracle ")["dbobjs"]["servers"][0]["dbVendor"] == "dbvoracle"
     for vendor in SUPPORTED_VENDORS:
         assert edges(run("select t.a from t", vendor=vendor, simple_output=False))
 

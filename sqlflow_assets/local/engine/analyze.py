@@ -71,4 +71,4 @@ def analyze(
                 analyze_statement(job, locator, sql_file.name, parsed)
     fill_data_types(graph, job.catalog)
     objects, edges = shaped(graph, options)
-    return sqlflow_json(graph, objects, edges, dbvendor, options)
+    return sqlflow_json(graph, objects, edges, dbvendor.strip().lower(), options)
