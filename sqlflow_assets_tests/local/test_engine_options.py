@@ -159,3 +159,14 @@ def test_same_pair_written_by_two_statements_keeps_both_processes() -> None:
     result = run("insert into t select s.a from s; update t set a = s.a from s", simple_output=True)
     fdd = [(r["effectType"], r["processType"]) for r in result["relationships"] if r["type"] == "fdd"]
     assert sorted(fdd) == [("insert", "sstinsert"), ("update", "sstupdate")]
+
+
+def test_constant_table_for_insert_values() -> None:
+    sql = "insert into t (a, b) values (1, 'x'), (2, 'y')"
+    assert run(sql)["relationships"] == []
+    assert edges(run(sql, show_constant_table=True, simple_output=True)) == {
+        ("SQL_CONSTANTS-1.1", "t.a", "fdd"),
+        ("SQL_CONSTANTS-1.2", "t.a", "fdd"),
+        ("SQL_CONSTANTS-1.'x'", "t.b", "fdd"),
+        ("SQL_CONSTANTS-1.'y'", "t.b", "fdd"),
+    }

@@ -134,12 +134,23 @@ class StatementAnalyzer:
             self.ctx.error(f"INSERT into a {table.key} is not analysed", "UnsupportedStatement", table)
             return
         target = self.ctx.table(table)
-        if not isinstance(self.tree.expression, exp.Query):
+        values = self.tree.expression
+        if isinstance(values, exp.Values) and self.ctx.show_constants:
+            self.constant_rows(values, target, columns or self.catalog.columns(target.name) or [])
+        if not isinstance(values, exp.Query):
             return
         root = self.ctx.graph.intermediate("INSERT-SELECT", "insert-select")
         names = self.query_lineage(with_query, root)
         target_columns = columns or self.catalog.columns(target.name) or names
         self.link_target(root, names, target, target_columns, self.kind.effect)
+
+    def constant_rows(self, values: exp.Values, target: DbObject, columns: list[str]) -> None:
+        """showConstantTable: the literals of `INSERT ... VALUES` flow from SQL_CONSTANTS-n."""
+        constants = self.ctx.graph.intermediate("SQL_CONSTANTS", "constantTable")
+        for row in values.expressions:
+            for column, value in zip(columns, row.expressions, strict=False):
+                for literal in value.find_all(exp.Literal):
+                    self.flow("fdd", (constants, literal.sql()), (target, column))
 
     def insert_all(self) -> None:
         """Oracle INSERT ALL/FIRST: one INSERT-SELECT feeding every INTO branch by value names."""
