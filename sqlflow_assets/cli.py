@@ -97,14 +97,27 @@ def start(args: argparse.Namespace) -> int:
 
 
 def run_until_interrupted(command: list[str]) -> int:
-    """Run `command`; on Ctrl-C or SIGTERM pass SIGINT on and wait, so dagster dev stops its children."""
+    """Run `command` in its own process group; on Ctrl-C or SIGTERM stop that whole group.
+
+    dagster dev ignores SIGTERM and only shuts its webserver, daemon and code servers down on
+    SIGINT, so that is what the group gets first (with SIGINT handling restored, in case this
+    process was started with it ignored); whatever is left after 30 s is killed.
+    """
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    process = subprocess.Popen(command)
+    process = subprocess.Popen(command, start_new_session=True, preexec_fn=restore_sigint)
     try:
         return process.wait()
     except KeyboardInterrupt:
-        process.send_signal(signal.SIGINT)
-        return process.wait(timeout=60)
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            return process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            return process.wait()
+
+
+def restore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def main(argv: list[str] | None = None) -> int:
