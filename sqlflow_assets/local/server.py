@@ -10,13 +10,14 @@ Every path is served under both `/gspLive_backend` and `/api/gspLive_backend`.
 
 API.md is silent on how `exportLineageAsCsv` differs from `exportFullLineageAsCsv`: here the
 "Full" exports keep intermediate result sets and the other defaults to simpleOutput=true
-(end-to-end lineage between tables and views). Query-mode analyses run in a thread of this
-process (they are one text); jobs run in worker processes (jobs.py), so a big job never
-blocks the API.
+(end-to-end lineage between tables and views). Query-mode analyses and jobs (jobs.py) both run
+in the worker process pool, so a big analysis never blocks the API and the engine's time limit
+is hard everywhere.
 """
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 from collections import Counter
@@ -29,7 +30,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
@@ -209,13 +209,14 @@ def csv_response(sqlflow: dict[str, Any], params: Params) -> Response:
     return Response(body, media_type="text/csv; charset=utf-8")
 
 
-async def analyze_request(call: Call, **defaults: Any) -> tuple[dict[str, Any], str]:
+async def analyze_request(request: Request, call: Call, **defaults: Any) -> tuple[dict[str, Any], str]:
     """Analyse the request's `sqltext` or `sqlfile`; returns (sqlflow, sessionId)."""
     params = call.params
     vendor = vendor_of(params)
     sql = request_sql(params)
     options = analysis_options(params, **defaults)
-    sqlflow = await run_in_threadpool(analyze, [sql], vendor, options)
+    pool = request.app.state.pool
+    sqlflow = await asyncio.get_running_loop().run_in_executor(pool, analyze, [sql], vendor, options)
     return sqlflow, session_id(f"{vendor}\0{options}\0{sql.text}")
 
 
@@ -241,22 +242,22 @@ def build_router() -> APIRouter:
 
     @router.post("/sqlflow/generation/sqlflow")
     @router.post("/sqlflow/generation/sqlflow/graph")
-    async def generation(call: Caller) -> dict[str, Any]:
-        return lineage_envelope(*await analyze_request(call))
+    async def generation(request: Request, call: Caller) -> dict[str, Any]:
+        return lineage_envelope(*await analyze_request(request, call))
 
     @router.post("/sqlflow/generation/sqlflow/exportFullLineageAsCsv")
-    async def generation_full_csv(call: Caller) -> Response:
-        sqlflow, _ = await analyze_request(call)
+    async def generation_full_csv(request: Request, call: Caller) -> Response:
+        sqlflow, _ = await analyze_request(request, call)
         return csv_response(sqlflow, call.params)
 
     @router.post("/sqlflow/generation/sqlflow/exportLineageAsCsv")
-    async def generation_csv(call: Caller) -> Response:
-        sqlflow, _ = await analyze_request(call, simple_output=True)
+    async def generation_csv(request: Request, call: Caller) -> Response:
+        sqlflow, _ = await analyze_request(request, call, simple_output=True)
         return csv_response(sqlflow, call.params)
 
     @router.post("/sqlflow/generation/sqlflow/graph/image")
-    async def generation_image(call: Caller) -> Response:
-        sqlflow, _ = await analyze_request(call)
+    async def generation_image(request: Request, call: Caller) -> Response:
+        sqlflow, _ = await analyze_request(request, call)
         return Response(lineage_svg(sqlflow), media_type="image/svg+xml")
 
     @router.post("/sqlflow/job/submitUserJob")
@@ -362,6 +363,7 @@ def create_app(
         pool = ProcessPoolExecutor(
             workers or min(4, os.cpu_count() or 1), mp_context=multiprocessing.get_context("spawn")
         )
+        app.state.pool = pool
         app.state.jobs = JobStore(data_dir / "jobs", pool)
         app.state.jobs.recover()
         try:
