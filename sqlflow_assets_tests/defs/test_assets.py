@@ -25,13 +25,16 @@ def resources_for(duckdb_path) -> dict:
     }
 
 
-def materialize_job_lineage(instance: dg.DagsterInstance, job_id: str, duckdb_path) -> dg.ExecuteInPipelineResult:
+def materialize_job_lineage(
+    instance: dg.DagsterInstance, job_id: str, duckdb_path, raise_on_error: bool = True
+) -> dg.ExecuteInPipelineResult:
     instance.add_dynamic_partitions("sqlflow_jobs", [job_id])
     return dg.materialize(
         [assets.sqlflow_lineage_raw, assets.lineage_tables, checks.edge_endpoints_resolve, checks.edges_not_duplicated],
         partition_key=job_id,
         instance=instance,
         resources=resources_for(duckdb_path),
+        raise_on_error=raise_on_error,
     )
 
 
@@ -159,3 +162,21 @@ def test_no_secret_or_token_reaches_events_or_tables(project_env, sample_job):
         ).fetchall()
         dump = repr([conn.execute(f'SELECT * FROM "{schema}"."{name}"').fetchall() for schema, name in tables])
     assert len(tables) >= 10 and secret not in dump and "eyJ" not in dump
+
+
+def test_a_failed_job_fails_its_run_clearly_and_loses_no_loaded_rows(project_env, sample_job):
+    instance = dg.DagsterInstance.ephemeral()
+    materialize_job_lineage(instance, sample_job, project_env.duckdb_path)
+    before = counts(project_env.duckdb_path, sample_job)
+    failed = submit_and_wait([("bad.sql", b"SELEC nonsense FROM WHERE ;;")])
+    assert failed["status"] == "fail"
+
+    result = materialize_job_lineage(instance, failed["jobId"], project_env.duckdb_path, raise_on_error=False)
+
+    assert not result.success
+    failure = next(event for event in result.all_events if event.is_step_failure)
+    message = str(failure.step_failure_data.error)
+    assert "exportLineageAsJson" in message and failed["jobId"] in message
+    assert project_env.server.secret_key not in message
+    assert counts(project_env.duckdb_path, sample_job) == before
+    assert counts(project_env.duckdb_path, failed["jobId"]) == dict.fromkeys(LINEAGE_TABLES, 0)
