@@ -98,6 +98,11 @@ class SQLFlowClient:
     @classmethod
     def from_config(cls, **overrides: Any) -> SQLFlowClient:
         """A client from dlt config/secrets `[sources.sqlflow]` (or `SOURCES__SQLFLOW__*`), read now, not at import."""
+        return cls(**cls.resolve_config(**overrides))
+
+    @staticmethod
+    def resolve_config(**overrides: Any) -> dict[str, Any]:
+        """The constructor arguments that dlt config/secrets give now, `overrides` winning."""
         values: dict[str, Any] = {}
         for name in ("base_url", "user_id", "path_prefix"):
             key = f"{CONFIG_SECTION}.{name}"
@@ -110,7 +115,7 @@ class SQLFlowClient:
         missing = [name for name in ("base_url", "user_id") if not values.get(name)]
         if missing:
             raise SQLFlowError(None, None, f"missing config {', '.join(f'{CONFIG_SECTION}.{m}' for m in missing)}")
-        return cls(**{name: value for name, value in values.items() if value is not None})
+        return {name: value for name, value in values.items() if value is not None}
 
     # --- endpoints -------------------------------------------------------------------------------
 

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
-import orjson
 import pytest
 
 from sqlflow_assets.client import SQLFlowClient, SQLFlowError
 from sqlflow_assets.lineage_json import read_lineage
+from sqlflow_assets_tests.http_peer import http_peer, json_body, peer_client
 
 SQL = "INSERT INTO sales_summary (region, total) SELECT region, SUM(amount) FROM orders WHERE amount > 0 GROUP BY region;"
 WRONG_SECRET = "wrong-secret-5f3a9c"
@@ -142,58 +136,10 @@ def test_from_config_reads_dlt_env_at_call_time(monkeypatch) -> None:
 
 # --- stdlib HTTP peers: retries, submissions, broken bodies --------------------------------------
 
-Answer = Callable[[str], "tuple[int, bytes] | None"]
-
-
-@dataclass(frozen=True)
-class Peer:
-    base_url: str
-    counts: Counter
-
-
-@contextmanager
-def http_peer(answer: Answer) -> Iterator[Peer]:
-    """A real HTTP server on 127.0.0.1 answering POSTs with `answer(path)` (None: close without answering)."""
-    counts: Counter = Counter()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server API)
-            self.rfile.read(int(self.headers.get("content-length") or 0))
-            counts[self.path] += 1
-            reply = answer(self.path)
-            if reply is None:
-                self.close_connection = True
-                return
-            status, body = reply
-            self.send_response(status)
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
-    try:
-        yield Peer(f"http://127.0.0.1:{server.server_port}", counts)
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def peer_client(peer: Peer, **kwargs: str) -> SQLFlowClient:
-    return SQLFlowClient(peer.base_url, "u|1", **({"token": "tk"} | kwargs))
-
-
 @pytest.fixture()
 def fast_retries(monkeypatch) -> None:
     monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "3")
     monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0")
-
-
-def json_body(document: object) -> bytes:
-    return orjson.dumps(document)
 
 
 @pytest.mark.usefixtures("fast_retries")

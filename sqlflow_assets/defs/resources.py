@@ -7,6 +7,7 @@ config, the UI and metadata, and the code location loads without them.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import dagster as dg
@@ -26,8 +27,17 @@ class SQLFlowResource(dg.ConfigurableResource):
     base_url: str | None = None
 
     def client(self) -> SQLFlowClient:
+        """One client per distinct config in this process, so sensor ticks reuse its token.
+
+        Config is read again on every call: a changed secret or server gets a new client.
+        """
         overrides = {"base_url": self.base_url} if self.base_url else {}
-        return SQLFlowClient.from_config(**overrides)
+        return shared_client(frozenset(SQLFlowClient.resolve_config(**overrides).items()))
+
+
+@functools.lru_cache(maxsize=8)
+def shared_client(config_items: frozenset) -> SQLFlowClient:
+    return SQLFlowClient(**dict(config_items))
 
 
 class LineagePipelineResource(dg.ConfigurableResource):
