@@ -4,12 +4,10 @@ import json
 
 import dagster as dg
 
+from sqlflow_assets.client import DONE_STATUSES, FAILED_STATUS
 from sqlflow_assets.defs.jobs import lineage_job
 from sqlflow_assets.defs.partitions import sqlflow_jobs_partitions
 from sqlflow_assets.defs.resources import SQLFlowResource
-
-DONE_STATUSES = frozenset({"success", "partial_success"})
-FAILED_STATUS = "fail"
 
 
 @dg.sensor(job=lineage_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
