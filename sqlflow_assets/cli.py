@@ -82,7 +82,7 @@ def start(args: argparse.Namespace) -> int:
     env = os.environ
     env.setdefault("DLT_PROJECT_DIR", str(project))
     env.setdefault("DAGSTER_HOME", str(project / ".dagster_home"))
-    env.setdefault("SQLFLOW_DUCKDB_PATH", str(config.duckdb_path()))
+    env.setdefault("SQLFLOW_DUCKDB_PATH", config.duckdb_database())
     user_id, secret_key = ensure_credentials(project)
     base_url = dlt.config.get("sources.sqlflow.base_url") or "http://127.0.0.1:8165"
     dagster = [sys.executable, "-m", "dagster"]

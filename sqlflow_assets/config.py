@@ -1,19 +1,29 @@
-"""One place that resolves the project's paths and environment variables.
+"""One place that resolves the project's settings: paths, environment variables and the destination.
 
 Everything here is read at call time, never at import, so tests and `dagster dev` can point the
-project somewhere else with environment variables alone.
+project somewhere else with environment variables alone. The destination is dlt's own setting
+(`destination_type` in `.dlt/config.toml`, env `DESTINATION_TYPE`, credentials under
+`[destination.<type>]`), so a dlt user needs nothing new; without it the destination is the DuckDB
+file at `SQLFLOW_DUCKDB_PATH`.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+
+import dlt
+from dlt.common.destination import TDestinationReferenceArg
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SAMPLE_SQL_DIR = PACKAGE_DIR / "sql"
 RAW_SCHEMA = "sqlflow_raw"
 LINEAGE_SCHEMA = "lineage"
-PIPELINE_NAME = "sqlflow"
+PIPELINE_NAME = "sqlflow"  # loads `sqlflow_raw`; `dlt pipeline sqlflow info` finds it
+LINEAGE_PIPELINE_NAME = "sqlflow_lineage"  # loads `lineage`
+DEFAULT_DESTINATION = "duckdb"
+MOTHERDUCK_PREFIX = "md:"
 
 
 def project_dir() -> Path:
@@ -21,23 +31,70 @@ def project_dir() -> Path:
     return Path(os.environ.get("DLT_PROJECT_DIR") or os.getcwd()).resolve()
 
 
-def duckdb_path() -> Path:
-    """The single DuckDB file shared by dlt and DuckDBResource (`SQLFLOW_DUCKDB_PATH`).
+def duckdb_database() -> str:
+    """The DuckDB database of the default destination (`SQLFLOW_DUCKDB_PATH`).
 
-    The default stem is `sqlflow`, never `lineage`: a file named after a schema it holds makes
-    every reference to that schema ambiguous in DuckDB.
+    A local path is made absolute; a MotherDuck `md:` URL passes through untouched. The default
+    stem is `sqlflow`, never `lineage`: a file named after a schema it holds makes every reference
+    to that schema ambiguous in DuckDB.
     """
     configured = os.environ.get("SQLFLOW_DUCKDB_PATH")
-    return Path(configured).resolve() if configured else project_dir() / "data" / "sqlflow.duckdb"
-
-
-def pipelines_dir() -> Path:
-    """dlt's working folder for the pipeline (`SQLFLOW_PIPELINES_DIR`), kept beside the data."""
-    configured = os.environ.get("SQLFLOW_PIPELINES_DIR")
-    return Path(configured).resolve() if configured else duckdb_path().parent / "dlt_pipelines"
+    if configured and configured.startswith(MOTHERDUCK_PREFIX):
+        return configured
+    return str(Path(configured).resolve() if configured else project_dir() / "data" / "sqlflow.duckdb")
 
 
 def sql_dir() -> Path:
     """The folder the `sqlflow/sql_submission` asset submits (`SQLFLOW_SQL_DIR`), else the bundled sample."""
     configured = os.environ.get("SQLFLOW_SQL_DIR")
     return Path(configured).resolve() if configured else SAMPLE_SQL_DIR
+
+
+@dataclass(frozen=True)
+class Storage:
+    """Where lineage lands: a dlt destination type and, for DuckDB, the database file or URL.
+
+    Credentials of other destinations are never held here: dlt resolves them from
+    `[destination.<type>]` when a pipeline loads.
+    """
+
+    destination_type: str
+    duckdb_database: str | None = None
+
+    @property
+    def is_duckdb(self) -> bool:
+        return self.duckdb_database is not None
+
+    def destination(self) -> TDestinationReferenceArg:
+        """The dlt destination to load into."""
+        if self.duckdb_database is None:
+            return self.destination_type
+        if self.duckdb_database.startswith(MOTHERDUCK_PREFIX):
+            return dlt.destinations.motherduck(credentials=self.duckdb_database)
+        Path(self.duckdb_database).parent.mkdir(parents=True, exist_ok=True)
+        return dlt.destinations.duckdb(self.duckdb_database)
+
+    def pipeline(self, name: str = PIPELINE_NAME, dataset_name: str = RAW_SCHEMA) -> dlt.Pipeline:
+        """A dlt pipeline into this storage, in dlt's default pipelines dir (`DLT_DATA_DIR`)."""
+        return dlt.pipeline(pipeline_name=name, destination=self.destination(), dataset_name=dataset_name, progress="log")
+
+    def lineage_pipeline(self) -> dlt.Pipeline:
+        return self.pipeline(LINEAGE_PIPELINE_NAME, LINEAGE_SCHEMA)
+
+    def table_name(self, dataset: str, table: str) -> str:
+        """The table as the destination names it (`dagster/table_name`)."""
+        return f"{dataset}.{table}"
+
+
+def storage(destination_type: str | None = None) -> Storage:
+    """The configured storage: `destination_type` argument, else dlt config/env, else DuckDB.
+
+    A `md:` `SQLFLOW_DUCKDB_PATH` means MotherDuck, DuckDB's own service.
+    """
+    kind = destination_type or dlt.config.get("destination_type") or DEFAULT_DESTINATION
+    if kind == DEFAULT_DESTINATION:
+        database = duckdb_database()
+        return Storage("motherduck" if database.startswith(MOTHERDUCK_PREFIX) else kind, database)
+    if kind == "motherduck" and os.environ.get("SQLFLOW_DUCKDB_PATH", "").startswith(MOTHERDUCK_PREFIX):
+        return Storage(kind, duckdb_database())
+    return Storage(kind)

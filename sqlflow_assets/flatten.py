@@ -1,7 +1,9 @@
-"""One SQLFlow job's raw tables (schema `sqlflow_raw`, from `lineage_json`) -> the public `lineage.*` tables.
+"""One SQLFlow job's raw Arrow tables (from `lineage_json`) -> its rows of the public `lineage.*` tables.
 
-The work is DuckDB SQL kept in `flatten_sql/<table>.sql` (one SELECT per table); this module owns
-the table definitions, the per-job delete-then-insert and the transaction around it.
+The work is DuckDB SQL kept in `flatten_sql/<table>.sql` (one SELECT per table), run in a private
+in-memory DuckDB over the job's Arrow tables: the lineage rows are computed in this process from
+the very tables that are then loaded, so they can never come from another database, and the
+destination (DuckDB, PostgreSQL, any dlt destination) only ever receives finished rows.
 
 `is_intermediate`: objects whose type is in `REAL_OBJECT_TYPES` (tables, views and the external
 storage kinds SQLFlow documents: file, directory, stage, stream, path) are real. Everything else is
@@ -14,21 +16,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType
 
 import duckdb
 import pyarrow as pa
 
-from sqlflow_assets.config import LINEAGE_SCHEMA, RAW_SCHEMA
-from sqlflow_assets.lineage_json import SCHEMAS as RAW_SCHEMAS
-from sqlflow_assets.lineage_json import TABLE_NAMES as RAW_TABLES
+from sqlflow_assets.config import LINEAGE_SCHEMA
+from sqlflow_assets.lineage_json import LineageTables
 
 LINEAGE_TABLES: tuple[str, ...] = ("objects", "columns", "column_edges", "end_to_end_edges", "table_edges")
 REAL_OBJECT_TYPES = ("table", "view", "file", "directory", "stage", "stream", "path")
-REQUIRED_RAW_TABLES = ("objects", "columns", "relationships", "relationship_sources")
 MAX_HOPS = 32
+# DuckDB spills to disk past this; the job's Arrow tables live outside it, in Python's heap.
+MEMORY_LIMIT = "1GB"
 
 
 def _columns(*specs: str) -> tuple[tuple[str, str], ...]:
@@ -56,97 +57,58 @@ LINEAGE_COLUMNS = MappingProxyType(
         ),
         "table_edges": _columns("source_object", "target_object", "relationship_type", "edge_count:BIGINT"),
         "end_to_end_edges": _columns(
-            "source_object", "source_column", "target_object", "target_column", "relationship_type", "hops:INTEGER",
+            "source_object", "source_column", "target_object", "target_column", "relationship_type", "hops:BIGINT",
         ),
     }
 )
 
-_DUCKDB_TYPES = {pa.string(): "VARCHAR", pa.bool_(): "BOOLEAN", pa.int64(): "BIGINT"}
-
-
-def build(
-    conn: duckdb.DuckDBPyConnection, table: str, job_id: str, raw_schema: str = RAW_SCHEMA, schema: str = LINEAGE_SCHEMA
-) -> int:
-    """Replace one job's rows of `schema.table` (in one transaction); returns the rows written.
-
-    Tables later in `LINEAGE_TABLES` read the earlier ones, so build them in that order.
-    """
-    with _transaction(conn):
-        return _replace_job_rows(conn, table, job_id, _References.resolve(conn, raw_schema, schema))
-
-
-def build_all(
-    conn: duckdb.DuckDBPyConnection, job_id: str, raw_schema: str = RAW_SCHEMA, schema: str = LINEAGE_SCHEMA
-) -> dict[str, int]:
-    """Replace one job's rows of every lineage table, in order and in one transaction; rows written per table."""
-    with _transaction(conn):
-        refs = _References.resolve(conn, raw_schema, schema)
-        return {table: _replace_job_rows(conn, table, job_id, refs) for table in LINEAGE_TABLES}
-
-
-@dataclass(frozen=True)
-class _References:
-    """SQL text for every table the SELECTs name: fully qualified (the catalog too, so a database file
-    named like a schema is not ambiguous), or an empty relation for an optional raw table that is missing."""
-
-    placeholders: dict[str, str]
-
-    @classmethod
-    def resolve(cls, conn: duckdb.DuckDBPyConnection, raw_schema: str, schema: str) -> _References:
-        catalog = conn.execute("SELECT current_database()").fetchone()[0]
-        _create_lineage_tables(conn, catalog, schema)
-        present = {
-            name
-            for (name,) in conn.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_catalog = ? AND table_schema = ?",
-                [catalog, raw_schema],
-            ).fetchall()
-        }
-        missing = [name for name in REQUIRED_RAW_TABLES if name not in present]
-        if missing:
-            raise LookupError(f"raw table(s) {', '.join(missing)} not found in schema {catalog}.{raw_schema}")
-        placeholders = {
-            f"raw_{name}": _qualified(catalog, raw_schema, name) if name in present else _empty_relation(name)
-            for name in RAW_TABLES
-        }
-        placeholders |= {f"out_{name}": _qualified(catalog, schema, name) for name in LINEAGE_TABLES}
-        placeholders["real_object_types"] = ", ".join(f"'{kind}'" for kind in REAL_OBJECT_TYPES)
-        placeholders["max_hops"] = str(MAX_HOPS)
-        return cls(placeholders)
-
-
-def _replace_job_rows(conn: duckdb.DuckDBPyConnection, table: str, job_id: str, refs: _References) -> int:
-    if table not in LINEAGE_COLUMNS:
-        raise ValueError(f"unknown lineage table {table!r}; expected one of {', '.join(LINEAGE_TABLES)}")
-    target = refs.placeholders[f"out_{table}"]
-    conn.execute(f"DELETE FROM {target} WHERE job_id = ?", [job_id])
-    columns = ", ".join(_quote(name) for name, _ in LINEAGE_COLUMNS[table])
-    select = resources.files(__package__).joinpath("flatten_sql", f"{table}.sql").read_text(encoding="utf-8")
-    return conn.execute(f"INSERT INTO {target} ({columns})\n{select.format(**refs.placeholders)}", {"job_id": job_id}).fetchone()[0]
-
-
-def _create_lineage_tables(conn: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> None:
-    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(catalog)}.{_quote(schema)}")
-    for table, columns in LINEAGE_COLUMNS.items():
-        definition = ", ".join(f"{_quote(name)} {kind}" for name, kind in columns)
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {_qualified(catalog, schema, table)} ({definition})")
-
-
-def _empty_relation(raw_table: str) -> str:
-    """A zero-row subquery with the raw table's columns, standing in for a table dlt never created."""
-    columns = ", ".join(f"CAST(NULL AS {_DUCKDB_TYPES[field.type]}) AS {_quote(field.name)}" for field in RAW_SCHEMAS[raw_table])
-    return f"(SELECT {columns} WHERE false)"
-
 
 @contextmanager
-def _transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    conn.begin()
+def flattened(raw: LineageTables, job_id: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB holding the job's raw tables (views `raw_<table>`) and its `lineage.*` rows.
+
+    The connection lives for the block, so checks can query both before anything is loaded.
+    """
+    conn = duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
     try:
-        yield
-    except BaseException:
-        conn.rollback()
-        raise
-    conn.commit()
+        for name, table in raw.as_dict().items():
+            conn.register(f"raw_{name}", table)
+        placeholders = _placeholders()
+        conn.execute(f"CREATE SCHEMA {LINEAGE_SCHEMA}")
+        for table in LINEAGE_TABLES:
+            _build(conn, table, job_id, placeholders)
+        yield conn
+    finally:
+        conn.close()
+
+
+def lineage_tables(conn: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
+    """The `lineage.*` rows built by `flattened`, as Arrow tables in `LINEAGE_TABLES` order."""
+    return {table: conn.sql(f"SELECT * FROM {_qualified(LINEAGE_SCHEMA, table)}").to_arrow_table() for table in LINEAGE_TABLES}
+
+
+def flatten(raw: LineageTables, job_id: str) -> dict[str, pa.Table]:
+    """The job's `lineage.*` rows as Arrow tables (for callers that need no checks)."""
+    with flattened(raw, job_id) as conn:
+        return lineage_tables(conn)
+
+
+def _build(conn: duckdb.DuckDBPyConnection, table: str, job_id: str, placeholders: dict[str, str]) -> None:
+    """Create one typed lineage table and fill it; later tables read the earlier ones."""
+    definition = ", ".join(f"{_quote(name)} {kind}" for name, kind in LINEAGE_COLUMNS[table])
+    target = _qualified(LINEAGE_SCHEMA, table)
+    conn.execute(f"CREATE TABLE {target} ({definition})")
+    select = resources.files(__package__).joinpath("flatten_sql", f"{table}.sql").read_text(encoding="utf-8")
+    conn.execute(f"INSERT INTO {target}\n{select.format(**placeholders)}", {"job_id": job_id})
+
+
+def _placeholders() -> dict[str, str]:
+    """SQL text for every name the SELECTs use."""
+    placeholders = {f"raw_{name}": f"raw_{name}" for name in LineageTables.__dataclass_fields__}
+    placeholders |= {f"out_{name}": _qualified(LINEAGE_SCHEMA, name) for name in LINEAGE_TABLES}
+    placeholders["real_object_types"] = ", ".join(f"'{kind}'" for kind in REAL_OBJECT_TYPES)
+    placeholders["max_hops"] = str(MAX_HOPS)
+    return placeholders
 
 
 def _qualified(*parts: str) -> str:

@@ -1,43 +1,88 @@
-"""Queries over the `lineage.*` tables that asset checks and metadata need (plain DuckDB SQL)."""
+"""Checks on one job's lineage, run on the in-memory flatten database before anything is loaded.
+
+A failing blocking check stops the load, so a bad result never replaces a job's previous rows.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import duckdb
 
 from sqlflow_assets.config import LINEAGE_SCHEMA
 
-
-def table_columns(conn: duckdb.DuckDBPyConnection, table: str, schema: str = LINEAGE_SCHEMA) -> list[tuple[str, str]]:
-    """(name, type) of every column of `schema.table`, in table order."""
-    return conn.execute(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-        [schema, table],
-    ).fetchall()
+SAMPLE_ROWS = 5
 
 
-def unresolved_edge_endpoints(conn: duckdb.DuckDBPyConnection, job_id: str, limit: int = 5) -> tuple[int, list[tuple]]:
-    """Column edges of a job whose source or target object is not in `lineage.objects`."""
-    query = f"""
-        FROM {LINEAGE_SCHEMA}.column_edges e
-        WHERE e.job_id = $job_id AND (
-            NOT EXISTS (SELECT 1 FROM {LINEAGE_SCHEMA}.objects o WHERE o.job_id = e.job_id AND o.object_id = e.source_object_id)
-            OR NOT EXISTS (SELECT 1 FROM {LINEAGE_SCHEMA}.objects o WHERE o.job_id = e.job_id AND o.object_id = e.target_object_id))
-    """
-    return _count_and_sample(conn, query, job_id, "e.relationship_id, e.source_object_id, e.target_object_id", limit)
+@dataclass(frozen=True)
+class CheckOutcome:
+    """What one check found: offending rows counted, a few of them as a sample."""
+
+    name: str
+    passed: bool
+    count: int
+    sample: list[list]
+    description: str
+    blocking: bool
 
 
-def duplicate_edges(conn: duckdb.DuckDBPyConnection, job_id: str, limit: int = 5) -> tuple[int, list[tuple]]:
-    """Source→target column pairs of a job that appear more than once within one relationship."""
-    query = f"""
-        FROM (SELECT relationship_id, source_column_id, target_column_id, count(*) AS copies
-              FROM {LINEAGE_SCHEMA}.column_edges WHERE job_id = $job_id
-              GROUP BY ALL HAVING count(*) > 1)
-    """
-    return _count_and_sample(conn, query, job_id, "relationship_id, source_column_id, target_column_id, copies", limit)
+@dataclass(frozen=True)
+class Check:
+    """A named query over `lineage.*` whose offending rows fail it; `blocking` checks stop the load."""
+
+    name: str
+    doc: str
+    what: str
+    query: str
+    sample_columns: str
+    blocking: bool = False
+
+    def run(self, conn: duckdb.DuckDBPyConnection, job_id: str) -> CheckOutcome:
+        count = conn.execute(f"SELECT count(*) {self.query}", {"job_id": job_id}).fetchone()[0]
+        sample = conn.execute(f"SELECT {self.sample_columns} {self.query} LIMIT {SAMPLE_ROWS}", {"job_id": job_id}).fetchall()
+        return CheckOutcome(self.name, count == 0, count, [list(row) for row in sample], f"{count} {self.what}", self.blocking)
 
 
-def _count_and_sample(conn: duckdb.DuckDBPyConnection, query: str, job_id: str, columns: str, limit: int) -> tuple[int, list[tuple]]:
-    count = conn.execute(f"SELECT count(*) {query}", {"job_id": job_id}).fetchone()[0]
-    sample = conn.execute(f"SELECT {columns} {query} LIMIT {int(limit)}", {"job_id": job_id}).fetchall()
-    return count, sample
+CHECKS: tuple[Check, ...] = (
+    Check(
+        name="column_edges_present",
+        doc="A job whose raw relationships have sources has column edges: never a silent empty result.",
+        what="raw relationship sources with no column edge built for the job",
+        query=f"""
+            FROM raw_relationship_sources s
+            WHERE NOT EXISTS (SELECT 1 FROM {LINEAGE_SCHEMA}.column_edges WHERE job_id = $job_id)
+              AND s.job_id = $job_id
+        """,
+        sample_columns="s.relationship_id, s.column_id, s.object_id",
+        blocking=True,
+    ),
+    Check(
+        name="edge_endpoints_resolve",
+        doc="Every source and target of the job's column edges is a known object of the same job.",
+        what="column edges with an endpoint missing from lineage.objects",
+        query=f"""
+            FROM {LINEAGE_SCHEMA}.column_edges e
+            WHERE e.job_id = $job_id AND (
+                NOT EXISTS (SELECT 1 FROM {LINEAGE_SCHEMA}.objects o WHERE o.job_id = e.job_id AND o.object_id = e.source_object_id)
+                OR NOT EXISTS (SELECT 1 FROM {LINEAGE_SCHEMA}.objects o WHERE o.job_id = e.job_id AND o.object_id = e.target_object_id))
+        """,
+        sample_columns="e.relationship_id, e.source_object_id, e.target_object_id",
+    ),
+    Check(
+        name="edges_not_duplicated",
+        doc="No source→target column pair appears twice within one relationship of the job.",
+        what="duplicated column edges",
+        query=f"""
+            FROM (SELECT relationship_id, source_column_id, target_column_id, count(*) AS copies
+                  FROM {LINEAGE_SCHEMA}.column_edges WHERE job_id = $job_id
+                  GROUP BY ALL HAVING count(*) > 1)
+        """,
+        sample_columns="relationship_id, source_column_id, target_column_id, copies",
+    ),
+)
+
+
+def run_checks(conn: duckdb.DuckDBPyConnection, job_id: str) -> list[CheckOutcome]:
+    return [check.run(conn, job_id) for check in CHECKS]
+
+

@@ -1,21 +1,31 @@
 """The `sqlflow` dlt source: SQLFlow jobs and per-job lineage as flat Arrow tables.
 
 Lineage rows are parsed by `lineage_json` into Arrow tables, so dlt writes parquet and skips its
-slow nested-JSON normaliser. Every lineage table is merged with `merge_key="job_id"`
+slow nested-JSON normaliser. Every per-job table is merged with `merge_key="job_id"`
 (delete-insert): re-loading a job replaces exactly that job's rows, even when its lineage shrank.
+
+Standalone, as any dlt source:
+
+    dlt.pipeline("sqlflow", destination="duckdb", dataset_name="sqlflow_raw").run(sqlflow_source())
+
+loads the jobs list and the raw lineage of every completed job (`jobs | lineage`); pass `job_ids`
+to load only those. The client is built from `[sources.sqlflow]` when the source runs, not when it
+is created, so creating it needs no credentials.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import dlt
 import orjson
 import pyarrow as pa
+from dlt.extract.resource import DltResource
 
-from sqlflow_assets.lineage_json import TABLE_NAMES, LineageTables, read_lineage
+from sqlflow_assets.client import DONE_STATUSES, SQLFlowClient
+from sqlflow_assets.lineage_json import read_lineage
 
 JOB_FIELDS = {
     "job_id": "jobId",
@@ -30,7 +40,12 @@ JOB_FIELDS = {
     "default_schema": "defaultSchema",
 }
 TOMBSTONE = "tombstone"
-PER_JOB_DISPOSITION = {"disposition": "merge", "strategy": "delete-insert"}
+# Hints of every per-job table, raw or lineage: delete-insert on job_id, tombstones hard-delete.
+PER_JOB_HINTS: Mapping[str, Any] = {
+    "write_disposition": {"disposition": "merge", "strategy": "delete-insert"},
+    "merge_key": "job_id",
+    "columns": {"job_id": {"nullable": False}, TOMBSTONE: {"hard_delete": True}},
+}
 
 
 def jobs_table(job_details: list[dict[str, Any]]) -> pa.Table:
@@ -54,41 +69,49 @@ def with_tombstone(table: pa.Table, job_id: str) -> pa.Table:
     return pa.table(row, schema=schema)
 
 
-@dlt.source(name="sqlflow")
-def sqlflow_source(job_id: str | None = None, client: Any = None):
-    """SQLFlow jobs and, when `job_id` is given, that job's lineage.
+def job_tables(tables: Mapping[str, pa.Table], job_id: str) -> Iterator[pa.Table]:
+    """A job's tables as dlt items, each routed to its own table and tombstoned when empty."""
+    for name, table in tables.items():
+        yield dlt.mark.with_table_name(with_tombstone(table, job_id), name)
 
-    Both arguments default to None so that `@dlt_assets` can call the source at import time with no
-    credentials; the Dagster layer passes a fresh client and job id on every run.
+
+def per_job_resource(name: str, tables: Callable[[], Iterable[tuple[str, Mapping[str, pa.Table]]]]) -> DltResource:
+    """A resource that loads the (job id, tables) pairs `tables` yields, with the per-job hints."""
+
+    def rows() -> Iterator[pa.Table]:
+        for job_id, job in tables():
+            yield from job_tables(job, job_id)
+
+    return dlt.resource(rows, name=name, **PER_JOB_HINTS)
+
+
+@dlt.source(name="sqlflow")
+def sqlflow_source(job_ids: Sequence[str] | None = None, client: SQLFlowClient | None = None):
+    """SQLFlow jobs and the raw lineage of every completed job (or of `job_ids`).
+
+    Both arguments default to None so the source can be created with no credentials (Dagster
+    builds asset specs from it at import); the client comes from dlt config when it runs.
     """
+    wanted = None if job_ids is None else set(job_ids)
 
     @functools.cache
-    def lineage() -> LineageTables:
-        if client is None or job_id is None:
-            raise ValueError("the sqlflow lineage resources need a client and a job_id")
-        return read_lineage(client.export_lineage_json(job_id), job_id)
+    def sqlflow() -> SQLFlowClient:
+        return client or SQLFlowClient.from_config()
 
     @dlt.resource(name="jobs", write_disposition="merge", primary_key="job_id")
     def jobs() -> Iterator[pa.Table]:
         """Every SQLFlow job of the user, with its status (displayUserJobsSummary)."""
-        if client is None:
-            raise ValueError("the sqlflow jobs resource needs a client")
-        yield jobs_table(client.jobs_summary().get("jobDetails") or [])
+        yield jobs_table(sqlflow().jobs_summary().get("jobDetails") or [])
 
-    def per_job_resource(name: str):
-        def rows() -> Iterator[pa.Table]:
-            yield with_tombstone(getattr(lineage(), name), job_id)
+    @dlt.transformer(name="lineage", **PER_JOB_HINTS)
+    def lineage(jobs_page: pa.Table) -> Iterator[pa.Table]:
+        """Raw lineage tables of each completed job of the page (exportLineageAsJson)."""
+        for job in jobs_page.select(["job_id", "status"]).to_pylist():
+            job_id = job["job_id"]
+            if job["status"] in DONE_STATUSES and (wanted is None or job_id in wanted):
+                yield from job_tables(read_lineage(sqlflow().export_lineage_json(job_id), job_id).as_dict(), job_id)
 
-        rows.__doc__ = f"SQLFlow lineage `{name}` of one job, as delivered by exportLineageAsJson."
-        return dlt.resource(
-            rows,
-            name=name,
-            write_disposition=PER_JOB_DISPOSITION,
-            merge_key="job_id",
-            columns={"job_id": {"nullable": False}, TOMBSTONE: {"hard_delete": True}},
-        )
-
-    return [jobs, *(per_job_resource(name) for name in TABLE_NAMES)]
+    return jobs, jobs | lineage
 
 
 def _text(value: Any) -> str | None:

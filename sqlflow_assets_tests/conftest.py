@@ -94,7 +94,8 @@ def project_env(local_server: LocalServer, tmp_path: Path, monkeypatch) -> Proje
     monkeypatch.delenv("SOURCES__SQLFLOW__TOKEN", raising=False)
     duckdb_path = tmp_path / "data" / "sqlflow.duckdb"
     monkeypatch.setenv("SQLFLOW_DUCKDB_PATH", str(duckdb_path))
-    monkeypatch.setenv("SQLFLOW_PIPELINES_DIR", str(tmp_path / "dlt_pipelines"))
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt_data"))
+    monkeypatch.delenv("DESTINATION_TYPE", raising=False)
     return ProjectEnv(server=local_server, duckdb_path=duckdb_path)
 
 

@@ -35,9 +35,19 @@ def job_counts(pipeline: dlt.Pipeline, job_id: str) -> dict[str, int]:
         }
 
 
+def jobs_summary(*jobs: tuple[str, str]) -> dict:
+    details = [{"jobId": job_id, "jobName": "n", "status": status, "fileNames": ["a.sql"]} for job_id, status in jobs]
+    return {"code": 200, "data": {"total": len(details), "jobIds": [job_id for job_id, _ in jobs], "jobDetails": details}}
+
+
+def serve(summary: dict, export: dict):
+    """A peer answering the jobs list and, for any job, `export`."""
+    return http_peer(lambda path: (200, json_body(summary if path.endswith("displayUserJobsSummary") else export)))
+
+
 def load_job(pipeline: dlt.Pipeline, job_id: str, payload: dict) -> None:
-    with http_peer(lambda path: (200, json_body(payload))) as peer:
-        source = sqlflow_source(job_id=job_id, client=peer_client(peer)).with_resources(*TABLE_NAMES)
+    with serve(jobs_summary((job_id, "success"), ("other", "success")), payload) as peer:
+        source = sqlflow_source(job_ids=[job_id], client=peer_client(peer))
         pipeline.run(source, loader_file_format="parquet").raise_on_failed_jobs()
 
 
@@ -60,6 +70,24 @@ def test_reloading_a_shrunk_job_leaves_no_stale_rows_and_spares_other_jobs(pipel
 
     load_job(pipeline, "job-a", full)
     assert job_counts(pipeline, "job-a") == before
+
+
+def test_standalone_source_loads_the_jobs_list_and_every_completed_job(pipeline):
+    payload = json.loads((FIXTURES / "nested_format_example.json").read_text())
+    summary = jobs_summary(("done-1", "success"), ("done-2", "partial_success"), ("failed", "fail"), ("busy", "running"))
+    with serve(summary, payload) as peer:
+        pipeline.run(sqlflow_source(client=peer_client(peer)), loader_file_format="parquet").raise_on_failed_jobs()
+        exports = peer.counts["/gspLive_backend/sqlflow/job/exportLineageAsJson"]
+    assert exports == 2
+    with duckdb.connect(pipeline.destination_client().config.credentials.database, read_only=True) as conn:
+        assert {job for (job,) in conn.execute("SELECT DISTINCT job_id FROM sqlflow_raw.relationships").fetchall()} == {
+            "done-1", "done-2"
+        }
+        assert conn.execute("SELECT count(*) FROM sqlflow_raw.jobs").fetchone()[0] == 4
+    dataset = pipeline.dataset()
+    relationships = dataset.table("relationships").arrow()
+    assert set(relationships.column("job_id").to_pylist()) == {"done-1", "done-2"}
+    assert dataset("SELECT count(*) AS n FROM jobs WHERE status = 'fail'").fetchone()[0] == 1
 
 
 def test_jobs_resource_upserts_by_job_id(pipeline):

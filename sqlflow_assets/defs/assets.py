@@ -1,4 +1,9 @@
-"""Assets: SQL submission, raw SQLFlow tables (dlt) and the flattened `lineage.*` tables."""
+"""Assets: SQL submission, the SQLFlow jobs list (dlt), and each job's raw and `lineage.*` tables.
+
+A job's lineage is one step (`sqlflow_job_lineage`): export, parse, flatten, check and one dlt load
+per dataset, all in the run's process, so a run costs seconds of overhead, not a subprocess per
+table, and the lineage rows always come from the raw rows loaded with them.
+"""
 
 import tempfile
 from collections.abc import Iterator
@@ -6,78 +11,31 @@ from pathlib import Path
 
 import dagster as dg
 import dlt
+import pyarrow as pa
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
-from dagster_duckdb import DuckDBResource
 
-from sqlflow_assets import config, flatten, quality, submission
-from sqlflow_assets.config import sql_dir
+from sqlflow_assets import config, flatten, job_lineage, quality, submission
+from sqlflow_assets.config import LINEAGE_SCHEMA, RAW_SCHEMA, sql_dir
 from sqlflow_assets.defs.partitions import sqlflow_jobs_partitions
-from sqlflow_assets.defs.resources import DUCKDB_POOL, LineagePipelineResource, SQLFlowResource
+from sqlflow_assets.defs.resources import DUCKDB_POOL, SQLFlowResource, StorageResource
 from sqlflow_assets.lineage_json import TABLE_NAMES
 from sqlflow_assets.source import sqlflow_source
 
-RAW_GROUP = "sqlflow_raw"
-LINEAGE_GROUP = "lineage"
+RAW_GROUP = RAW_SCHEMA
+LINEAGE_GROUP = LINEAGE_SCHEMA
 SUBMISSION_KEY = dg.AssetKey(["sqlflow", "sql_submission"])
+JOBS_KEY = dg.AssetKey([RAW_SCHEMA, "jobs"])
+COLUMN_EDGES_KEY = dg.AssetKey([LINEAGE_SCHEMA, "column_edges"])
 
-
-class SQLFlowTranslator(DagsterDltTranslator):
-    """Keys raw tables as `sqlflow_raw/<table>` with no stub upstream assets."""
-
-    def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
-        return (
-            super()
-            .get_asset_spec(data)
-            .replace_attributes(key=dg.AssetKey([config.RAW_SCHEMA, data.resource.name]), deps=[], group_name=RAW_GROUP)
-        )
-
-
-# Only describes the assets (destination kind); every run builds its own pipeline from the resource.
-SPEC_PIPELINE = dlt.pipeline(
-    pipeline_name=config.PIPELINE_NAME,
-    pipelines_dir=str(Path(tempfile.gettempdir()) / "sqlflow_assets_specs"),
-    destination="duckdb",
-    dataset_name=config.RAW_SCHEMA,
-)
-TRANSLATOR = SQLFlowTranslator()
-
-
-def sqlflow_dlt_assets(
-    name: str, resources: tuple[str, ...], partitions_def: dg.PartitionsDefinition | None = None
-) -> dg.AssetsDefinition:
-    """dlt assets for some resources of the `sqlflow` source; partitioned ones load one job per run.
-
-    Every run builds a fresh source and pipeline (reusing the import-time source breaks dagster-dlt's
-    metadata, dagster#34052) and loads parquet: the Arrow tables then skip dlt's normaliser.
-    """
-
-    @dlt_assets(
-        dlt_source=sqlflow_source().with_resources(*resources),
-        dlt_pipeline=SPEC_PIPELINE,
-        name=name,
-        dagster_dlt_translator=TRANSLATOR,
-        partitions_def=partitions_def,
-        pool=DUCKDB_POOL,
-    )
-    def load(
-        context: dg.AssetExecutionContext,
-        dlt: DagsterDltResource,
-        sqlflow: SQLFlowResource,
-        lineage_pipeline: LineagePipelineResource,
-    ):
-        job_id = context.partition_key if partitions_def else None
-        source = sqlflow_source(job_id=job_id, client=sqlflow.client()).with_resources(*resources)
-        yield from dlt.run(
-            context=context, dlt_source=source, dlt_pipeline=lineage_pipeline.pipeline(), loader_file_format="parquet"
-        ).fetch_row_count()
-
-    return load
-
-
-sqlflow_jobs_raw = sqlflow_dlt_assets("sqlflow_jobs_raw", ("jobs",))
-sqlflow_lineage_raw = sqlflow_dlt_assets("sqlflow_lineage_raw", TABLE_NAMES, sqlflow_jobs_partitions)
-
+RAW_DESCRIPTIONS = {
+    "objects": "Every dbobj of a job's lineage export (tables, views, result sets, functions, processes).",
+    "columns": "Every column of every dbobj, pseudo columns (PseudoRows) flagged.",
+    "relationships": "One row per SQLFlow relationship (fdd, fdr, join...) of a job.",
+    "relationship_sources": "One row per source of a relationship, with its clause type.",
+    "processes": "One row per analysed statement of a job.",
+    "errors": "Statements SQLFlow could not analyse.",
+}
 LINEAGE_DESCRIPTIONS = {
     "objects": "Every object of a job's lineage (tables, views, result sets, processes) with its qualified name.",
     "columns": "Every column of every object, pseudo columns (PseudoRows) flagged.",
@@ -85,41 +43,116 @@ LINEAGE_DESCRIPTIONS = {
     "end_to_end_edges": "Column lineage between real tables and views, intermediate result sets collapsed (chain rule).",
     "table_edges": "Table-level lineage between real tables and views: end-to-end edges counted per type.",
 }
-RAW_LINEAGE_KEYS = [dg.AssetKey([config.RAW_SCHEMA, name]) for name in TABLE_NAMES]
+
+
+def storage_kinds() -> set[str]:
+    """Kinds naming the configured destination (read when the code location loads)."""
+    return {"dlt", config.storage().destination_type}
+
+
+class SQLFlowTranslator(DagsterDltTranslator):
+    """Keys raw tables as `sqlflow_raw/<table>` with no stub upstream assets and their real table name."""
+
+    def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
+        name = data.resource.name
+        return (
+            super()
+            .get_asset_spec(data)
+            .replace_attributes(key=dg.AssetKey([RAW_SCHEMA, name]), deps=[], group_name=RAW_GROUP, kinds=storage_kinds())
+            .merge_attributes(metadata={"dagster/table_name": config.storage().table_name(RAW_SCHEMA, name)})
+        )
+
+
+@dlt_assets(
+    dlt_source=sqlflow_source().with_resources("jobs"),
+    # Only describes the asset; every run loads through the pipeline of the configured storage.
+    dlt_pipeline=dlt.pipeline(
+        pipeline_name=config.PIPELINE_NAME,
+        pipelines_dir=str(Path(tempfile.gettempdir()) / "sqlflow_assets_specs"),
+        destination=config.storage().destination_type,
+        dataset_name=RAW_SCHEMA,
+    ),
+    name="sqlflow_jobs_raw",
+    dagster_dlt_translator=SQLFlowTranslator(),
+    pool=DUCKDB_POOL,
+)
+def sqlflow_jobs_raw(context: dg.AssetExecutionContext, dlt: DagsterDltResource, sqlflow: SQLFlowResource, storage: StorageResource):
+    """Every SQLFlow job of the user (a fresh source per run: dagster#34052)."""
+    table_name = storage.storage().table_name(RAW_SCHEMA, "jobs")
+    source = sqlflow_source(client=sqlflow.client()).with_resources("jobs")
+    for result in dlt.run(context=context, dlt_source=source, dlt_pipeline=storage.storage().pipeline(), loader_file_format="parquet"):
+        yield result._replace(metadata={**(result.metadata or {}), "dagster/table_name": table_name})
+
+
+def _table_spec(dataset: str, table: str, description: str, deps: list[dg.AssetKey]) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        dg.AssetKey([dataset, table]),
+        deps=deps,
+        group_name=dataset,
+        kinds=storage_kinds(),
+        description=description,
+        metadata={"dagster/table_name": config.storage().table_name(dataset, table)},
+    )
+
+
+RAW_LINEAGE_KEYS = [dg.AssetKey([RAW_SCHEMA, name]) for name in TABLE_NAMES]
+JOB_TABLE_SPECS = [_table_spec(RAW_SCHEMA, name, RAW_DESCRIPTIONS[name], []) for name in TABLE_NAMES] + [
+    _table_spec(LINEAGE_SCHEMA, name, LINEAGE_DESCRIPTIONS[name], RAW_LINEAGE_KEYS) for name in flatten.LINEAGE_TABLES
+]
+CHECK_SPECS = [
+    dg.AssetCheckSpec(check.name, asset=COLUMN_EDGES_KEY, description=check.doc, blocking=check.blocking)
+    for check in quality.CHECKS
+]
 
 
 @dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            dg.AssetKey([config.LINEAGE_SCHEMA, table]),
-            deps=RAW_LINEAGE_KEYS,
-            group_name=LINEAGE_GROUP,
-            kinds={"duckdb"},
-            description=LINEAGE_DESCRIPTIONS[table],
-        )
-        for table in flatten.LINEAGE_TABLES
-    ],
+    specs=JOB_TABLE_SPECS,
+    check_specs=CHECK_SPECS,
     partitions_def=sqlflow_jobs_partitions,
     pool=DUCKDB_POOL,
-    name="lineage_tables",
+    name="sqlflow_job_lineage",
 )
-def lineage_tables(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> Iterator[dg.MaterializeResult]:
-    """Rebuild one job's rows of every `lineage.*` table from the raw tables, in one transaction."""
+def sqlflow_job_lineage(
+    context: dg.AssetExecutionContext, sqlflow: SQLFlowResource, storage: StorageResource
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """One job's lineage: export → Arrow → `lineage.*` rows → checks → one dlt load per dataset.
+
+    Blocking checks are decided before the load; when one fails nothing is written and the run fails.
+    """
     job_id = context.partition_key
-    with duckdb.get_connection() as conn:
-        counts = flatten.build_all(conn, job_id)
-        schemas = {table: quality.table_columns(conn, table) for table in flatten.LINEAGE_TABLES}
-    for table, rows in counts.items():
+    job = job_lineage.analyse(job_id, sqlflow.client().export_lineage_json(job_id))
+    results = [_check_result(outcome) for outcome in job.checks]
+    if job.blocking_failures():
+        yield from results
+        raise dg.Failure(str(job_lineage.LineageCheckFailed(job_id, job.blocking_failures())))
+    target = storage.storage()
+    job_lineage.load(job, target)
+    for (dataset, table), rows in job.tables().items():
         yield dg.MaterializeResult(
-            asset_key=dg.AssetKey([config.LINEAGE_SCHEMA, table]),
+            asset_key=dg.AssetKey([dataset, table]),
             metadata={
-                "dagster/partition_row_count": rows,
-                "dagster/table_name": f"{config.LINEAGE_SCHEMA}.{table}",
-                "dagster/column_schema": dg.TableSchema(
-                    columns=[dg.TableColumn(name, type_) for name, type_ in schemas[table]]
-                ),
+                "dagster/partition_row_count": rows.num_rows,
+                "dagster/table_name": target.table_name(dataset, table),
+                "dagster/column_schema": _column_schema(rows.schema),
+                "destination": target.destination_type,
             },
         )
+    yield from results
+
+
+def _check_result(outcome: quality.CheckOutcome) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        asset_key=COLUMN_EDGES_KEY,
+        check_name=outcome.name,
+        passed=outcome.passed,
+        severity=dg.AssetCheckSeverity.ERROR if outcome.blocking else dg.AssetCheckSeverity.WARN,
+        description=outcome.description,
+        metadata={"count": outcome.count, "sample": dg.MetadataValue.json(outcome.sample)},
+    )
+
+
+def _column_schema(schema: pa.Schema) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(field.name, str(field.type)) for field in schema])
 
 
 class SqlFolderConfig(dg.Config):

@@ -2,12 +2,12 @@
 
 import dagster as dg
 
-from sqlflow_assets.defs.assets import LINEAGE_GROUP, RAW_LINEAGE_KEYS, SUBMISSION_KEY, sqlflow_jobs_raw
+from sqlflow_assets.defs.assets import SUBMISSION_KEY, sqlflow_job_lineage, sqlflow_jobs_raw
 
 lineage_job = dg.define_asset_job(
     "sqlflow_lineage",
-    selection=dg.AssetSelection.assets(*RAW_LINEAGE_KEYS) | dg.AssetSelection.groups(LINEAGE_GROUP),
-    description="Load one SQLFlow job's lineage and rebuild its rows of the lineage.* tables.",
+    selection=dg.AssetSelection.assets(sqlflow_job_lineage),
+    description="Load one SQLFlow job's lineage: its raw tables and its rows of the lineage.* tables, checked.",
 )
 jobs_refresh_job = dg.define_asset_job(
     "sqlflow_jobs_refresh", selection=dg.AssetSelection.assets(sqlflow_jobs_raw), description="Reload the SQLFlow jobs list."

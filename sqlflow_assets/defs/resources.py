@@ -1,17 +1,16 @@
-"""Resources: the SQLFlow client, the dlt pipeline and DuckDB, all resolved at run time.
+"""Resources: the SQLFlow client, the lineage storage and DuckDB reads, all resolved at run time.
 
 Credentials never pass through Dagster config: `SQLFlowResource` asks dlt's config providers
-(`.dlt/secrets.toml`, `SOURCES__SQLFLOW__*`) when a run needs a client, so they stay out of run
-config, the UI and metadata, and the code location loads without them.
+(`.dlt/secrets.toml`, `SOURCES__SQLFLOW__*`) when a run needs a client, and `StorageResource`
+leaves destination credentials to dlt (`[destination.<type>]`), so they stay out of run config,
+the UI and metadata, and the code location loads without them.
 """
 
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 import dagster as dg
-import dlt
 from dagster_dlt import DagsterDltResource
 from dagster_duckdb import DuckDBResource
 
@@ -40,40 +39,23 @@ def shared_client(config_items: frozenset) -> SQLFlowClient:
     return SQLFlowClient(**dict(config_items))
 
 
-class LineagePipelineResource(dg.ConfigurableResource):
-    """The dlt pipeline that loads SQLFlow data into schema `sqlflow_raw`.
+class StorageResource(dg.ConfigurableResource):
+    """Where lineage lands: dlt's `destination_type` (config or env), else DuckDB at `SQLFLOW_DUCKDB_PATH`.
 
-    DuckDB (`SQLFLOW_DUCKDB_PATH`) unless `destination` names another dlt destination, whose
-    credentials then come from dlt config as usual.
+    `destination_type` here overrides dlt's setting; either way it is read when a run starts.
     """
 
-    destination: str = "duckdb"
-    duckdb_path: str | None = None
+    destination_type: str | None = None
 
-    def pipeline(self) -> dlt.Pipeline:
-        if self.destination == "duckdb":
-            self.database_path().parent.mkdir(parents=True, exist_ok=True)
-            destination = dlt.destinations.duckdb(str(self.database_path()))
-        else:
-            destination = self.destination
-        return dlt.pipeline(
-            pipeline_name=config.PIPELINE_NAME,
-            pipelines_dir=str(config.pipelines_dir()),
-            destination=destination,
-            dataset_name=config.RAW_SCHEMA,
-            progress="log",
-        )
-
-    def database_path(self) -> Path:
-        return Path(self.duckdb_path).resolve() if self.duckdb_path else config.duckdb_path()
+    def storage(self) -> config.Storage:
+        return config.storage(self.destination_type)
 
 
 def default_resources() -> dict[str, object]:
-    """The resources of the code location, pointed at `SQLFLOW_DUCKDB_PATH` when it is loaded."""
-    pipeline = LineagePipelineResource()
+    """The resources of the code location; nothing here opens a database or reads a secret."""
     return {
         "sqlflow": SQLFlowResource(),
-        "lineage_pipeline": pipeline,
+        "storage": StorageResource(),
         "dlt": DagsterDltResource(),
-        "duckdb": DuckDBResource(database=str(pipeline.database_path())),
+        "duckdb": DuckDBResource(database=config.duckdb_database()),
     }

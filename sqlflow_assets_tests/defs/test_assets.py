@@ -9,8 +9,8 @@ from dagster_dlt import DagsterDltResource
 from dagster_duckdb import DuckDBResource
 
 from sqlflow_assets import config, submission
-from sqlflow_assets.defs import assets, checks
-from sqlflow_assets.defs.resources import LineagePipelineResource, SQLFlowResource
+from sqlflow_assets.defs import assets
+from sqlflow_assets.defs.resources import SQLFlowResource, StorageResource
 from sqlflow_assets_tests.conftest import submit_and_wait
 
 LINEAGE_TABLES = ("objects", "columns", "column_edges", "end_to_end_edges", "table_edges")
@@ -19,7 +19,7 @@ LINEAGE_TABLES = ("objects", "columns", "column_edges", "end_to_end_edges", "tab
 def resources_for(duckdb_path) -> dict:
     return {
         "sqlflow": SQLFlowResource(),
-        "lineage_pipeline": LineagePipelineResource(duckdb_path=str(duckdb_path)),
+        "storage": StorageResource(),
         "dlt": DagsterDltResource(),
         "duckdb": DuckDBResource(database=str(duckdb_path)),
     }
@@ -30,7 +30,7 @@ def materialize_job_lineage(
 ) -> dg.ExecuteInPipelineResult:
     instance.add_dynamic_partitions("sqlflow_jobs", [job_id])
     return dg.materialize(
-        [assets.sqlflow_lineage_raw, assets.lineage_tables, checks.edge_endpoints_resolve, checks.edges_not_duplicated],
+        [assets.sqlflow_job_lineage],
         partition_key=job_id,
         instance=instance,
         resources=resources_for(duckdb_path),
@@ -106,7 +106,7 @@ def test_rematerialising_a_partition_keeps_identical_rows(project_env, sample_jo
     with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
         raw_first = conn.execute("SELECT count(*) FROM sqlflow_raw.relationships WHERE job_id = ?", [sample_job]).fetchone()[0]
     dg.materialize(
-        [assets.sqlflow_lineage_raw, assets.lineage_tables],
+        [assets.sqlflow_job_lineage],
         partition_key=sample_job,
         instance=instance,
         resources=resources_for(project_env.duckdb_path),
