@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,3 +110,54 @@ def submit_and_wait(files: list[tuple[str, bytes]], dbvendor: str = "dbvpostgres
         return client.wait_for_job(job_id, poll_seconds=0.2, timeout=60)
     except SQLFlowError:
         return client.job_summary(job_id)
+
+
+def postgres_bin_dir() -> Path | None:
+    """Debian's PostgreSQL server binaries (`apt-get install postgresql`), newest version first."""
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parent.parent.name), reverse=True)
+    return versions[0].parent if versions else None
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    credentials: str  # a dlt/SQLAlchemy URL: postgresql://user:password@127.0.0.1:port/db
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory) -> PostgresServer:
+    """A throwaway PostgreSQL cluster on a free loopback port, run as an unprivileged user.
+
+    initdb refuses to run as root, so as root the cluster belongs to the `postgres` system user
+    that Debian's package creates. Skipped only where the binaries are absent (never in CI).
+    """
+    bin_dir = postgres_bin_dir()
+    if bin_dir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL binaries are missing in CI: .ci/run installs Debian's postgresql")
+        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
+    data_dir = tmp_path_factory.mktemp("postgres") / "data"
+    port, password = free_port(), "pg-test-password"
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_user:
+        data_dir.parent.chmod(0o777)
+        for parent in data_dir.parents:
+            if parent == Path(tempfile.gettempdir()):
+                break
+            parent.chmod(parent.stat().st_mode | 0o755)
+    password_file = data_dir.parent / "password"
+    password_file.write_text(password)
+    password_file.chmod(0o644)
+    subprocess.run(
+        [*as_user, str(bin_dir / "initdb"), "-D", str(data_dir), "-U", "lineage", "--pwfile", str(password_file),
+         "-A", "scram-sha-256", "--no-sync"],
+        check=True, capture_output=True,
+    )
+    options = f"-p {port} -k {data_dir.parent} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run(
+        [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-o", options, "-l", str(data_dir.parent / "log"), "-w", "start"],
+        check=True, capture_output=True,
+    )
+    try:
+        yield PostgresServer(f"postgresql://lineage:{password}@127.0.0.1:{port}/postgres")
+    finally:
+        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-m", "immediate", "stop"], capture_output=True)
