@@ -10,22 +10,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import dlt
 import pyarrow as pa
 from dlt.common.pipeline import LoadInfo
+from dlt.extract.resource import DltResource
 
 from sqlflow_assets import flatten, quality
 from sqlflow_assets.config import LINEAGE_SCHEMA, RAW_SCHEMA, Storage
-from sqlflow_assets.lineage_json import read_lineage
+from sqlflow_assets.lineage_json import LineagePayloadError, read_lineage
 from sqlflow_assets.source import per_job_resource
 
 
-class LineageCheckFailed(Exception):
+class JobLineageError(Exception):
+    """A job's lineage could not be loaded; the message names the job and the cause, never a secret."""
+
+    def __init__(self, *, job_id: str, message: str) -> None:
+        super().__init__(f"SQLFlow job {job_id}: {message}")
+        self.job_id = job_id
+
+
+class LineageCheckFailed(JobLineageError):
     """A blocking check failed: the job's lineage is not loaded."""
 
-    def __init__(self, job_id: str, failed: list[quality.CheckOutcome]) -> None:
+    def __init__(self, *, job_id: str, failed: list[quality.CheckOutcome]) -> None:
         detail = "; ".join(f"{outcome.name}: {outcome.description}" for outcome in failed)
-        super().__init__(f"job {job_id}: blocking check failed, nothing loaded ({detail})")
-        self.job_id = job_id
+        super().__init__(job_id=job_id, message=f"blocking check failed, nothing loaded ({detail})")
         self.failed = failed
 
 
@@ -48,7 +57,10 @@ class JobLineage:
 
 def analyse(job_id: str, payload: bytes) -> JobLineage:
     """Parse an export and compute the job's lineage rows and check outcomes (nothing is written)."""
-    raw = read_lineage(payload, job_id)
+    try:
+        raw = read_lineage(payload, job_id)
+    except LineagePayloadError as exc:
+        raise JobLineageError(job_id=job_id, message=f"the lineage export is unreadable: {exc}") from None
     with flatten.flattened(raw, job_id) as conn:
         return JobLineage(job_id, raw.as_dict(), flatten.lineage_tables(conn), quality.run_checks(conn, job_id))
 
@@ -57,16 +69,26 @@ def load(job: JobLineage, storage: Storage) -> list[LoadInfo]:
     """Load raw then lineage tables into `storage`; refuses a job whose blocking checks failed."""
     failed = job.blocking_failures()
     if failed:
-        raise LineageCheckFailed(job.job_id, failed)
+        raise LineageCheckFailed(job_id=job.job_id, failed=failed)
     return [
-        _run(storage.pipeline(), per_job_resource("lineage", lambda: [(job.job_id, job.raw)])),
-        _run(storage.lineage_pipeline(), per_job_resource("lineage_tables", lambda: [(job.job_id, job.lineage)])),
+        _run(job.job_id, storage, storage.pipeline(), per_job_resource("lineage", lambda: [(job.job_id, job.raw)])),
+        _run(job.job_id, storage, storage.lineage_pipeline(), per_job_resource("lineage_tables", lambda: [(job.job_id, job.lineage)])),
     ]
 
 
-def _run(pipeline, resource) -> LoadInfo:
-    """One dlt load of parquet files; packages a killed run left behind are dropped first, never half-loaded."""
-    pipeline.abort_packages()
-    info = pipeline.run(resource, loader_file_format="parquet")
-    info.raise_on_failed_jobs()
+def _run(job_id: str, storage: Storage, pipeline: dlt.Pipeline, resource: DltResource) -> LoadInfo:
+    """One dlt load of parquet files; packages a killed run left behind are dropped first, never half-loaded.
+
+    A merge is one transaction per table on the destination, so a failed load keeps the job's old rows.
+    """
+    try:
+        pipeline.abort_packages()
+        info = pipeline.run(resource, loader_file_format="parquet")
+        info.raise_on_failed_jobs()
+    except Exception as exc:  # dlt wraps every destination failure in its own step exceptions
+        cause = exc.__cause__ or exc
+        raise JobLineageError(
+            job_id=job_id,
+            message=f"loading into {storage.destination_type} ({pipeline.dataset_name}) failed: {type(cause).__name__}: {cause}",
+        ) from exc
     return info

@@ -46,14 +46,14 @@ class Check:
 CHECKS: tuple[Check, ...] = (
     Check(
         name="column_edges_present",
-        doc="A job whose raw relationships have sources has column edges: never a silent empty result.",
-        what="raw relationship sources with no column edge built for the job",
+        doc="A job with raw relationships has column edges: lineage is never silently empty.",
+        what="raw relationships while the job has no column edge",
         query=f"""
-            FROM raw_relationship_sources s
-            WHERE NOT EXISTS (SELECT 1 FROM {LINEAGE_SCHEMA}.column_edges WHERE job_id = $job_id)
-              AND s.job_id = $job_id
+            FROM raw_relationships r
+            WHERE r.job_id = $job_id
+              AND NOT EXISTS (SELECT 1 FROM {LINEAGE_SCHEMA}.column_edges WHERE job_id = $job_id)
         """,
-        sample_columns="s.relationship_id, s.column_id, s.object_id",
+        sample_columns="r.relationship_id, r.relationship_type, r.target_parent_name, r.target_column",
         blocking=True,
     ),
     Check(

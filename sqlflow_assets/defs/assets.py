@@ -124,7 +124,7 @@ def sqlflow_job_lineage(
     results = [_check_result(outcome) for outcome in job.checks]
     if job.blocking_failures():
         yield from results
-        raise dg.Failure(str(job_lineage.LineageCheckFailed(job_id, job.blocking_failures())))
+        raise dg.Failure(str(job_lineage.LineageCheckFailed(job_id=job_id, failed=job.blocking_failures())))
     target = storage.storage()
     job_lineage.load(job, target)
     for (dataset, table), rows in job.tables().items():

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import duckdb
 import dagster as dg
 import pytest
@@ -11,7 +16,7 @@ from dagster_duckdb import DuckDBResource
 from sqlflow_assets import config, submission
 from sqlflow_assets.defs import assets
 from sqlflow_assets.defs.resources import SQLFlowResource, StorageResource
-from sqlflow_assets_tests.conftest import submit_and_wait
+from sqlflow_assets_tests.conftest import REPO_ROOT, submit_and_wait
 
 LINEAGE_TABLES = ("objects", "columns", "column_edges", "end_to_end_edges", "table_edges")
 
@@ -180,3 +185,19 @@ def test_a_failed_job_fails_its_run_clearly_and_loses_no_loaded_rows(project_env
     assert project_env.server.secret_key not in message
     assert counts(project_env.duckdb_path, sample_job) == before
     assert counts(project_env.duckdb_path, failed["jobId"]) == dict.fromkeys(LINEAGE_TABLES, 0)
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [(["info"], "dataset_name: sqlflow_raw"), (["trace"], "relationship_sources"), (["schema"], "relationship_sources")],
+    ids=["info", "trace", "schema"],
+)
+def test_dlt_cli_finds_the_pipelines_from_the_repo_root(project_env, sample_job, command, expected):
+    materialize_job_lineage(dg.DagsterInstance.ephemeral(), sample_job, project_env.duckdb_path)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "dlt"), "pipeline", "sqlflow", *command],
+        cwd=REPO_ROOT, env=os.environ.copy(), capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert expected in result.stdout, result.stdout
+    assert project_env.server.secret_key not in result.stdout + result.stderr

@@ -1,0 +1,117 @@
+"""Bad exports and a broken destination fail the job's run clearly and keep its previous rows."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import dagster as dg
+import pytest
+
+from sqlflow_assets.defs import assets
+from sqlflow_assets.defs.resources import SQLFlowResource
+from sqlflow_assets_tests.conftest import free_port
+from sqlflow_assets_tests.defs.test_assets import LINEAGE_TABLES, counts, resources_for
+from sqlflow_assets_tests.fixtures import FIXTURES_DIR
+from sqlflow_assets_tests.http_peer import http_peer, json_body
+
+JOB_ID = "0123456789abcdef0123456789abcdef"
+GOOD = json.loads((FIXTURES_DIR / "nested_format_example.json").read_text())
+
+
+def without_sources(payload: dict) -> dict:
+    """Relationships kept, every source dropped: no column edge can be built."""
+    broken = copy.deepcopy(payload)
+    for relationship in broken["data"]["sqlflow"]["relationships"]:
+        relationship["sources"] = []
+    return broken
+
+
+def run_with_export(project_env, instance: dg.DagsterInstance, export: bytes) -> dg.ExecuteInPipelineResult:
+    """Materialise JOB_ID's lineage from a peer serving `export` (and a token)."""
+    def answer(path: str) -> tuple[int, bytes]:
+        return 200, json_body({"code": 200, "token": "peer-token"}) if path.endswith("generateToken") else export
+
+    with http_peer(answer) as peer:
+        instance.add_dynamic_partitions("sqlflow_jobs", [JOB_ID])
+        return dg.materialize(
+            [assets.sqlflow_job_lineage],
+            partition_key=JOB_ID,
+            instance=instance,
+            resources=resources_for(project_env.duckdb_path) | {"sqlflow": SQLFlowResource(base_url=peer.base_url)},
+            raise_on_error=False,
+        )
+
+
+def step_failure(result: dg.ExecuteInPipelineResult) -> str:
+    return str(next(event for event in result.all_events if event.is_step_failure).step_failure_data.error)
+
+
+@pytest.fixture
+def loaded(project_env) -> tuple[dg.DagsterInstance, dict[str, int]]:
+    """JOB_ID loaded once from a good export; its row counts."""
+    instance = dg.DagsterInstance.ephemeral()
+    assert run_with_export(project_env, instance, json_body(GOOD)).success
+    before = counts(project_env.duckdb_path, JOB_ID)
+    assert before["column_edges"] > 0
+    return instance, before
+
+
+def test_relationships_without_edges_fail_a_blocking_check_and_load_nothing(project_env, loaded):
+    instance, before = loaded
+    result = run_with_export(project_env, instance, json_body(without_sources(GOOD)))
+
+    assert not result.success
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    present = evaluations["column_edges_present"]
+    assert not present.passed and present.severity == dg.AssetCheckSeverity.ERROR
+    assert present.metadata["count"].value == len(GOOD["data"]["sqlflow"]["relationships"])
+    assert "column_edges_present" in step_failure(result) and JOB_ID in step_failure(result)
+    assert counts(project_env.duckdb_path, JOB_ID) == before
+
+
+def test_good_export_passes_the_blocking_check(project_env, loaded):
+    instance, before = loaded
+    result = run_with_export(project_env, instance, json_body(GOOD))
+    assert result.success
+    assert all(e.passed for e in result.get_asset_check_evaluations())
+    assert counts(project_env.duckdb_path, JOB_ID) == before
+
+
+@pytest.mark.parametrize(
+    ("export", "cause"),
+    [
+        (json_body(GOOD)[:-40], "not valid JSON"),
+        (b'{"code": 200, "data": {"rows": [1, 2, 3]}}', "no `dbobjs`"),
+        (b"<html>gateway error</html>", "not valid JSON"),
+    ],
+    ids=["truncated", "not-sqlflow", "html"],
+)
+def test_unreadable_export_fails_naming_job_and_cause(project_env, loaded, export, cause):
+    instance, before = loaded
+    result = run_with_export(project_env, instance, export)
+    assert not result.success
+    message = step_failure(result)
+    assert JOB_ID in message and cause in message
+    assert counts(project_env.duckdb_path, JOB_ID) == before
+
+
+@pytest.mark.parametrize("problem", ["down", "bad-password"])
+def test_unreachable_destination_fails_naming_job_and_keeps_rows(project_env, loaded, postgres_server, monkeypatch, problem):
+    instance, before = loaded
+    credentials = postgres_server.credentials
+    if problem == "down":
+        credentials = credentials.rsplit(":", 1)[0] + f":{free_port()}/postgres"
+    else:
+        credentials = credentials.replace("pg-test-password", "wrong-password")
+    monkeypatch.setenv("DESTINATION_TYPE", "postgres")
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", credentials)
+    monkeypatch.setenv("LOAD__RAISE_ON_MAX_RETRIES", "1")
+    result = run_with_export(project_env, instance, json_body(GOOD))
+    assert not result.success
+    message = step_failure(result)
+    assert JOB_ID in message and "postgres" in message
+    assert "pg-test-password" not in message and "wrong-password" not in message
+    monkeypatch.delenv("DESTINATION_TYPE")
+    assert counts(project_env.duckdb_path, JOB_ID) == before
+    assert set(before) == set(LINEAGE_TABLES)
