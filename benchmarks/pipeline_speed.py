@@ -103,7 +103,7 @@ def ours_in_process(port: int, workdir: Path) -> None:
 
     started = time.perf_counter()
     client = SQLFlowClient(base_url=f"http://127.0.0.1:{port}", user_id="bench", token="bench")
-    job = job_lineage.analyse(JOB_ID, client.export_lineage_json(JOB_ID))
+    job = job_lineage.analyse(JOB_ID, client.export_lineage_json_file(JOB_ID, workdir / "export.json"))
     analysed = time.perf_counter()
     job_lineage.load(job, config.storage())
     print(f"OURS {time.perf_counter() - started} {analysed - started} {job.lineage['column_edges'].num_rows}")

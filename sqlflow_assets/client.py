@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import dlt
@@ -182,6 +183,11 @@ class SQLFlowClient:
         """A finished job's lineage JSON as raw bytes (parse with `lineage_json.read_lineage`)."""
         endpoint = "/sqlflow/job/exportLineageAsJson"
         return self._call(endpoint, {"jobId": job_id, **_api_options({"table_to_table": table_to_table})}).content
+
+    def export_lineage_json_file(self, job_id: str, path: Path, table_to_table: bool = False) -> Path:
+        """The export written to `path`: parsed memory-mapped from there, no copy of it stays on the heap."""
+        path.write_bytes(self.export_lineage_json(job_id, table_to_table))
+        return path
 
     def export_full_lineage_csv(self, job_id: str, table_to_table: bool = False, delimiter: str = ",") -> str:
         """A finished job's full lineage as CSV text."""

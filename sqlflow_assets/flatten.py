@@ -14,6 +14,7 @@ types (FORMAT.md §4: parse unknown types as intermediate).
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -28,7 +29,7 @@ from sqlflow_assets.lineage_json import LineageTables
 LINEAGE_TABLES: tuple[str, ...] = ("objects", "columns", "column_edges", "end_to_end_edges", "table_edges")
 REAL_OBJECT_TYPES = ("table", "view", "file", "directory", "stage", "stream", "path")
 MAX_HOPS = 32
-# DuckDB spills to disk past this; the job's Arrow tables live outside it, in Python's heap.
+# DuckDB spills to a temp folder past this; the job's Arrow tables live outside it, in Python's heap.
 MEMORY_LIMIT = "1GB"
 
 
@@ -69,7 +70,10 @@ def flattened(raw: LineageTables, job_id: str) -> Iterator[duckdb.DuckDBPyConnec
 
     The connection lives for the block, so checks can query both before anything is loaded.
     """
-    conn = duckdb.connect(config={"memory_limit": MEMORY_LIMIT})
+    spill = tempfile.TemporaryDirectory(prefix="sqlflow_flatten_")
+    conn = duckdb.connect(
+        config={"memory_limit": MEMORY_LIMIT, "temp_directory": spill.name, "preserve_insertion_order": False}
+    )
     try:
         for name, table in raw.as_dict().items():
             conn.register(f"raw_{name}", table)
@@ -80,6 +84,7 @@ def flattened(raw: LineageTables, job_id: str) -> Iterator[duckdb.DuckDBPyConnec
         yield conn
     finally:
         conn.close()
+        spill.cleanup()
 
 
 def lineage_tables(conn: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:

@@ -1,6 +1,6 @@
 """One SQLFlow job's lineage, end to end and in this process: export -> Arrow -> lineage rows -> checks -> load.
 
-The export is parsed once; the `lineage.*` rows are computed from those same Arrow tables in an
+The export is saved to a file and parsed once, memory-mapped and chunk by chunk; the `lineage.*` rows are computed from those same Arrow tables in an
 in-memory DuckDB and checked there; then raw and lineage tables are loaded with dlt into the
 configured destination (two datasets, `sqlflow_raw` and `lineage`, merged on `job_id`). A
 blocking check that fails stops everything before the load, so a job's previous rows stay intact.
@@ -9,6 +9,7 @@ blocking check that fails stops everything before the load, so a job's previous 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dlt
 import pyarrow as pa
@@ -17,7 +18,7 @@ from dlt.extract.resource import DltResource
 
 from sqlflow_assets import flatten, quality
 from sqlflow_assets.config import LINEAGE_SCHEMA, RAW_SCHEMA, Storage
-from sqlflow_assets.lineage_json import LineagePayloadError, read_lineage
+from sqlflow_assets.lineage_json import LineagePayloadError, read_lineage_file
 from sqlflow_assets.source import per_job_resource
 
 
@@ -55,10 +56,10 @@ class JobLineage:
         return [outcome for outcome in self.checks if outcome.blocking and not outcome.passed]
 
 
-def analyse(job_id: str, payload: bytes) -> JobLineage:
-    """Parse an export and compute the job's lineage rows and check outcomes (nothing is written)."""
+def analyse(job_id: str, export: Path) -> JobLineage:
+    """Parse an export file and compute the job's lineage rows and check outcomes (nothing is written)."""
     try:
-        raw = read_lineage(payload, job_id)
+        raw = read_lineage_file(export, job_id)
     except LineagePayloadError as exc:
         raise JobLineageError(job_id=job_id, message=f"the lineage export is unreadable: {exc}") from None
     with flatten.flattened(raw, job_id) as conn:

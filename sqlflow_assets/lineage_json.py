@@ -15,7 +15,8 @@ from __future__ import annotations
 import gc
 import mmap
 import re
-from collections.abc import Iterator, Mapping
+import traceback
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,12 +143,14 @@ class _Error(msgspec.Struct):
 
 _FIELDS = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _ANY = msgspec.json.Decoder()
+_NULL_ONLY = msgspec.json.Decoder(None)
 _CONTAINERS = msgspec.json.Decoder(list[dict[str, msgspec.Raw]])
-_OBJECTS = msgspec.json.Decoder(list[_Object] | None)
 _RAW_ITEMS = msgspec.json.Decoder(list[msgspec.Raw])
-_OBJECT = msgspec.json.Decoder(_Object)
-_RELATIONSHIPS = msgspec.json.Decoder(list[_Relationship] | None)
-_ERRORS = msgspec.json.Decoder(list[_Error] | None)
+_OBJECT_LIST = msgspec.json.Decoder(list[_Object])
+_RELATIONSHIP_LIST = msgspec.json.Decoder(list[_Relationship])
+_ERROR_LIST = msgspec.json.Decoder(list[_Error])
+_CHUNK_ITEMS = 20_000  # items decoded into structs at once
+_BATCH_ROWS = 200_000  # row tuples turned into one Arrow batch
 
 
 @dataclass(frozen=True)
@@ -199,8 +202,22 @@ def read_lineage_file(path: Path, job_id: str) -> LineageTables:
             view = memoryview(mapped)
             try:
                 return _read(view, job_id)
+            except BaseException as exc:
+                _drop_frame_locals(exc)
+                raise
             finally:
                 view.release()
+
+
+def _drop_frame_locals(exc: BaseException | None) -> None:
+    """Clear the locals of a failed parse's frames (and of the exceptions it chains).
+
+    They hold raw slices of the mapped file; while any exists the map cannot close, and the
+    parse error would be replaced by a BufferError that says nothing about the payload.
+    """
+    while exc is not None:
+        traceback.clear_frames(exc.__traceback__)
+        exc = exc.__cause__ or exc.__context__
 
 
 @contextmanager
@@ -215,36 +232,54 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _read(payload: bytes | memoryview, job_id: str) -> LineageTables:
-    """Decode phase by phase; every struct list is freed once its rows are Arrow columns."""
+    """Decode phase by phase and chunk by chunk; rows become Arrow batches every `_BATCH_ROWS` rows.
+
+    So the Python objects alive at any time are one chunk's structs and one batch of row tuples,
+    whatever the size of the export.
+    """
     sqlflow = _find_sqlflow(_decode(_FIELDS, payload, "the payload (it must be a JSON object)"))
-    tables: dict[str, pa.Table] = {}
+    batches = _Batches(job_id)
     rows = _Rows()
     # Top-level processes first: only that copy carries the statement `type`.
-    for process in _decode(_OBJECTS, sqlflow.get("processes", _NULL), "processes") or ():
+    for process in _items(_OBJECT_LIST, sqlflow.get("processes", _NULL), "processes", skip_non_objects=True):
         rows.add_process(process)
     dbobjs = sqlflow["dbobjs"]
     if _starts_with(dbobjs, b"["):
         db_vendor = _decode(_ANY, sqlflow.get("dbvendor", _NULL), "dbvendor")
-        placed = _walk_flat(_decode_objects(dbobjs, "dbobjs"), db_vendor)
+        placed = _walk_flat(_items(_OBJECT_LIST, dbobjs, "dbobjs", skip_non_objects=True), db_vendor)
     else:
         placed = _walk_nested(_decode(_FIELDS, dbobjs, "dbobjs"))
     for obj, place in placed:
         rows.add_object(obj, place)
-    for name in ("objects", "columns"):
-        tables[name] = _to_table(name, rows.take(name), job_id)
+        batches.flush_full(rows, "objects", "columns")
     relationships = sqlflow.get("relationships") or sqlflow.get("relations") or _NULL
-    for relationship in _decode(_RELATIONSHIPS, relationships, "relationships") or ():
+    for relationship in _items(_RELATIONSHIP_LIST, relationships, "relationships"):
         rows.add_relationship(relationship)
-    for name in ("relationships", "relationship_sources"):
-        tables[name] = _to_table(name, rows.take(name), job_id)
-    errors = _decode(_ERRORS, sqlflow.get("errors", _NULL), "errors") or ()
-    tables["errors"] = _to_table(
-        "errors",
-        [(ord_, e.errorMessage, e.errorType, e.fileName, _coordinates(e)) for ord_, e in enumerate(errors)],
-        job_id,
-    )
-    tables["processes"] = _to_table("processes", rows.take("processes"), job_id)
-    return LineageTables(**{name: tables[name] for name in TABLE_NAMES})
+        batches.flush_full(rows, "relationships", "relationship_sources")
+    errors = _items(_ERROR_LIST, sqlflow.get("errors", _NULL), "errors")
+    rows.tables["errors"] = [(ord_, e.errorMessage, e.errorType, e.fileName, _coordinates(e)) for ord_, e in enumerate(errors)]
+    batches.flush(rows, *TABLE_NAMES)
+    return LineageTables(**batches.tables())
+
+
+class _Batches:
+    """Arrow batches per raw table, cut from the row tuples as they grow."""
+
+    def __init__(self, job_id: str) -> None:
+        self.job_id = job_id
+        self.batches: dict[str, list[pa.Table]] = {name: [] for name in TABLE_NAMES}
+
+    def flush_full(self, rows: _Rows, *names: str) -> None:
+        if any(len(rows.tables[name]) >= _BATCH_ROWS for name in names):
+            self.flush(rows, *names)
+
+    def flush(self, rows: _Rows, *names: str) -> None:
+        for name in names:
+            if rows.tables[name] or not self.batches[name]:
+                self.batches[name].append(_to_table(name, rows.take(name), self.job_id))
+
+    def tables(self) -> dict[str, pa.Table]:
+        return {name: pa.concat_tables(self.batches[name]) for name in TABLE_NAMES}
 
 
 def _decode(decoder: msgspec.json.Decoder, raw: Any, what: str) -> Any:
@@ -282,13 +317,20 @@ def _find_sqlflow(root: Mapping[str, msgspec.Raw]) -> Mapping[str, msgspec.Raw]:
     raise LineagePayloadError("no `dbobjs` list or object found at data.sqlflow, data, or the root")
 
 
-def _decode_objects(raw: msgspec.Raw, what: str) -> list[_Object]:
-    """A list of objects; items that are not JSON objects are skipped, as SQLFlow never means them."""
-    try:
-        return _OBJECTS.decode(raw)
-    except msgspec.ValidationError:
-        items = _decode(_RAW_ITEMS, raw, what)
-        return [_decode(_OBJECT, item, what) for item in items if _starts_with(item, b"{")]
+def _items(decoder: msgspec.json.Decoder, raw: msgspec.Raw, what: str, skip_non_objects: bool = False) -> Iterator[Any]:
+    """The items of a JSON list (null: none), decoded `_CHUNK_ITEMS` at a time.
+
+    Object lists may hold stray non-objects, which SQLFlow never means: those are skipped.
+    """
+    if not _starts_with(raw, b"["):
+        _decode(_NULL_ONLY, raw, what)
+        return
+    items = _decode(_RAW_ITEMS, raw, what)
+    for start in range(0, len(items), _CHUNK_ITEMS):
+        chunk = items[start : start + _CHUNK_ITEMS]
+        if skip_non_objects:
+            chunk = [item for item in chunk if _starts_with(item, b"{")]
+        yield from _decode(decoder, b"[" + b",".join(chunk) + b"]", what)
 
 
 class _Rows:
@@ -347,7 +389,7 @@ class _Rows:
         )
 
 
-def _walk_flat(dbobjs: list[_Object], db_vendor: Any) -> Iterator[tuple[_Object, _Place]]:
+def _walk_flat(dbobjs: Iterable[_Object], db_vendor: Any) -> Iterator[tuple[_Object, _Place]]:
     """Old shape: schema from the `schema` field, database (and schema if absent) from a 3-part name."""
     for obj in dbobjs:
         name = obj.name
@@ -385,7 +427,7 @@ def _walk_buckets(container: Mapping[str, msgspec.Raw], place: _Place) -> Iterat
         if bucket in _STRUCTURAL_KEYS or not _starts_with(raw, b"["):
             continue
         in_bucket = place._replace(bucket=bucket)
-        for obj in _decode_objects(raw, bucket):
+        for obj in _items(_OBJECT_LIST, raw, bucket, skip_non_objects=True):
             yield obj, in_bucket
 
 
@@ -405,8 +447,7 @@ def _coordinates(item: _Object | _Column | _Error) -> str | None:
 def _to_table(name: str, rows: list[tuple[Any, ...]], job_id: str) -> pa.Table:
     schema = SCHEMAS[name]
     columns = list(zip(*rows)) if rows else [() for _ in range(len(schema) - 1)]
-    del rows[:]
-    arrays = [pa.repeat(pa.scalar(job_id, pa.string()), len(columns[0]))]
+    arrays = [pa.repeat(pa.scalar(job_id, pa.string()), len(rows))]
     arrays += [_to_array(columns.pop(0), field) for field in list(schema)[1:]]
     return pa.Table.from_arrays(arrays, schema=schema)
 

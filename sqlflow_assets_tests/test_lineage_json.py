@@ -15,6 +15,7 @@ from sqlflow_assets.lineage_json import (
     LineagePayloadError,
     LineageTables,
     read_lineage,
+    read_lineage_file,
 )
 from sqlflow_assets_tests.fixtures import fixture_bytes, generated_payload
 
@@ -201,11 +202,32 @@ def test_empty_dbobjs_gives_empty_tables_with_schemas() -> None:
         (b'{"dbobjs": "nope"}', "no `dbobjs`"),
     ],
 )
-def test_bad_payloads_raise_lineage_payload_error(payload: bytes, message: str) -> None:
+def test_bad_payloads_raise_lineage_payload_error(payload: bytes, message: str, tmp_path) -> None:
     with pytest.raises(LineagePayloadError, match=message) as caught:
         read_lineage(payload, "j")
     assert isinstance(caught.value, ValueError)
     assert gc.isenabled()
+    # the same from a memory-mapped file: the map closes and the payload error is what surfaces
+    export = tmp_path / "export.json"
+    export.write_bytes(payload)
+    with pytest.raises(LineagePayloadError, match=message):
+        read_lineage_file(export, "j")
+
+
+def test_file_and_bytes_give_the_same_tables(tmp_path) -> None:
+    export = tmp_path / "export.json"
+    export.write_bytes(generated_payload(3_000, tmp_path))
+    from_file, from_bytes = read_lineage_file(export, "j"), read_lineage(export.read_bytes(), "j")
+    for name in TABLE_NAMES:
+        assert getattr(from_file, name).equals(getattr(from_bytes, name)), name
+    assert from_file.relationships.num_rows == 3_000  # more than one decode chunk of sources
+
+
+def test_empty_export_file_is_a_clear_error(tmp_path) -> None:
+    export = tmp_path / "export.json"
+    export.write_bytes(b"")
+    with pytest.raises(LineagePayloadError, match="empty"):
+        read_lineage_file(export, "j")
 
 
 def test_gc_is_restored_to_its_previous_state() -> None:

@@ -120,7 +120,9 @@ def sqlflow_job_lineage(
     Blocking checks are decided before the load; when one fails nothing is written and the run fails.
     """
     job_id = context.partition_key
-    job = job_lineage.analyse(job_id, sqlflow.client().export_lineage_json(job_id))
+    with tempfile.TemporaryDirectory(prefix="sqlflow_export_") as folder:
+        export = sqlflow.client().export_lineage_json_file(job_id, Path(folder) / f"{job_id}.json")
+        job = job_lineage.analyse(job_id, export)
     results = [_check_result(outcome) for outcome in job.checks]
     if job.blocking_failures():
         yield from results
