@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import dagster as dg
 import duckdb
 import pytest
@@ -10,6 +15,8 @@ import sqlalchemy as sa
 from sqlflow_assets import config
 from sqlflow_assets.flatten import LINEAGE_TABLES
 from sqlflow_assets.lineage_json import TABLE_NAMES
+from sqlflow_assets.client import SQLFlowClient
+from sqlflow_assets_tests.conftest import REPO_ROOT, submit_and_wait
 from sqlflow_assets_tests.defs.test_assets import materialize_job_lineage, sample_job  # noqa: F401 (fixture)
 
 
@@ -65,3 +72,30 @@ def test_destination_comes_from_dlt_config_alone(project_env, monkeypatch, varia
     monkeypatch.delenv(variable)
     monkeypatch.setenv("SQLFLOW_DUCKDB_PATH", "md:lineage_db")
     assert config.storage() == config.Storage("motherduck", "md:lineage_db")
+
+
+def postgres_env(postgres_server) -> dict[str, str]:
+    return {**os.environ, "DESTINATION_TYPE": "postgres", "DESTINATION__POSTGRES__CREDENTIALS": postgres_server.credentials}
+
+
+def test_cli_materialisation_and_asset_kinds_follow_the_configured_destination(project_env, postgres_server, tmp_path):
+    submit_and_wait([("t.sql", b"INSERT INTO t2 (x) SELECT x FROM t1;")])
+    env = postgres_env(postgres_server) | {"DAGSTER_HOME": str(tmp_path)}
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    materialize = [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "--select", "sqlflow_raw/jobs",
+                   "-m", "sqlflow_assets.definitions"]
+    result = subprocess.run(materialize, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    engine = sa.create_engine(postgres_server.credentials.replace("postgresql:", "postgresql+psycopg2:"))
+    with engine.connect() as conn:
+        loaded = {job_id for (job_id,) in conn.execute(sa.text("SELECT job_id FROM sqlflow_raw.jobs"))}
+    assert loaded == {job["jobId"] for job in SQLFlowClient.from_config().jobs_summary()["jobDetails"]}
+    engine.dispose()
+    assert not project_env.duckdb_path.exists()
+
+    kinds = subprocess.run(
+        [sys.executable, "-c", "from sqlflow_assets.definitions import defs; "
+         "print(sorted({k for s in defs.resolve_all_asset_specs() if s.key.path[0] != 'sqlflow' for k in s.kinds}))"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert kinds.stdout.strip() == "['dlt', 'postgres']", kinds.stdout + kinds.stderr
