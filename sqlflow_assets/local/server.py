@@ -11,18 +11,24 @@ Every path is served under both `/gspLive_backend` and `/api/gspLive_backend`.
 API.md is silent on how `exportLineageAsCsv` differs from `exportFullLineageAsCsv`: here the
 "Full" exports keep intermediate result sets and the other defaults to simpleOutput=true
 (end-to-end lineage between tables and views). Query-mode analyses and jobs (jobs.py) both run
-in the worker process pool, so a big analysis never blocks the API and the engine's time limit
-is hard everywhere.
+in worker processes, so a big analysis never blocks the API and the engine's time limit is hard
+everywhere. They run in two lanes: jobs in one pool, query-mode calls in a pool of their own, so a
+small query never waits behind big jobs. A pool whose worker dies (killed, out of memory) replaces
+itself (jobs.WorkerPool); only the job or query that was running in the dead worker fails.
+
+Credentials are checked before the body is parsed when the protocol allows: userId/token in the
+query string or `Authorization` header, or in the first form fields of the body (clients send
+them before the files), so an unauthenticated upload costs no parsing.
 """
 
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import os
+import re
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +37,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
+from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
+from urllib.parse import parse_qsl
 
 from sqlflow_assets.local.auth import AuthError, TokenAuthority, load_users, signing_key
 from sqlflow_assets.local.engine import (
@@ -46,6 +53,7 @@ from sqlflow_assets.local.jobs import (
     JobError,
     JobStore,
     Upload,
+    WorkerPool,
     expand_uploads,
     options_from_json,
     options_to_json,
@@ -67,6 +75,12 @@ FLAG_OPTIONS = {
 }
 TEXT_OPTIONS = {"defaultDatabase": "default_database", "defaultSchema": "default_schema"}
 PREFIXES = ("/gspLive_backend", "/api/gspLive_backend")
+CREDENTIALS = ("userId", "token")
+PEEK_BYTES = 64 * 1024  # how much of a body is read to find its credentials before parsing it
+_MULTIPART_FIELD = re.compile(
+    rb'content-disposition:[^\r\n]*?\bname="(userId|token)"[^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\n(.*?)\r\n--',
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 class ApiError(Exception):
@@ -116,18 +130,37 @@ class Call:
 
 
 async def read_params(request: Request) -> Params:
-    """Query string + form body, refusing bodies over the upload limit before and after parsing."""
+    """Query string + form body, for the one endpoint without a token (generateToken)."""
+    return await parse_params(request, None)
+
+
+async def parse_params(request: Request, authority: TokenAuthority | None) -> Params:
+    """Query string + form body, refusing bodies over the upload limit before and after parsing.
+
+    With an `authority`, the credentials found in the first PEEK_BYTES of the body are checked
+    before the rest is read and parsed.
+    """
     limit: int = request.app.state.max_upload_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise ApiError(413, f"request body of {declared} bytes exceeds the upload limit of {limit} bytes")
     params = Params(values=dict(request.query_params))
     content_type = request.headers.get("content-type", "")
-    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+    multipart = content_type.startswith("multipart/form-data")
+    if multipart or content_type.startswith("application/x-www-form-urlencoded"):
+        stream = request.stream()
+        head = await _peek(stream)
+        if authority is not None:
+            credentials = {**_body_credentials(b"".join(head), multipart), **_outside_credentials(request)}
+            if all(credentials.get(name) for name in CREDENTIALS):
+                authority.verify(credentials["userId"], credentials["token"])
+        parser_type = MultiPartParser if multipart else FormParser
+        options = {"max_files": 100_000} if multipart else {}
+        parser = parser_type(request.headers, _replay(head, stream), max_fields=100_000, max_part_size=limit, **options)
         try:
-            form = await request.form(max_files=100_000, max_fields=100_000, max_part_size=limit)
-        except HTTPException as exc:
-            raise ApiError(400, f"unreadable form body: {exc.detail}") from None
+            form = await parser.parse()
+        except MultiPartException as exc:
+            raise ApiError(400, f"unreadable form body: {exc.message}") from None
         for key, value in form.multi_items():
             if isinstance(value, UploadFile):
                 data = await value.read()
@@ -141,15 +174,58 @@ async def read_params(request: Request) -> Params:
     return params
 
 
+async def _peek(stream: AsyncIterator[bytes]) -> list[bytes]:
+    """The first chunks of a body, at least PEEK_BYTES of it unless it is shorter."""
+    head: list[bytes] = []
+    size = 0
+    async for chunk in stream:
+        head.append(chunk)
+        size += len(chunk)
+        if size >= PEEK_BYTES:
+            break
+    return head
+
+
+async def _replay(head: list[bytes], rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The whole body again: the peeked chunks, then the rest of the stream."""
+    for chunk in head:
+        yield chunk
+    async for chunk in rest:
+        yield chunk
+
+
+def _body_credentials(head: bytes, multipart: bool) -> dict[str, str]:
+    """userId/token among the complete fields at the start of a body (multipart or urlencoded)."""
+    if multipart:
+        return {name.decode(): value.decode("utf-8", "replace") for name, value in _MULTIPART_FIELD.findall(head)}
+    complete = head.rpartition(b"&")[0] if len(head) >= PEEK_BYTES else head
+    pairs = parse_qsl(complete.decode("latin-1"), keep_blank_values=True)
+    return {name: value for name, value in pairs if name in CREDENTIALS}
+
+
+def _outside_credentials(request: Request) -> dict[str, str]:
+    """userId/token from the query string and the `Authorization: Token ...` header."""
+    found = {name: request.query_params[name] for name in CREDENTIALS if request.query_params.get(name)}
+    header = request.headers.get("authorization", "")
+    if header.startswith("Token ") and "token" not in found:
+        found["token"] = header.removeprefix("Token ").strip()
+    return found
+
+
 FormParams = Annotated[Params, Depends(read_params)]
 
 
-async def authenticated(request: Request, params: FormParams) -> Call:
+async def authenticated(request: Request) -> Call:
     """The caller, once its userId and token (form field, or `Authorization: Token ...`) check out."""
+    authority: TokenAuthority = request.app.state.auth
+    outside = _outside_credentials(request)
+    if all(outside.get(name) for name in CREDENTIALS):
+        authority.verify(outside["userId"], outside["token"])  # before a single body byte is read
+    params = await parse_params(request, authority)
     user_id = params.text("userId")
     header = request.headers.get("authorization", "")
     token = params.text("token") or header.removeprefix("Token ").strip()
-    request.app.state.auth.verify(user_id, token)
+    authority.verify(user_id, token)
     return Call(user_id, params)
 
 
@@ -215,8 +291,13 @@ async def analyze_request(request: Request, call: Call, **defaults: Any) -> tupl
     vendor = vendor_of(params)
     sql = request_sql(params)
     options = analysis_options(params, **defaults)
-    pool = request.app.state.pool
-    sqlflow = await asyncio.get_running_loop().run_in_executor(pool, analyze, [sql], vendor, options)
+    pool: WorkerPool = request.app.state.query_pool
+    try:
+        sqlflow = await asyncio.wrap_future(pool.submit(analyze, [sql], vendor, options))
+    except BrokenProcessPool:
+        raise ApiError(
+            500, "the analysis worker died (killed or out of memory) while analysing this request; send it again"
+        ) from None
     return sqlflow, session_id(f"{vendor}\0{options}\0{sql.text}")
 
 
@@ -353,23 +434,24 @@ def create_app(
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
     workers: int | None = None,
 ) -> FastAPI:
-    """The app over one data dir; `users=None` reads SQLFLOW_LOCAL_USERS and `<data-dir>/config.json`."""
+    """The app over one data dir; `users=None` reads SQLFLOW_LOCAL_USERS and `<data-dir>/config.json`.
+
+    `workers` sizes the job lane; query-mode calls have one worker of their own.
+    """
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # spawn, not fork: the server has threads, and a forked child could inherit a held lock.
-        pool = ProcessPoolExecutor(
-            workers or min(4, os.cpu_count() or 1), mp_context=multiprocessing.get_context("spawn")
-        )
-        app.state.pool = pool
-        app.state.jobs = JobStore(data_dir / "jobs", pool)
+        job_pool = WorkerPool(workers or min(4, os.cpu_count() or 1))
+        app.state.query_pool = WorkerPool(1)
+        app.state.jobs = JobStore(data_dir / "jobs", job_pool)
         app.state.jobs.recover()
         try:
             yield
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            for pool in (app.state.query_pool, job_pool):
+                pool.shutdown(wait=True, cancel_futures=True)
 
     app = FastAPI(title="sqlflow-local", lifespan=lifespan)
     app.state.auth = TokenAuthority(
