@@ -236,15 +236,23 @@ def _set_outcome(record: dict[str, Any], status: str, message: str | None) -> No
         record["job"].pop("errorMessage", None)
 
 
+PF_EXITING = 0x4  # Linux task flag, set as soon as a process starts to die (before its pipes close)
+
+
 def worker_alive(pid: int | None) -> bool:
-    """Whether a worker process still runs (a dead, unreaped one is a zombie: state Z in /proc)."""
+    """Whether a worker process still runs: not gone, not a zombie, not dying.
+
+    The pool notices a killed worker when its pipe closes, which happens while the process is
+    still exiting; the PF_EXITING flag already tells it apart from its live siblings then.
+    """
     if pid is None:
         return False
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     except OSError:
         return False
-    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
+    state, flags = fields[0], int(fields[6])
+    return state not in ("Z", "X") and not flags & PF_EXITING
 
 
 class WorkerPool(Executor):

@@ -149,11 +149,9 @@ async def parse_params(request: Request, authority: TokenAuthority | None) -> Pa
     multipart = content_type.startswith("multipart/form-data")
     if multipart or content_type.startswith("application/x-www-form-urlencoded"):
         stream = request.stream()
-        head = await _peek(stream)
-        if authority is not None:
-            credentials = {**_body_credentials(b"".join(head), multipart), **_outside_credentials(request)}
-            if all(credentials.get(name) for name in CREDENTIALS):
-                authority.verify(credentials["userId"], credentials["token"])
+        head, credentials = await _peek(stream, multipart, _outside_credentials(request))
+        if authority is not None and all(credentials.get(name) for name in CREDENTIALS):
+            authority.verify(credentials["userId"], credentials["token"])
         parser_type = MultiPartParser if multipart else FormParser
         options = {"max_files": 100_000} if multipart else {}
         parser = parser_type(request.headers, _replay(head, stream), max_fields=100_000, max_part_size=limit, **options)
@@ -174,16 +172,19 @@ async def parse_params(request: Request, authority: TokenAuthority | None) -> Pa
     return params
 
 
-async def _peek(stream: AsyncIterator[bytes]) -> list[bytes]:
-    """The first chunks of a body, at least PEEK_BYTES of it unless it is shorter."""
+async def _peek(
+    stream: AsyncIterator[bytes], multipart: bool, outside: dict[str, str]
+) -> tuple[list[bytes], dict[str, str]]:
+    """(first chunks, credentials): read until userId and token are known, PEEK_BYTES were read, or the body ended."""
     head: list[bytes] = []
-    size = 0
+    credentials = dict(outside)
     async for chunk in stream:
         head.append(chunk)
-        size += len(chunk)
-        if size >= PEEK_BYTES:
+        prefix = b"".join(head)
+        credentials = {**_body_credentials(prefix, multipart, ended=not chunk), **outside}
+        if all(credentials.get(name) for name in CREDENTIALS) or len(prefix) >= PEEK_BYTES:
             break
-    return head
+    return head, credentials
 
 
 async def _replay(head: list[bytes], rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
@@ -194,11 +195,11 @@ async def _replay(head: list[bytes], rest: AsyncIterator[bytes]) -> AsyncIterato
         yield chunk
 
 
-def _body_credentials(head: bytes, multipart: bool) -> dict[str, str]:
+def _body_credentials(head: bytes, multipart: bool, ended: bool) -> dict[str, str]:
     """userId/token among the complete fields at the start of a body (multipart or urlencoded)."""
     if multipart:
         return {name.decode(): value.decode("utf-8", "replace") for name, value in _MULTIPART_FIELD.findall(head)}
-    complete = head.rpartition(b"&")[0] if len(head) >= PEEK_BYTES else head
+    complete = head if ended else head.rpartition(b"&")[0]
     pairs = parse_qsl(complete.decode("latin-1"), keep_blank_values=True)
     return {name: value for name, value in pairs if name in CREDENTIALS}
 
