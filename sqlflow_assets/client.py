@@ -271,11 +271,16 @@ class SQLFlowClient:
         url = f"{self.base_url.rstrip('/')}{'/' + prefix if prefix else ''}{endpoint}"
         with _Deadline(self.timeout) as deadline:
             try:
-                return session.post(url, data=dict(fields), files=list(files) or None, timeout=self.timeout)
+                response = session.post(url, data=dict(fields), files=list(files) or None, timeout=self.timeout)
             except (RequestException, DeadlineExceeded) as exc:
-                if deadline.expired:
-                    raise self._error(endpoint, None, f"no complete answer within {self.timeout:g} s") from None
-                raise self._error(endpoint, None, f"request failed: {type(exc).__name__}", answer=str(exc)) from None
+                failure: Exception | None = exc
+            else:
+                failure = None
+        if deadline.expired:  # an answer without a length just ends where the deadline cut it
+            raise self._error(endpoint, None, f"no complete answer within {self.timeout:g} s")
+        if failure is not None:
+            raise self._error(endpoint, None, f"request failed: {type(failure).__name__}", answer=str(failure))
+        return response
 
     def _json(self, endpoint: str, response: Response) -> dict[str, Any]:
         """The body as a JSON object whose `code` is 200/203."""
@@ -428,6 +433,7 @@ class _Deadline:
         self._seconds = seconds
         self._lock = threading.Lock()
         self._connections: list[HTTPConnection] = []
+        self._sockets: list[socket.socket] = []
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
         self.expired = False
@@ -443,7 +449,11 @@ class _Deadline:
 
     @classmethod
     def watch(cls, connection: HTTPConnection) -> None:
-        """Put a connection about to send under the current call's deadline."""
+        """Put a connection under the current call's deadline, and its socket once it has one.
+
+        http.client hands the socket to the response and forgets it when the server will close
+        the connection, so the socket is kept too, from the moment the answer is awaited.
+        """
         deadline: _Deadline | None = getattr(cls._current, "deadline", None)
         if deadline is None:
             return
@@ -451,29 +461,38 @@ class _Deadline:
             if deadline.expired:
                 raise DeadlineExceeded()
             deadline._connections.append(connection)
+            if connection.sock is not None:
+                deadline._sockets.append(connection.sock)
 
     def _expire(self) -> None:
         with self._lock:
             self.expired = True
-            for connection in self._connections:
-                sock = connection.sock
-                if sock is not None:
-                    try:
-                        sock.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass  # already closed by its owner
+            sockets = self._sockets + [c.sock for c in self._connections if c.sock is not None]
+            for sock in sockets:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # already closed by its owner
 
 
-class _WatchedHTTPConnection(HTTPConnection):
+class _Watched:
+    """Mixin for urllib3 connections: each request, and then its answer, is under the call's deadline."""
+
     def request(self, *args: Any, **kwargs: Any) -> None:
         _Deadline.watch(self)
         super().request(*args, **kwargs)
 
-
-class _WatchedHTTPSConnection(HTTPSConnection):
-    def request(self, *args: Any, **kwargs: Any) -> None:
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
         _Deadline.watch(self)
-        super().request(*args, **kwargs)
+        return super().getresponse(*args, **kwargs)
+
+
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
 
 
 class _WatchedHTTPPool(HTTPConnectionPool):
