@@ -313,40 +313,78 @@ def request_sql(params: Params) -> SqlFile:
     raise ApiError(400, "sqltext or sqlfile is required")
 
 
+# --- OpenAPI: the form fields and answer types, which FastAPI cannot see behind `parse_params` -------
+
+_TEXT = {"type": "string"}
+_FILE = {"type": "string", "format": "binary"}
+_AUTH = ("userId", "token")
+_ANALYSIS = ("dbvendor", "showRelationType", "simpleOutput", "ignoreRecordSet", "ignoreFunction", "showConstantTable")
+_EXPORT = ("tableToTable", "delimiter", "simpleOutput", "showRelationType")
+_JSON_ANSWER = {"application/json": {"schema": {"type": "object"}}}
+
+
+def form_fields(*names: str, files: Mapping[str, bool] | None = None, answer: str | None = None) -> dict[str, Any]:
+    """Route kwargs declaring the form fields (`files`: name -> repeatable) and a non-JSON answer type.
+
+    Fields are optional in the schema, as on the wire: a missing one is an API error, not a 422.
+    """
+    fields = {name: _TEXT for name in names}
+    uploads = {name: {"type": "array", "items": _FILE} if many else _FILE for name, many in (files or {}).items()}
+    content = {"multipart/form-data": {"schema": {"type": "object", "properties": {**fields, **uploads}}}}
+    if not files:
+        content["application/x-www-form-urlencoded"] = {"schema": {"type": "object", "properties": fields}}
+    route: dict[str, Any] = {"openapi_extra": {"requestBody": {"content": content}}}
+    if answer is not None:
+        description = f"{answer} on success; the JSON error envelope otherwise"
+        route["responses"] = {200: {"description": description, "content": {answer: {"schema": _TEXT}, **_JSON_ANSWER}}}
+        route["response_class"] = Response
+    return route
+
+
+GENERATION = form_fields(*_AUTH, *_ANALYSIS, "sqltext", "tableToTable", "delimiter", files={"sqlfile": False})
+GENERATION_CSV = form_fields(*_AUTH, *_ANALYSIS, "sqltext", "tableToTable", "delimiter", files={"sqlfile": False}, answer="text/csv")
+GENERATION_SVG = form_fields(*_AUTH, *_ANALYSIS, "sqltext", files={"sqlfile": False}, answer="image/svg+xml")
+SUBMISSION = form_fields(
+    *_AUTH, *_ANALYSIS, "jobName", "jobId", "incremental", "defaultDatabase", "defaultSchema", files={"sqlfiles": True}
+)
+JOB = form_fields(*_AUTH, "jobId", *_EXPORT)
+JOB_CSV = form_fields(*_AUTH, "jobId", *_EXPORT, answer="text/csv")
+
+
 def build_router() -> APIRouter:
     """Every API endpoint, relative to the gspLive_backend prefix."""
     router = APIRouter()
 
-    @router.post("/user/generateToken")
+    @router.post("/user/generateToken", **form_fields("userId", "secretKey"))
     async def generate_token(request: Request, params: FormParams) -> dict[str, Any]:
         token = request.app.state.auth.issue(params.text("userId"), params.values.get("secretKey", ""))
         return {"code": "200", "token": token}
 
-    @router.post("/sqlflow/generation/sqlflow")
-    @router.post("/sqlflow/generation/sqlflow/graph")
+    @router.post("/sqlflow/generation/sqlflow", **GENERATION)
+    @router.post("/sqlflow/generation/sqlflow/graph", **GENERATION)
     async def generation(request: Request, call: Caller) -> dict[str, Any]:
         return lineage_envelope(*await analyze_request(request, call))
 
-    @router.post("/sqlflow/generation/sqlflow/exportFullLineageAsCsv")
+    @router.post("/sqlflow/generation/sqlflow/exportFullLineageAsCsv", **GENERATION_CSV)
     async def generation_full_csv(request: Request, call: Caller) -> Response:
         sqlflow, _ = await analyze_request(request, call)
         return csv_response(sqlflow, call.params)
 
-    @router.post("/sqlflow/generation/sqlflow/exportLineageAsCsv")
+    @router.post("/sqlflow/generation/sqlflow/exportLineageAsCsv", **GENERATION_CSV)
     async def generation_csv(request: Request, call: Caller) -> Response:
         sqlflow, _ = await analyze_request(request, call, simple_output=True)
         return csv_response(sqlflow, call.params)
 
-    @router.post("/sqlflow/generation/sqlflow/graph/image")
+    @router.post("/sqlflow/generation/sqlflow/graph/image", **GENERATION_SVG)
     async def generation_image(request: Request, call: Caller) -> Response:
         sqlflow, _ = await analyze_request(request, call)
         return Response(lineage_svg(sqlflow), media_type="image/svg+xml")
 
-    @router.post("/sqlflow/job/submitUserJob")
+    @router.post("/sqlflow/job/submitUserJob", **SUBMISSION)
     async def submit_user_job(request: Request, call: Caller) -> dict[str, Any]:
         return ok(submit_job(request, call))
 
-    @router.post("/sqlflow/job/submitPersistJob")
+    @router.post("/sqlflow/job/submitPersistJob", **SUBMISSION)
     async def submit_persist_job(request: Request, call: Caller) -> dict[str, Any]:
         job_id = call.params.text("jobId")
         if not job_id:
@@ -354,11 +392,11 @@ def build_router() -> APIRouter:
         uploads = job_uploads(request, call.params)
         return ok(jobs_of(request).add_files(call.user_id, job_id, uploads, call.params.flag("incremental", True)))
 
-    @router.post("/sqlflow/job/displayUserJobSummary")
+    @router.post("/sqlflow/job/displayUserJobSummary", **JOB)
     async def job_summary(request: Request, call: Caller) -> dict[str, Any]:
         return ok(jobs_of(request).get(call.user_id, call.params.required("jobId")))
 
-    @router.post("/sqlflow/job/displayUserJobsSummary")
+    @router.post("/sqlflow/job/displayUserJobsSummary", **JOB)
     async def jobs_summary(request: Request, call: Caller) -> dict[str, Any]:
         jobs = jobs_of(request).list_jobs(call.user_id)
         counts = Counter(job["status"] for job in jobs)
@@ -373,23 +411,23 @@ def build_router() -> APIRouter:
             }
         )
 
-    @router.post("/sqlflow/job/exportLineageAsJson")
-    @router.post("/sqlflow/job/exportFullLineageAsJson")
+    @router.post("/sqlflow/job/exportLineageAsJson", **JOB)
+    @router.post("/sqlflow/job/exportFullLineageAsJson", **JOB)
     async def job_json(request: Request, call: Caller) -> dict[str, Any]:
         job, sqlflow = await job_result(request, call)
         return lineage_envelope(sqlflow, job.get("sessionId"), jobId=job["jobId"])
 
-    @router.post("/sqlflow/job/exportFullLineageAsCsv")
+    @router.post("/sqlflow/job/exportFullLineageAsCsv", **JOB_CSV)
     async def job_full_csv(request: Request, call: Caller) -> Response:
         _, sqlflow = await job_result(request, call)
         return csv_response(sqlflow, call.params)
 
-    @router.post("/sqlflow/job/exportLineageAsCsv")
+    @router.post("/sqlflow/job/exportLineageAsCsv", **JOB_CSV)
     async def job_csv(request: Request, call: Caller) -> Response:
         _, sqlflow = await job_result(request, call, simple_output=True)
         return csv_response(sqlflow, call.params)
 
-    @router.post("/sqlflow/job/deleteUserJob")
+    @router.post("/sqlflow/job/deleteUserJob", **JOB)
     async def delete_job(request: Request, call: Caller) -> dict[str, Any]:
         return ok(jobs_of(request).delete(call.user_id, call.params.required("jobId")))
 
