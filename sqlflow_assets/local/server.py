@@ -33,12 +33,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
-from urllib.parse import parse_qsl
 
 from sqlflow_assets.local.auth import AuthError, TokenAuthority, load_users, signing_key
 from sqlflow_assets.local.engine import (
