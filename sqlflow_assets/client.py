@@ -430,7 +430,6 @@ class _Deadline:
     _current = threading.local()
 
     def __init__(self, seconds: float) -> None:
-        self._seconds = seconds
         self._lock = threading.Lock()
         self._connections: list[HTTPConnection] = []
         self._sockets: list[socket.socket] = []
