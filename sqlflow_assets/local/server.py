@@ -292,14 +292,29 @@ async def analyze_request(request: Request, call: Call, **defaults: Any) -> tupl
     vendor = vendor_of(params)
     sql = request_sql(params)
     options = analysis_options(params, **defaults)
-    pool: WorkerPool = request.app.state.query_pool
+    return await analyze_in_query_lane(request.app.state.query_pool, sql, vendor, options), session_id(
+        f"{vendor}\0{options}\0{sql.text}"
+    )
+
+
+async def analyze_in_query_lane(pool: WorkerPool, sql: SqlFile, vendor: str, options: AnalysisOptions) -> dict[str, Any]:
+    """The analysis, tried once more on the replaced pool when a worker died under it.
+
+    A query queued on a pool whose worker was killed fails through no fault of its own; a query
+    that kills its worker twice (out of memory) gets an error instead of a third try.
+    """
+
+    def attempt() -> asyncio.Future:
+        return asyncio.wrap_future(pool.submit(analyze, [sql], vendor, options))
+
     try:
-        sqlflow = await asyncio.wrap_future(pool.submit(analyze, [sql], vendor, options))
+        return await attempt()
     except BrokenProcessPool:
-        raise ApiError(
-            500, "the analysis worker died (killed or out of memory) while analysing this request; send it again"
-        ) from None
-    return sqlflow, session_id(f"{vendor}\0{options}\0{sql.text}")
+        pass
+    try:
+        return await attempt()
+    except BrokenProcessPool:
+        raise ApiError(500, "the analysis worker died (killed or out of memory) twice on this request") from None
 
 
 def request_sql(params: Params) -> SqlFile:
