@@ -71,6 +71,20 @@ def test_killed_job_worker_fails_only_its_job_and_the_server_heals(servers: Serv
     assert api.call(GEN_PATH, {"dbvendor": "dbvpostgresql", "sqltext": GOOD_SQL})["code"] == 200
 
 
+def test_job_of_a_sibling_worker_is_analysed_again_when_the_pool_breaks(servers: Servers) -> None:
+    """A broken pool stops every worker; the job running beside the killed one must not fail with it."""
+    _, api = servers.start(workers=2)
+    victim = api.submit([("big.sql", BIG_SQL)])["data"]["jobId"]
+    sibling = api.submit([("big2.sql", BIG_SQL)])["data"]["jobId"]
+    pid = poll(lambda: running_worker(servers.data_dir, victim), what="first big job running")
+    poll(lambda: running_worker(servers.data_dir, sibling), what="second big job running")
+
+    os.kill(pid, signal.SIGKILL)
+
+    assert api.wait(victim, timeout=60)["status"] == "fail"
+    assert api.wait(sibling, timeout=120)["status"] == "success"
+
+
 def test_query_is_answered_while_big_jobs_hold_every_job_worker(servers: Servers) -> None:
     _, api = servers.start(workers=1)
     big = api.submit([("big.sql", BIG_SQL)])["data"]["jobId"]
