@@ -19,7 +19,7 @@ from sqlflow_assets.client import SQLFlowClient
 
 # answer(path) -> (status, body) or None to close without answering; answer(path, request body) with
 # `pass_body=True`. A body that is an iterable of chunks is sent chunk by chunk, unsized, as it yields them.
-Reply = "tuple[int, bytes | Iterable[bytes]] | None"
+Reply = tuple[int, bytes | Iterable[bytes]] | None
 Answer = Callable[..., Reply]
 
 
