@@ -444,6 +444,7 @@ class _Deadline:
 
     def __exit__(self, *exc_info: object) -> None:
         self._timer.cancel()
+        self._timer.join()  # at once after cancel: no watchdog thread outlives its call
         _Deadline._current.deadline = None
 
     @classmethod

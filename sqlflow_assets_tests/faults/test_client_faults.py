@@ -7,6 +7,7 @@ import html
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from urllib.parse import quote, quote_plus, unquote_plus
@@ -157,12 +158,19 @@ def test_dripping_answer_ends_at_the_call_deadline() -> None:
     assert peer.counts[SUMMARY] == 1  # an expired call is not tried again
 
 
-def test_deadline_is_per_call() -> None:
-    with http_peer(lambda path: (200, json_body({"code": 200, "data": {"total": 0}}))) as peer:
+def slow_answer(document: bytes, seconds: float) -> Iterator[bytes]:
+    """A whole answer that takes `seconds` to arrive, in two halves."""
+    yield document[: len(document) // 2]
+    time.sleep(seconds)
+    yield document[len(document) // 2 :]
+
+
+def test_each_call_has_its_own_deadline_and_leaves_no_watchdog_behind() -> None:
+    summary = json_body({"code": 200, "data": {"total": 0}})
+    with http_peer(lambda path: (200, slow_answer(summary, 0.4))) as peer:
         client = peer_client(peer, timeout=1)
-        for _ in range(3):
-            assert client.jobs_summary()["total"] == 0
-            time.sleep(0.5)  # three calls outlast one deadline: each call has its own
+        assert [client.jobs_summary()["total"] for _ in range(3)] == [0, 0, 0]  # 1.2 s in all, 0.4 s a call
+    assert not [thread for thread in threading.enumerate() if isinstance(thread, threading.Timer)]
 
 
 # --- 9. malformed job lists ------------------------------------------------------------------------
