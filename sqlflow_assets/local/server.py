@@ -3,7 +3,8 @@
 Errors: like the real API, app-level errors come back as HTTP 200 with a JSON envelope
 `{"code": <int>, "error": "<message>"}`, because every official client checks `code`, not the
 HTTP status. Codes: 400 bad request (missing field, unknown dbvendor, unknown or unfinished
-job, bad upload), 401 missing/invalid/expired token or wrong secret, 413 upload too large.
+job, bad upload), 401 missing/invalid/expired token, a token of an older secret or a wrong
+secret, 413 upload too large, 500 an analysis worker died twice under one query.
 The CSV and image endpoints answer with the same JSON envelope when they fail. generateToken
 answers `"code": "200"` as a string on success (the sample clients compare strings).
 Every path is served under both `/gspLive_backend` and `/api/gspLive_backend`.
