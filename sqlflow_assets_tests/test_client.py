@@ -42,10 +42,24 @@ def test_wrong_secret_raises_without_leaking_it(local_server) -> None:
     assert WRONG_SECRET not in str(caught.value) and WRONG_SECRET not in repr(caught.value)
 
 
-def test_invalid_token_is_replaced_once(client: SQLFlowClient) -> None:
+class CountingClient(SQLFlowClient):
+    """The real client, counting the tokens it fetches."""
+
+    refreshes = 0
+
+    def generate_token(self) -> str:
+        self.refreshes += 1
+        return super().generate_token()
+
+
+def test_invalid_token_is_replaced_once(local_server) -> None:
+    client = CountingClient(local_server.base_url, local_server.user_id, secret_key=local_server.secret_key)
     client.token = GARBAGE_TOKEN
-    assert client.jobs_summary()["total"] >= 0
-    assert client.token != GARBAGE_TOKEN
+    summary = client.jobs_summary()
+    assert isinstance(summary["total"], int) and isinstance(summary["jobDetails"], list)
+    assert client.refreshes == 1 and client.token != GARBAGE_TOKEN
+    client.jobs_summary()
+    assert client.refreshes == 1  # the fresh token is kept
 
 
 def test_expired_token_is_replaced(local_server, client: SQLFlowClient) -> None:

@@ -2,11 +2,14 @@
 
 Users are `userId:secretKey` pairs. Tokens are HS256 JWTs shaped like the cloud's
 (`aud: gudusoft`, `sub`, `iat`, `exp`), signed with a random key kept in the data dir,
-so tokens survive a restart of the same data dir but not a new one.
+so tokens survive a restart of the same data dir but not a new one. Each token also carries a
+fingerprint of the secret it was issued for (`kv`, an HMAC under the signing key), so changing a
+user's secret revokes every token issued before, instead of leaving them valid for their TTL.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import os
@@ -82,8 +85,13 @@ class TokenAuthority:
         if not user_id or expected is None or not hmac.compare_digest(expected.encode(), secret_key.encode()):
             raise AuthError("wrong userId or secretKey")
         now = int(time.time())
-        claims = {"sub": user_id, "aud": AUDIENCE, "iat": now, "exp": now + self._ttl}
+        claims = {"sub": user_id, "aud": AUDIENCE, "iat": now, "exp": now + self._ttl, "kv": self._fingerprint(user_id)}
         return jwt.encode(claims, self._key, algorithm="HS256")
+
+    def _fingerprint(self, user_id: str) -> str:
+        """Short HMAC of the user's current secret: equal in a token only while the secret is unchanged."""
+        message = f"{user_id}\0{self._users[user_id]}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:16]
 
     def verify(self, user_id: str, token: str) -> None:
         """Accept only an unexpired token of ours whose subject is this (still configured) user."""
@@ -97,3 +105,5 @@ class TokenAuthority:
             raise AuthError("invalid token") from None
         if claims.get("sub") != user_id or user_id not in self._users:
             raise AuthError("token does not belong to this userId")
+        if not hmac.compare_digest(str(claims.get("kv", "")), self._fingerprint(user_id)):
+            raise AuthError("token was issued for an older secretKey, generate a new one")

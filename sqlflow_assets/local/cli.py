@@ -3,7 +3,8 @@
     sqlflow-local serve [--host 127.0.0.1] [--port 8165] [--data-dir ./data/sqlflow-local]
 
 Users come from SQLFLOW_LOCAL_USERS (`userId:secretKey[,...]`) and `<data-dir>/config.json`
-(`{"users": {...}, "token_ttl_seconds": 86400, "max_upload_mb": 20}`).
+(`{"users": {...}, "token_ttl_seconds": 86400, "max_upload_mb": 20, "workers": 2}`); `workers` sizes the
+job lane (default: up to 4, one per CPU).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def serve(host: str, port: int, data_dir: Path) -> None:
         data_dir,
         token_ttl_seconds=int(config.get("token_ttl_seconds", 86400)),
         max_upload_bytes=int(config.get("max_upload_mb", 0) * 1024 * 1024) or DEFAULT_MAX_UPLOAD_BYTES,
+        workers=int(config.get("workers", 0)) or None,
     )
     logging.getLogger("uvicorn.access").addFilter(DropQueryString())
     uvicorn.run(app, host=host, port=port)

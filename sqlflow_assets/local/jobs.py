@@ -6,6 +6,12 @@ object once done) and `result-<key>.json` (cached exports with other options). E
 through a temp file and `os.replace`; read-modify-writes of job.json hold an flock, because the
 worker processes and the server both update it. Adding files to a persist job bumps the
 generation, so a still-running analysis of the old file set cannot overwrite the new state.
+
+A worker that dies (SIGKILL, out of memory) breaks a ProcessPoolExecutor for good, and every
+job queued on it fails with it. WorkerPool replaces a broken executor on the next submit; the
+job store then fails only the job whose recorded worker is dead and queues the others again.
+Upload names are checked as a whole before a job folder is made, so a refused upload leaves
+nothing behind.
 """
 
 from __future__ import annotations
@@ -17,14 +23,17 @@ import hashlib
 import io
 import json
 import logging
+import multiprocessing
 import os
 import re
 import shutil
+import threading
 import time
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -40,6 +49,8 @@ FILES_DIR = "files"
 LOCK_FILE = ".lock"
 PENDING = ("create", "running")
 DONE = ("success", "partial_success")
+MAX_NAME_BYTES = 255  # one path component, as most file systems allow
+MAX_PATH_BYTES = 1024
 
 
 class JobError(Exception):
@@ -85,11 +96,37 @@ def update_record(job_dir: Path, change: Callable[[dict[str, Any]], bool]) -> No
 
 
 def safe_relpath(name: str) -> str:
-    """A client file name reduced to a relative path that cannot leave the job folder."""
+    """A client file name reduced to a relative path that cannot leave the job folder.
+
+    Names the file system would refuse (control characters such as NUL, over-long parts) are a
+    JobError, an API error for the client, rather than an OSError deep in the store.
+    """
+    if any(ord(char) < 32 or ord(char) == 127 for char in name):
+        raise JobError(f"file name {name!r} contains a control character")
     parts = [p for p in PurePosixPath(name.replace("\\", "/")).parts if p not in ("", ".", "..", "/")]
     if not parts:
         raise JobError(f"unusable file name {name!r}")
-    return "/".join(parts)
+    path = "/".join(parts)
+    if max(len(part.encode()) for part in parts) > MAX_NAME_BYTES or len(path.encode()) > MAX_PATH_BYTES:
+        raise JobError(
+            f"file name {name[:60]!r}... is too long (at most {MAX_NAME_BYTES} bytes a part, {MAX_PATH_BYTES} in all)"
+        )
+    return path
+
+
+def plan_files(kept: Sequence[str], uploads: Sequence[Upload]) -> list[tuple[str, bytes]]:
+    """(relative path, bytes) of each upload, checked as a set: no file may also be a folder of another.
+
+    `a.sql` beside `a.sql/b.sql` (two uploads, or a zip entry and an upload) cannot both be stored.
+    """
+    planned = [(safe_relpath(upload.name), upload.data) for upload in uploads]
+    names = set(kept) | {name for name, _ in planned}
+    for name in sorted(names):
+        parents = PurePosixPath(name).parents
+        clash = next((str(parent) for parent in parents if str(parent) in names), None)
+        if clash is not None:
+            raise JobError(f"{clash!r} is uploaded as a file and also used as a folder by {name!r}")
+    return planned
 
 
 def expand_uploads(uploads: Sequence[Upload], max_expanded_bytes: int) -> list[Upload]:
@@ -156,6 +193,7 @@ def run_job(job_dir_name: str, generation: int) -> None:
         if not is_current(record):
             return False
         record["job"]["status"] = "running"
+        record["workerPid"] = os.getpid()  # tells a crash of this worker from a crash of another one
         return True
 
     update_record(job_dir, mark_running)
@@ -198,6 +236,54 @@ def _set_outcome(record: dict[str, Any], status: str, message: str | None) -> No
         record["job"].pop("errorMessage", None)
 
 
+PF_EXITING = 0x4  # Linux task flag, set as soon as a process starts to die (before its pipes close)
+
+
+def worker_alive(pid: int | None) -> bool:
+    """Whether a worker process still runs: not gone, not a zombie, not dying.
+
+    The pool notices a killed worker when its pipe closes, which happens while the process is
+    still exiting; the PF_EXITING flag already tells it apart from its live siblings then.
+    """
+    if pid is None:
+        return False
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return False
+    state, flags = fields[0], int(fields[6])
+    return state not in ("Z", "X") and not flags & PF_EXITING
+
+
+class WorkerPool(Executor):
+    """A spawn-context process pool that replaces its executor when a worker died and broke it.
+
+    spawn, not fork: the server has threads, and a forked child could inherit a held lock.
+    Futures of the broken executor fail with BrokenProcessPool; their owners decide what to redo.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self._workers = workers
+        self._lock = threading.Lock()
+        self._executor = self._new_executor()
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"))
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        with self._lock:
+            try:
+                return self._executor.submit(fn, *args, **kwargs)
+            except BrokenProcessPool:
+                log.warning("a worker process died; replacing the pool of %d workers", self._workers)
+                self._executor = self._new_executor()
+                return self._executor.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            self._executor.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
 class JobStore:
     """The jobs of every user in one data dir; analyses run on `pool`."""
 
@@ -214,25 +300,47 @@ class JobStore:
         uploads: Sequence[Upload],
         options: AnalysisOptions,
     ) -> dict[str, Any]:
-        """Create a job from uploaded files and queue its analysis; returns the job object."""
+        """Create a job from uploaded files and queue its analysis; returns the job object.
+
+        The uploads are checked before the job folder exists, and a failure while storing them
+        (disk full...) removes the folder again: a refused upload leaves no half job behind.
+        """
+        planned = plan_files([], uploads)
         job_id = uuid.uuid4().hex
         job_dir = self._root / job_id
         (job_dir / FILES_DIR).mkdir(parents=True)
+        try:
+            job = self._new_job(job_dir, user_id, job_name, dbvendor, planned, options)
+        except BaseException:
+            shutil.rmtree(job_dir, ignore_errors=True)
+            raise
+        self._schedule(job_dir, 1)
+        return job
+
+    def _new_job(
+        self,
+        job_dir: Path,
+        user_id: str,
+        job_name: str,
+        dbvendor: str,
+        planned: Sequence[tuple[str, bytes]],
+        options: AnalysisOptions,
+    ) -> dict[str, Any]:
+        """Store the files and job.json of a new job; returns the job object."""
         job = {
-            "jobId": job_id,
+            "jobId": job_dir.name,
             "jobName": job_name,
             "userId": user_id,
             "dbVendor": dbvendor,
             "dataSource": {},
             "defaultDatabase": options.default_database or "",
             "defaultSchema": options.default_schema or "",
-            "fileNames": self._store_files(job_dir, [], uploads),
+            "fileNames": self._store_files(job_dir, [], planned),
             "createTime": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
             "status": "create",
         }
         record = {"job": job, "options": options_to_json(options), "generation": 1, "created": time.time()}
         write_json_atomic(job_dir / JOB_FILE, record)
-        self._schedule(job_dir, 1)
         return job
 
     def add_files(self, user_id: str, job_id: str, uploads: Sequence[Upload], incremental: bool) -> dict[str, Any]:
@@ -240,11 +348,12 @@ class JobStore:
         job_dir, _ = self._owned(user_id, job_id)
         with job_lock(job_dir):
             record = read_json(job_dir / JOB_FILE)
+            kept = record["job"]["fileNames"] if incremental else []
+            planned = plan_files(kept, uploads)
             if not incremental:
                 shutil.rmtree(job_dir / FILES_DIR)
                 (job_dir / FILES_DIR).mkdir()
-            kept = record["job"]["fileNames"] if incremental else []
-            record["job"]["fileNames"] = self._store_files(job_dir, kept, uploads)
+            record["job"]["fileNames"] = self._store_files(job_dir, kept, planned)
             record["generation"] += 1
             _set_outcome(record, "create", None)
             record["job"].pop("sessionId", None)
@@ -273,7 +382,7 @@ class JobStore:
         """Queue again, oldest first, the jobs a crash or stop left `create`/`running`; returns how many."""
         pending = sorted((r for r in self._all_records() if r["job"]["status"] in PENDING), key=lambda r: r["created"])
         for record in pending:
-            self._schedule(self._root / record["job"]["jobId"], record["generation"])
+            self._requeue(self._root / record["job"]["jobId"], record["generation"])
         return len(pending)
 
     async def result(
@@ -292,7 +401,10 @@ class JobStore:
         key = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()[:16]
         cached = job_dir / f"result-{record['generation']}-{key}.json"
         if not cached.is_file():
-            await asyncio.wrap_future(self._pool.submit(write_variant, str(job_dir), options, cached.name))
+            try:
+                await asyncio.wrap_future(self._pool.submit(write_variant, str(job_dir), options, cached.name))
+            except BrokenProcessPool:
+                raise JobError(f"the analysis worker died while exporting job {job_id}; ask again") from None
         return job, read_json(cached)
 
     def _owned(self, user_id: str, job_id: str) -> tuple[Path, dict[str, Any]]:
@@ -314,13 +426,12 @@ class JobStore:
                 continue
 
     @staticmethod
-    def _store_files(job_dir: Path, kept: list[str], uploads: Sequence[Upload]) -> list[str]:
+    def _store_files(job_dir: Path, kept: list[str], planned: Sequence[tuple[str, bytes]]) -> list[str]:
         names = list(kept)
-        for upload in uploads:
-            name = safe_relpath(upload.name)
+        for name, data in planned:
             target = job_dir / FILES_DIR / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(upload.data)
+            target.write_bytes(data)
             if name not in names:
                 names.append(name)
         return names
@@ -329,17 +440,49 @@ class JobStore:
         future = self._pool.submit(run_job, str(job_dir), generation)
         future.add_done_callback(lambda done: self._on_done(job_dir, generation, done))
 
-    @staticmethod
-    def _on_done(job_dir: Path, generation: int, future: Future) -> None:
-        """A worker that crashed (killed, out of memory) must not leave the job running forever."""
+    def _requeue(self, job_dir: Path, generation: int) -> None:
+        """Queue a job again as `create`, forgetting the worker of an earlier attempt."""
+
+        def reset(record: dict[str, Any]) -> bool:
+            if record["generation"] != generation:
+                return False
+            record["job"]["status"] = "create"
+            record.pop("workerPid", None)
+            return True
+
+        update_record(job_dir, reset)
+        self._schedule(job_dir, generation)
+
+    def _on_done(self, job_dir: Path, generation: int, future: Future) -> None:
+        """A crashed analysis must not leave its job running forever, nor take the queued jobs with it.
+
+        On a broken pool, the job whose recorded worker is dead fails with a clear message; the
+        others (queued, or running in a sibling worker the pool then stopped) are queued again.
+        Runs in the pool's manager thread before the sibling workers are stopped.
+        """
         if future.cancelled() or future.exception() is None:
             return
-        log.error("analysis of job %s crashed: %r", job_dir.name, future.exception())
+        error = future.exception()
+        if isinstance(error, BrokenProcessPool):
+            try:
+                record = read_json(job_dir / JOB_FILE)
+            except FileNotFoundError:
+                return
+            if record["generation"] != generation or record["job"]["status"] not in PENDING:
+                return
+            if record["job"]["status"] == "create" or worker_alive(record.get("workerPid")):
+                log.info("job %s was queued when a worker died; queueing it again", job_dir.name)
+                self._requeue(job_dir, generation)
+                return
+            message = "the analysis worker died (killed or out of memory) while analysing this job"
+        else:
+            message = f"analysis crashed: {error!r}"
+        log.error("job %s: %s", job_dir.name, message)
 
         def fail(record: dict[str, Any]) -> bool:
             if record["generation"] != generation:
                 return False
-            _set_outcome(record, "fail", f"analysis crashed: {future.exception()!r}")
+            _set_outcome(record, "fail", message)
             return True
 
         update_record(job_dir, fail)

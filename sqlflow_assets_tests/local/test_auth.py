@@ -54,3 +54,11 @@ def test_expired_token_says_so(tmp_path: Path) -> None:
     authority = TokenAuthority({"a|1": "s1"}, signing_key(tmp_path), ttl_seconds=-5)
     with pytest.raises(AuthError, match="expired"):
         authority.verify("a|1", authority.issue("a|1", "s1"))
+
+
+def test_token_dies_with_the_secret_it_was_issued_for(tmp_path: Path) -> None:
+    key = signing_key(tmp_path)
+    token = TokenAuthority({"a|1": "old"}, key, ttl_seconds=60).issue("a|1", "old")
+    TokenAuthority({"a|1": "old"}, key, ttl_seconds=60).verify("a|1", token)
+    with pytest.raises(AuthError, match="older secretKey"):
+        TokenAuthority({"a|1": "new"}, key, ttl_seconds=60).verify("a|1", token)

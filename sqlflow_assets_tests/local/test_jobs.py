@@ -22,8 +22,10 @@ from sqlflow_assets.local.jobs import (
     judge,
     options_from_json,
     options_to_json,
+    plan_files,
     run_job,
     safe_relpath,
+    worker_alive,
 )
 from sqlflow_assets_tests.local.test_server import BAD_SQL, GOOD_SQL, zipped
 
@@ -60,6 +62,31 @@ def test_safe_relpath_stays_inside(name: str, expected: str) -> None:
 def test_safe_relpath_rejects_empty_names() -> None:
     with pytest.raises(JobError):
         safe_relpath("../..")
+
+
+@pytest.mark.parametrize(
+    ("name", "complaint"),
+    [("a\x00.sql", "control character"), ("x" * 256, "too long"), ("/".join(["d" * 200] * 6), "too long")],
+)
+def test_safe_relpath_rejects_names_the_file_system_would_refuse(name: str, complaint: str) -> None:
+    with pytest.raises(JobError, match=complaint):
+        safe_relpath(name)
+
+
+def test_plan_files_refuses_a_file_that_is_also_a_folder() -> None:
+    assert plan_files(["a.sql"], [Upload("d/b.sql", b"x")]) == [("d/b.sql", b"x")]
+    with pytest.raises(JobError, match="'a.sql' is uploaded as a file and also used as a folder"):
+        plan_files(["a.sql"], [Upload("a.sql/b.sql", b"x")])
+    with pytest.raises(JobError, match="'d/e'"):
+        plan_files([], [Upload("d/e/f.sql", b"x"), Upload("d/e", b"y")])
+
+
+def test_worker_alive_tells_live_from_dead_processes() -> None:
+    child = multiprocessing.get_context("spawn").Process(target=time.sleep, args=(0,))
+    child.start()
+    child.join()
+    assert worker_alive(multiprocessing.current_process().pid) and not worker_alive(child.pid)
+    assert not worker_alive(None)
 
 
 def test_zip_expansion() -> None:
