@@ -25,7 +25,6 @@ def load_benchmark():
 
 
 bench = load_benchmark()
-pytestmark = pytest.mark.skipif(not bench.DEFAULT_CORPORA.is_dir(), reason="shared corpora not present")
 
 
 @pytest.mark.parametrize(("name", "sql_file"), bench.CORPORA)
