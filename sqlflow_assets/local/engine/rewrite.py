@@ -11,9 +11,18 @@ from sqlglot.dialects.dialect import Dialect
 Extract = Callable[[exp.Expr], exp.Query]
 
 
+def unwrapped(query: exp.Expr) -> exp.Expr:
+    """A statement's query without the parentheses written around all of it (`INSERT INTO t
+    (SELECT ...)`, Teradata `CREATE TABLE t AS (SELECT ...) WITH DATA`): sqlglot keeps them as
+    an unaliased Subquery, which has no scope of its own to carry lineage."""
+    while isinstance(query, exp.Subquery) and not query.alias:
+        query = query.this
+    return query
+
+
 def with_query(statement: exp.Expr) -> exp.Query:
     """The query of INSERT/CREATE, carrying a WITH written before the INSERT keyword."""
-    query = statement.expression
+    query = unwrapped(statement.expression)
     with_ = statement.args.get("with_")
     if with_ is not None and isinstance(query, exp.Query) and not query.args.get("with_"):
         query.set("with_", with_)
@@ -39,9 +48,20 @@ def name_expressions(query: exp.Query, dialect: Dialect) -> exp.Query:
     return query
 
 
+# Teradata column attributes (`a (TITLE 'x')`, `a (FORMAT 'x')`): display hints on a value, not
+# part of its name or its data flow.
+COLUMN_ATTRIBUTES = (exp.TeradataTitle, exp.FormatPhrase)
+
+
 def named(projection: exp.Expr, dialect: Dialect) -> exp.Expr:
+    """A projection with the name SQLFlow gives it: a bare column or a cast of one (`CAST(c AS
+    t)`, `c::t`, `TRY_CAST`) keeps the column's name, any other expression is named by its text."""
+    while isinstance(projection, COLUMN_ATTRIBUTES):
+        projection = projection.this
     if isinstance(projection, (exp.Alias, exp.Column, exp.Star)):
         return projection
+    if isinstance(projection, exp.Cast) and isinstance(projection.this, exp.Column):
+        return exp.Alias(this=projection, alias=exp.to_identifier(projection.this.name))
     return exp.Alias(this=projection, alias=exp.to_identifier(projection.sql(dialect), quoted=True))
 
 
@@ -77,7 +97,26 @@ def update_query(update: exp.Expr) -> exp.Query:
     else:
         sources = [target, *([from_.this] if from_ is not None else [])]
     values = aliased([eq.expression for eq in update.expressions], set_columns(update))
-    return dml_select(values, sources, update.args.get("joins") or [], update.args.get("where"))
+    select = dml_select(values, sources, update.args.get("joins") or [], update.args.get("where"))
+    with_ = update.args.get("with_")
+    if with_ is not None:  # `WITH c AS (...) UPDATE ... FROM c`: the CTE feeds the stand-in
+        select.set("with_", with_.copy())
+    return select
+
+
+def update_target(update: exp.Expr) -> exp.Table:
+    """The table an UPDATE writes: T-SQL's `UPDATE a SET ... FROM t a` names it by its alias."""
+    target = update.this
+    if target.db or not isinstance(target.this, exp.Identifier):
+        return target
+    named_in_from = [
+        table
+        for part in (update.args.get("from_"), *(update.args.get("joins") or []))
+        if part is not None
+        for table in part.find_all(exp.Table)
+        if table.alias == target.name
+    ]
+    return named_in_from[0] if named_in_from else target
 
 
 def without_into(select: exp.Expr) -> exp.Query:

@@ -95,7 +95,7 @@ class ScopeWalker:
         """
         if not column.table and column.name.upper() in self.ctx.pseudocolumns:
             return None
-        table = column.table or self.only_source(scope)
+        table = column.table or self.only_source(self.reading_scope(scope))
         current: Scope | None = scope
         while table and current is not None:
             source = self.source_named(current, table)
@@ -135,6 +135,14 @@ class ScopeWalker:
             self.objects[id(source)] = obj
             self.function_tables.append(source)
         return obj
+
+    @staticmethod
+    def reading_scope(scope: Scope) -> Scope:
+        """The scope an unqualified column reads from: a FROM-less subquery (`(SELECT a + b)`)
+        reads the columns of the query around it."""
+        while not scope.selected_sources and scope.parent is not None:
+            scope = scope.parent
+        return scope
 
     @staticmethod
     def only_source(scope: Scope) -> str:

@@ -24,7 +24,9 @@ from .rewrite import (
     name_expressions,
     set_columns,
     target_of,
+    unwrapped,
     update_query,
+    update_target,
     with_query,
     without_into,
 )
@@ -126,7 +128,7 @@ class StatementAnalyzer:
     # ---- statements (dispatched by name from dispatch.classify) --------------------------
     def select(self) -> None:
         root = self.ctx.graph.intermediate("RS", "select_list", top_level=True)
-        self.query_lineage(lambda tree: tree, root)
+        self.query_lineage(unwrapped, root)
 
     def insert(self) -> None:
         table, columns = target_of(self.tree)
@@ -155,12 +157,16 @@ class StatementAnalyzer:
     def insert_all(self) -> None:
         """Oracle INSERT ALL/FIRST: one INSERT-SELECT feeding every INTO branch by value names."""
         root = self.ctx.graph.intermediate("INSERT-SELECT", "insert-select")
-        names = self.query_lineage(lambda tree: tree.args["source"], root)
+        names = self.query_lineage(lambda tree: unwrapped(tree.args["source"]), root)
         for branch in self.tree.expressions:
             self.insert_branch(root, names, branch)
 
     def insert_branch(self, root: DbObject, names: list[str], branch: exp.Expr) -> None:
-        """One `[WHEN cond THEN] INTO t [(cols)] [VALUES (...)]` of a multi-table insert."""
+        """One `[WHEN cond THEN] INTO t [(cols)] [VALUES (...)]` of a multi-table insert.
+
+        VALUES name the subquery's output columns (by name, not position); the target's columns
+        are the INTO list, else the known columns (both by position), else the VALUES names.
+        """
         table, columns = target_of(branch.this)
         target = self.ctx.table(table)
         values = branch.this.expression
@@ -168,7 +174,8 @@ class StatementAnalyzer:
             values.expressions[0].expressions if isinstance(values, exp.Values) and values.expressions else []
         )
         reads = [[c.name for c in v.find_all(exp.Column)] for v in rows] or [[n] for n in names]
-        for column, read in zip(columns or self.catalog.columns(target.name) or names, reads, strict=False):
+        defaults = [v.alias_or_name or v.sql(self.catalog.dialect) for v in rows] or names
+        for column, read in zip(columns or self.catalog.columns(target.name) or defaults, reads, strict=False):
             for name in read:
                 self.flow("fdd", (root, name), (target, column))
         condition = branch.args.get("expression")
@@ -231,7 +238,7 @@ class StatementAnalyzer:
         self.catalog.add(target.name, [(c, "") for c in target_columns])
 
     def update(self) -> None:
-        target = self.ctx.table(self.tree.this)
+        target = self.ctx.table(update_target(self.tree))
         root = self.ctx.graph.intermediate("UPDATE-SET", "update-set")
         names = self.query_lineage(update_query, root)
         self.link_target(root, names, target, set_columns(self.tree), self.kind.effect)
