@@ -99,6 +99,8 @@ class ScopeWalker:
         current: Scope | None = scope
         while table and current is not None:
             source = self.source_named(current, table)
+            if self.lacks(source, column.name):
+                break
             if source is not None:
                 return self.column(
                     self.source_obj(source), column.name, column if isinstance(source, exp.Table) else None
@@ -106,6 +108,40 @@ class ScopeWalker:
             current = current.parent
         self.report_unresolved(column)
         return None
+
+    def lacks(self, source: exp.Table | Scope | None, name: str) -> bool:
+        """A query source (derived table, CTE) that does not output `name`: the reference is
+        unresolvable, and only it is lost (a table function's columns are whatever is read)."""
+        return (
+            isinstance(source, Scope)
+            and isinstance(source.expression, exp.Query)
+            and not self.selects(source, name)
+        )
+
+    def selects(self, scope: Scope, name: str) -> bool:
+        """Whether a derived table / CTE / set operation outputs `name`, by name or through a
+        star (see through_star)."""
+        return name in output_names(scope) or self.through_star(scope, name)
+
+    def through_star(self, scope: Scope, name: str) -> bool:
+        """A column read from a derived table or CTE that does not name it, but whose unexpanded
+        `*` covers a single source (`SELECT a FROM (SELECT *, ... FROM t) x`), comes from that
+        source through the star, as SQLFlow has it. Several sources behind the star prove
+        nothing: the column stays unattributed (the star's warning says why)."""
+        select = scope.expression
+        if not isinstance(select, exp.Select):
+            return False
+        stars = [p for p in select.expressions if p.is_star]
+        qualifiers = {p.table if isinstance(p, exp.Column) else "" for p in stars}
+        if "" in qualifiers:
+            names = list(scope.selected_sources)
+            source = self.source_named(scope, names[0]) if len(names) == 1 else None
+        else:
+            source = self.source_named(scope, qualifiers.pop()) if len(qualifiers) == 1 else None
+        if source is None or self.lacks(source, name):
+            return False
+        self.link("fdd", self.column(self.source_obj(source), name), self.column(self.obj_for(scope), name))
+        return True
 
     @staticmethod
     def source_named(scope: Scope, name: str) -> exp.Table | Scope | None:

@@ -51,6 +51,12 @@ DELETE = Kind("Query Delete", "sstdelete", "delete")
 MERGE = Kind("Query Merge", "sstmerge", "merge")
 RENAME_TABLE = Kind("Query Alter Table", "sstaltertable", "rename_table")
 LIKE_EFFECT = "like_table"
+# Successively weaker qualify() settings (see StatementAnalyzer.qualified).
+QUALIFY_ATTEMPTS: tuple[dict[str, bool], ...] = (
+    {},
+    {"allow_partial_qualification": True},
+    {"qualify_columns": False},
+)
 
 
 @dataclass
@@ -68,21 +74,28 @@ class StatementAnalyzer:
 
     # ---- query lineage ------------------------------------------------------------------
     def qualified(self, extract: Extract) -> exp.Query:
-        """qualify() the query; when columns cannot be resolved, qualify only the tables."""
+        """qualify() the query, degrading per column: a column its source does not select stays
+        as written (it alone is unresolved); only when that fails too are just the tables
+        qualified. Each failed attempt is a warning naming the column it tripped on."""
+        dialect = self.catalog.dialect
         options = dict(
-            dialect=self.catalog.dialect,
+            dialect=dialect,
             schema=self.catalog.schema(),
             validate_qualify_columns=False,
             quote_identifiers=False,
             identify=False,
         )
-        dialect = self.catalog.dialect
-        try:
-            return qualify(name_expressions(extract(self.tree), dialect), **options)
-        except OptimizeError as error:
-            self.ctx.error(f"columns not fully resolved: {error}", "SemanticWarning")
-            fresh = normalize_identifiers(self.reparse(), dialect=dialect)
-            return qualify(name_expressions(extract(fresh), dialect), qualify_columns=False, **options)
+        tree = self.tree
+        for attempt, weaker in enumerate(QUALIFY_ATTEMPTS):
+            if attempt:  # qualify() mutated the tree it failed on
+                tree = normalize_identifiers(self.reparse(), dialect=dialect)
+            try:
+                return qualify(name_expressions(extract(tree), dialect), **options, **weaker)
+            except OptimizeError as error:
+                if attempt == len(QUALIFY_ATTEMPTS) - 1:
+                    raise
+                self.ctx.error(f"columns not fully resolved: {error}", "SemanticWarning")
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def query_lineage(self, extract: Extract, root_obj: DbObject, effect: str | None = None) -> list[str]:
         """Walk the query's scopes into `root_obj`; returns the query's output column names."""
