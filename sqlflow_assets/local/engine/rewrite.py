@@ -149,3 +149,25 @@ def merge_query(merge: exp.Expr, index: int, columns: list[str]) -> exp.Query:
     _, values = merge_branch(merge, index)
     join = exp.Join(this=merge.args["using"], on=merge.args["on"])
     return dml_select(aliased(values, columns), [merge.this], [join], when.args.get("condition"))
+
+
+ForeignKey = tuple[list[str], exp.Table, list[str]]
+
+
+def foreign_keys(statement: exp.Expr) -> list[ForeignKey]:
+    """(columns, referenced table, referenced columns) of every `FOREIGN KEY (...) REFERENCES
+    t (...)` and column-level `REFERENCES t (...)` in a CREATE / ALTER TABLE. A reference without
+    a column list names the master's primary key, which the SQL does not show: it is skipped."""
+    found: list[ForeignKey] = []
+    for reference in statement.find_all(exp.Reference):
+        schema = reference.this
+        if not isinstance(schema, exp.Schema) or not schema.expressions:
+            continue
+        owner = reference.parent
+        if isinstance(owner, exp.ForeignKey):
+            columns = [c.name for c in owner.expressions]
+        else:
+            definition = reference.find_ancestor(exp.ColumnDef)
+            columns = [definition.name] if definition is not None else []
+        found.append((columns, schema.this, [c.name for c in schema.expressions]))
+    return found

@@ -19,6 +19,7 @@ from .refs import output_names
 from .rewrite import (
     Extract,
     delete_query,
+    foreign_keys,
     merge_branch,
     merge_query,
     name_expressions,
@@ -50,6 +51,8 @@ UPDATE = Kind("Query Update", "sstupdate", "update")
 DELETE = Kind("Query Delete", "sstdelete", "delete")
 MERGE = Kind("Query Merge", "sstmerge", "merge")
 RENAME_TABLE = Kind("Query Alter Table", "sstaltertable", "rename_table")
+ALTER_CONSTRAINTS = Kind("Query Alter Table", "sstaltertable", "foreign_key")
+FOREIGN_KEY_EFFECT = "foreign_key"
 LIKE_EFFECT = "like_table"
 # Successively weaker qualify() settings (see StatementAnalyzer.qualified).
 QUALIFY_ATTEMPTS: tuple[dict[str, bool], ...] = (
@@ -221,6 +224,16 @@ class StatementAnalyzer:
             self.catalog.add(
                 target.name, [(d.name, target.columns[d.name].data_type or "") for d in definitions]
             )
+        self.foreign_keys(target)
+
+    def foreign_keys(self, target: DbObject | None = None) -> None:
+        """FOREIGN KEY ... REFERENCES (CREATE TABLE, ALTER TABLE ADD CONSTRAINT): the master
+        column flows into the key column, fdd with effectType foreign_key (FORMAT.md §8)."""
+        target = target or self.ctx.table(self.tree.this)
+        for columns, referenced, master_columns in foreign_keys(self.tree):
+            master = self.ctx.table(referenced)
+            for column, master_column in zip(columns, master_columns, strict=False):
+                self.flow("fdd", (master, master_column), (target, column), FOREIGN_KEY_EFFECT)
 
     def rename(self) -> None:
         """ALTER TABLE ... RENAME TO: table-level flow from the old name to the new one."""
