@@ -50,7 +50,7 @@ def fill_data_types(graph: Graph, catalog: Catalog) -> None:
     """dataType of table columns known from metadata or CREATE TABLE (FORMAT.md §3)."""
     for obj in graph.tables.values():
         for column in obj.columns.values():
-            column.data_type = column.data_type or catalog.data_type(obj.name, column.name) or None
+            column.data_type = column.data_type or catalog.data_type(catalog.name_of(obj), column.name) or None
 
 
 def analyze(
@@ -61,7 +61,7 @@ def analyze(
     """Column lineage of a job: `files` are analysed in order, sharing one catalog of tables."""
     dialect = Dialect.get_or_raise(dialect_for(dbvendor))
     graph = Graph(options.default_database or "DEFAULT", options.default_schema or "DEFAULT")
-    job = Job(graph, Catalog.from_metadata(dialect, options.metadata), options)
+    job = Job(graph, Catalog.from_metadata(dialect, options.metadata, graph.default_schema), options)
     for sql_file in files:
         locator = Locator("0" if len(files) == 1 else md5(sql_file.text))
         for parsed in split_statements(dialect, sql_file.text, locator, sql_file.name):

@@ -154,12 +154,12 @@ class StatementAnalyzer:
         target = self.ctx.table(table)
         values = self.tree.expression
         if isinstance(values, exp.Values) and self.ctx.show_constants:
-            self.constant_rows(values, target, columns or self.catalog.columns(target.name) or [])
+            self.constant_rows(values, target, columns or self.catalog.columns(self.catalog.name_of(target)) or [])
         if not isinstance(values, exp.Query):
             return
         root = self.ctx.graph.intermediate("INSERT-SELECT", "insert-select")
         names = self.query_lineage(with_query, root)
-        target_columns = columns or self.catalog.columns(target.name) or names
+        target_columns = columns or self.catalog.columns(self.catalog.name_of(target)) or names
         self.link_target(root, names, target, target_columns, self.kind.effect)
 
     def constant_rows(self, values: exp.Values, target: DbObject, columns: list[str]) -> None:
@@ -191,7 +191,7 @@ class StatementAnalyzer:
         )
         reads = [[c.name for c in v.find_all(exp.Column)] for v in rows] or [[n] for n in names]
         defaults = [v.alias_or_name or v.sql(self.catalog.dialect) for v in rows] or names
-        for column, read in zip(columns or self.catalog.columns(target.name) or defaults, reads, strict=False):
+        for column, read in zip(columns or self.catalog.columns(self.catalog.name_of(target)) or defaults, reads, strict=False):
             for name in read:
                 self.flow("fdd", (root, name), (target, column))
         condition = branch.args.get("expression")
@@ -222,7 +222,8 @@ class StatementAnalyzer:
             column.data_type = kind_node.sql(self.catalog.dialect) if kind_node is not None else None
         if definitions:
             self.catalog.add(
-                target.name, [(d.name, target.columns[d.name].data_type or "") for d in definitions]
+                self.catalog.name_of(target),
+                [(d.name, target.columns[d.name].data_type or "") for d in definitions],
             )
         self.foreign_keys(target)
 
@@ -246,9 +247,9 @@ class StatementAnalyzer:
         source's known columns."""
         source, target = self.ctx.table(source_table), self.ctx.table(target_table)
         self.flow("fdd", (source, None), (target, None), effect)
-        known = self.catalog.tables.get(source.name)
+        known = self.catalog.known(self.catalog.name_of(source))
         if known is not None:
-            self.catalog.add(target.name, known.items())
+            self.catalog.add(self.catalog.name_of(target), known.items())
 
     def select_into(self) -> None:
         """`SELECT ... INTO t` (T-SQL temp tables, ...) is a CTAS."""
@@ -261,7 +262,7 @@ class StatementAnalyzer:
         names = self.query_lineage(extract, root)
         target_columns = columns or names
         self.link_target(root, names, target, target_columns, self.kind.effect)
-        self.catalog.add(target.name, [(c, "") for c in target_columns])
+        self.catalog.add(self.catalog.name_of(target), [(c, "") for c in target_columns])
 
     def update(self) -> None:
         target = self.ctx.table(update_target(self.tree))
@@ -283,7 +284,7 @@ class StatementAnalyzer:
                 columns, kind = set_columns(then), "update"
             elif isinstance(then, exp.Insert):
                 columns = [c.name for c in then.this.expressions] if then.this is not None else []
-                columns, kind = columns or self.catalog.columns(target.name) or [], "insert"
+                columns, kind = columns or self.catalog.columns(self.catalog.name_of(target)) or [], "insert"
             else:
                 continue
             root = self.ctx.graph.intermediate(f"MERGE-{kind.upper()}", f"merge-{kind}")
