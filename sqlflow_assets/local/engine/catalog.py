@@ -34,6 +34,7 @@ class Catalog:
     tables: dict[TableName, dict[str, str]] = field(default_factory=dict)
     _schema: CatalogSchema | None = None
     _typed: dict[TableName, dict[str, str]] = field(default_factory=dict)
+    _schemas_of: dict[str, set[str]] = field(default_factory=dict)  # table -> schemas having it
 
     @classmethod
     def from_metadata(cls, dialect: Dialect, metadata: Metadata | None, default_schema: str) -> Catalog:
@@ -57,13 +58,14 @@ class Catalog:
         if schema != self.default_schema:
             unqualified = (self.default_schema, table)
             return unqualified if unqualified in self.tables else None
-        same_name = [key for key in self.tables if key[1] == table]
-        return same_name[0] if len(same_name) == 1 else None
+        schemas = self._schemas_of.get(table, set())
+        return (next(iter(schemas)), table) if len(schemas) == 1 else None
 
     def add(self, name: TableName, columns: Iterable[tuple[str, str]]) -> None:
         """Record (or replace) a table's columns."""
         self.tables[name] = dict(columns)
         self._typed.pop(name, None)
+        self._schemas_of.setdefault(name[1], set()).add(name[0])
 
     def known(self, name: TableName) -> dict[str, str] | None:
         key = self.lookup(name)

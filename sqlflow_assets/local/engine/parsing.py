@@ -106,7 +106,32 @@ def without_batch_separators(dialect: Dialect, text: str) -> str:
 
 def parse_chunk(parser: Parser, tokens: list[Token], text: str) -> list[exp.Expr]:
     """Parse one statement's tokens (a procedure keeps its body); parsers reset on each call."""
-    return [t for t in parser.parse(with_plsql_is(tokens), text) if t is not None]
+    return [t for t in parser.parse(without_column_attributes(with_plsql_is(tokens)), text) if t is not None]
+
+
+# Teradata column attributes: `a (TITLE 'x')`, `a (FORMAT 'x')`, `a (NAMED x)` after a value.
+COLUMN_ATTRIBUTES = frozenset({"TITLE", "FORMAT", "NAMED"})
+
+
+def without_column_attributes(tokens: list[Token]) -> list[Token]:
+    """Drop Teradata's `(TITLE '...')`-style attributes: display hints that are neither part of a
+    column's name nor of its data flow, and that not every sqlglot version parses."""
+    kept: list[Token] = []
+    index = 0
+    while index < len(tokens):
+        window = tokens[index : index + 4]
+        if (
+            len(window) == 4
+            and kept
+            and window[0].token_type == TokenType.L_PAREN
+            and window[1].text.upper() in COLUMN_ATTRIBUTES
+            and window[3].token_type == TokenType.R_PAREN
+        ):
+            index += 4
+            continue
+        kept.append(tokens[index])
+        index += 1
+    return kept
 
 
 def with_plsql_is(tokens: list[Token]) -> list[Token]:

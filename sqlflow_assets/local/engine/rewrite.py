@@ -48,16 +48,9 @@ def name_expressions(query: exp.Query, dialect: Dialect) -> exp.Query:
     return query
 
 
-# Teradata column attributes (`a (TITLE 'x')`, `a (FORMAT 'x')`): display hints on a value, not
-# part of its name or its data flow.
-COLUMN_ATTRIBUTES = (exp.TeradataTitle, exp.FormatPhrase)
-
-
 def named(projection: exp.Expr, dialect: Dialect) -> exp.Expr:
     """A projection with the name SQLFlow gives it: a bare column or a cast of one (`CAST(c AS
     t)`, `c::t`, `TRY_CAST`) keeps the column's name, any other expression is named by its text."""
-    while isinstance(projection, COLUMN_ATTRIBUTES):
-        projection = projection.this
     if isinstance(projection, (exp.Alias, exp.Column, exp.Star)):
         return projection
     if isinstance(projection, exp.Cast) and isinstance(projection.this, exp.Column):

@@ -60,6 +60,7 @@ QUALIFY_ATTEMPTS: tuple[dict[str, bool], ...] = (
     {"allow_partial_qualification": True},
     {"qualify_columns": False},
 )
+UNKNOWN_COLUMN = "Unknown column"  # the qualify() error partial qualification gets past
 
 
 @dataclass
@@ -88,17 +89,18 @@ class StatementAnalyzer:
             quote_identifiers=False,
             identify=False,
         )
-        tree = self.tree
-        for attempt, weaker in enumerate(QUALIFY_ATTEMPTS):
-            if attempt:  # qualify() mutated the tree it failed on
-                tree = normalize_identifiers(self.reparse(), dialect=dialect)
+        tree, attempts = self.tree, list(QUALIFY_ATTEMPTS)
+        while True:
+            weaker = attempts.pop(0)
             try:
                 return qualify(name_expressions(extract(tree), dialect), **options, **weaker)
             except OptimizeError as error:
-                if attempt == len(QUALIFY_ATTEMPTS) - 1:
+                if not attempts:
                     raise
                 self.ctx.error(f"columns not fully resolved: {error}", "SemanticWarning")
-        raise AssertionError("unreachable: the last attempt returns or raises")
+                if not str(error).startswith(UNKNOWN_COLUMN):
+                    attempts = attempts[-1:]  # partial qualification only helps unknown columns
+            tree = normalize_identifiers(self.reparse(), dialect=dialect)  # qualify() mutated it
 
     def query_lineage(self, extract: Extract, root_obj: DbObject, effect: str | None = None) -> list[str]:
         """Walk the query's scopes into `root_obj`; returns the query's output column names."""
