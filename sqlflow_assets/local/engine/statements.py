@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from functools import partial
 
 from sqlglot import exp
 from sqlglot.errors import OptimizeError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
-from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.qualify_columns import qualify_columns
+from sqlglot.optimizer.qualify_tables import qualify_tables
 from sqlglot.optimizer.scope import build_scope
 
 from .catalog import Catalog
@@ -54,13 +56,26 @@ RENAME_TABLE = Kind("Query Alter Table", "sstaltertable", "rename_table")
 ALTER_CONSTRAINTS = Kind("Query Alter Table", "sstaltertable", "foreign_key")
 FOREIGN_KEY_EFFECT = "foreign_key"
 LIKE_EFFECT = "like_table"
-# Successively weaker qualify() settings (see StatementAnalyzer.qualified).
-QUALIFY_ATTEMPTS: tuple[dict[str, bool], ...] = (
-    {},
-    {"allow_partial_qualification": True},
-    {"qualify_columns": False},
-)
+class Qualification(Enum):
+    """Successively weaker qualification (see StatementAnalyzer.qualified)."""
+
+    FULL = "every column"
+    PARTIAL = "columns naming what their source lacks stay as written"
+    TABLES = "tables only"
+
+
 UNKNOWN_COLUMN = "Unknown column"  # the qualify() error partial qualification gets past
+
+
+def qualify_query(query: exp.Query, catalog: Catalog, level: Qualification) -> exp.Query:
+    """sqlglot's qualify() minus its normalize_identifiers pass (dispatch normalised the whole
+    statement already; a second pass costs about 5% of a large job) and its quoting/validation."""
+    tables = qualify_tables(query, dialect=catalog.dialect)
+    if level is Qualification.TABLES:
+        return tables
+    return qualify_columns(
+        tables, catalog.schema(), allow_partial_qualification=level is Qualification.PARTIAL
+    )
 
 
 @dataclass
@@ -78,29 +93,22 @@ class StatementAnalyzer:
 
     # ---- query lineage ------------------------------------------------------------------
     def qualified(self, extract: Extract) -> exp.Query:
-        """qualify() the query, degrading per column: a column its source does not select stays
+        """The query qualified, degrading per column: a column its source does not select stays
         as written (it alone is unresolved); only when that fails too are just the tables
         qualified. Each failed attempt is a warning naming the column it tripped on."""
         dialect = self.catalog.dialect
-        options = dict(
-            dialect=dialect,
-            schema=self.catalog.schema(),
-            validate_qualify_columns=False,
-            quote_identifiers=False,
-            identify=False,
-        )
-        tree, attempts = self.tree, list(QUALIFY_ATTEMPTS)
+        tree, attempts = self.tree, list(Qualification)
         while True:
-            weaker = attempts.pop(0)
+            level = attempts.pop(0)
             try:
-                return qualify(name_expressions(extract(tree), dialect), **options, **weaker)
+                return qualify_query(name_expressions(extract(tree), dialect), self.catalog, level)
             except OptimizeError as error:
                 if not attempts:
                     raise
                 self.ctx.error(f"columns not fully resolved: {error}", "SemanticWarning")
                 if not str(error).startswith(UNKNOWN_COLUMN):
                     attempts = attempts[-1:]  # partial qualification only helps unknown columns
-            tree = normalize_identifiers(self.reparse(), dialect=dialect)  # qualify() mutated it
+            tree = normalize_identifiers(self.reparse(), dialect=dialect)  # qualify mutated it
 
     def query_lineage(self, extract: Extract, root_obj: DbObject, effect: str | None = None) -> list[str]:
         """Walk the query's scopes into `root_obj`; returns the query's output column names."""
