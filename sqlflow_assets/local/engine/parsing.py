@@ -12,6 +12,7 @@ from itertools import pairwise
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.dialects.oracle import Oracle
+from sqlglot.dialects.teradata import Teradata
 from sqlglot.dialects.tsql import TSQL
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.parser import Parser
@@ -106,7 +107,9 @@ def without_batch_separators(dialect: Dialect, text: str) -> str:
 
 def parse_chunk(parser: Parser, tokens: list[Token], text: str) -> list[exp.Expr]:
     """Parse one statement's tokens (a procedure keeps its body); parsers reset on each call."""
-    return [t for t in parser.parse(without_column_attributes(with_plsql_is(tokens)), text) if t is not None]
+    if isinstance(parser.dialect, Teradata):
+        tokens = without_column_attributes(tokens)
+    return [t for t in parser.parse(with_plsql_is(tokens), text) if t is not None]
 
 
 # Teradata column attributes: `a (TITLE 'x')`, `a (FORMAT 'x')`, `a (NAMED x)` after a value.

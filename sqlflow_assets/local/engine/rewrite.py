@@ -43,7 +43,7 @@ def target_of(statement: exp.Expr) -> tuple[exp.Table, list[str] | None]:
 def name_expressions(query: exp.Query, dialect: Dialect) -> exp.Query:
     """Alias unaliased computed projections by their SQL text, as SQLFlow names such columns
     (qualify() would call them `_col_n`)."""
-    for select in list(query.find_all(exp.Select)):
+    for select in list(query.find_all(exp.Select, bfs=False)):
         select.set("expressions", [named(p, dialect) for p in select.expressions])
     return query
 
