@@ -72,7 +72,8 @@ def parse_case(block: str) -> Case:
             edges.add(normalised(match.groups()))
         else:
             meta[header.group(1)] = header.group(2).strip()
-    return Case(meta["case"], meta["shape"], meta["kind"], meta["vendor"], frozenset(edges), "\n".join(sql_lines))
+    sql = "\n".join(sql_lines)
+    return Case(meta["case"], meta["shape"], meta["kind"], meta["vendor"], frozenset(edges), sql)
 
 
 def load_cases(path: Path) -> list[Case]:
@@ -103,15 +104,20 @@ def found_edges(case: Case) -> set[Triple]:
     }
 
 
+def fraction(part: int, whole: int) -> float:
+    """part / whole, 1.0 for nothing expected (or nothing found: no wrong edge)."""
+    return part / whole if whole else 1.0
+
+
 @dataclass
 class Tally:
-    """Edge counts over a group of cases."""
+    """Edge counts over a group of cases, and the edges that made it short."""
 
+    misses: list[str] = field(default_factory=list)
+    cases: int = 0
     hit: int = 0
     found: int = 0
     expected: int = 0
-    cases: int = 0
-    misses: list[str] = field(default_factory=list)
 
     def add(self, case: Case, found: set[Triple]) -> None:
         self.hit += len(found & case.edges)
@@ -123,11 +129,11 @@ class Tally:
 
     @property
     def recall(self) -> float:
-        return self.hit / self.expected if self.expected else 1.0
+        return fraction(self.hit, self.expected)
 
     @property
     def precision(self) -> float:
-        return self.hit / self.found if self.found else 1.0
+        return fraction(self.hit, self.found)
 
     def line(self, name: str) -> str:
         return f"{name}: cases={self.cases} recall={self.recall:.4f} precision={self.precision:.4f}"

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -22,71 +21,36 @@ sys.path.insert(0, str(REPO))  # the engine of this checkout, whatever is instal
 from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze  # noqa: E402
 
 TABLES = 50  # distinct base tables the statements read and write
-
-
-def create(i: int) -> str:
-    table = i // len(KINDS) % TABLES  # every table once in the first 8 * TABLES statements
-    return f"CREATE TABLE stg.t{table} (id INT, k INT, amount DECIMAL(10, 2), label VARCHAR(20))"
-
-
-def insert(i: int) -> str:
-    a, b = i % TABLES, (i + 1) % TABLES
-    return (
-        f"INSERT INTO mart.f{a} (id, total, n) SELECT x.id, SUM(x.amount * y.k), COUNT(*) "
-        f"FROM stg.t{a} x JOIN stg.t{b} y ON x.id = y.id WHERE x.label <> 'void' GROUP BY x.id"
-    )
-
-
-def ctas(i: int) -> str:
-    a = i % TABLES
-    return (
-        f"CREATE TABLE mart.c{i} AS WITH ranked AS (SELECT *, ROW_NUMBER() OVER "
-        f"(PARTITION BY k ORDER BY amount DESC) AS rn FROM stg.t{a}) "
-        f"SELECT id, k, CAST(amount AS INT) FROM ranked WHERE rn = 1"
-    )
-
-
-def view(i: int) -> str:
-    a, b = i % TABLES, (i + 7) % TABLES
-    return (
-        f"CREATE VIEW mart.v{i} AS SELECT id, label FROM stg.t{a} "
-        f"UNION ALL SELECT id, label FROM stg.t{b} WHERE amount > (SELECT AVG(amount) FROM stg.t{b})"
-    )
-
-
-def update(i: int) -> str:
-    a, b = i % TABLES, (i + 3) % TABLES
-    return f"UPDATE stg.t{a} SET amount = s.amount + 1 FROM stg.t{b} s WHERE stg.t{a}.id = s.id"
-
-
-def merge(i: int) -> str:
-    a, b = i % TABLES, (i + 5) % TABLES
-    return (
-        f"MERGE INTO stg.t{a} t USING stg.t{b} s ON t.id = s.id "
-        "WHEN MATCHED THEN UPDATE SET amount = s.amount "
-        "WHEN NOT MATCHED THEN INSERT (id, k, amount, label) VALUES (s.id, s.k, s.amount, s.label)"
-    )
-
-
-def delete(i: int) -> str:
-    a = i % TABLES
-    return f"DELETE FROM stg.t{a} WHERE id IN (SELECT id FROM stg.t{(a + 9) % TABLES} WHERE k < 0)"
-
-
-def select(i: int) -> str:
-    a = i % TABLES
-    return (
-        f"SELECT d.k, MAX(d.amount) AS top FROM (SELECT k, amount FROM stg.t{a} WHERE label LIKE 'a%') d "
-        "GROUP BY d.k HAVING COUNT(*) > 1"
-    )
-
-
-# The mix, in order: CREATE TABLE first so later statements resolve their stars and columns.
-KINDS: tuple[Callable[[int], str], ...] = (create, insert, ctas, view, update, merge, delete, select)
+# The mix, in order; `{a}`, `{b}` are base tables, `{i}` the statement number, `{c}` the table the
+# CREATE TABLE defines (every table once in the first 8 * TABLES statements, so later statements
+# resolve their stars and columns against it).
+TEMPLATES = (
+    "CREATE TABLE stg.t{c} (id INT, k INT, amount DECIMAL(10, 2), label VARCHAR(20))",
+    "INSERT INTO mart.f{a} (id, total, n) SELECT x.id, SUM(x.amount * y.k), COUNT(*) "
+    "FROM stg.t{a} x JOIN stg.t{b} y ON x.id = y.id WHERE x.label <> 'void' GROUP BY x.id",
+    "CREATE TABLE mart.c{i} AS WITH ranked AS (SELECT *, ROW_NUMBER() OVER "
+    "(PARTITION BY k ORDER BY amount DESC) AS rn FROM stg.t{a}) "
+    "SELECT id, k, CAST(amount AS INT) FROM ranked WHERE rn = 1",
+    "CREATE VIEW mart.v{i} AS SELECT id, label FROM stg.t{a} UNION ALL SELECT id, label "
+    "FROM stg.t{b} WHERE amount > (SELECT AVG(amount) FROM stg.t{b})",
+    "UPDATE stg.t{a} SET amount = s.amount + 1 FROM stg.t{b} s WHERE stg.t{a}.id = s.id",
+    "MERGE INTO stg.t{a} t USING stg.t{b} s ON t.id = s.id "
+    "WHEN MATCHED THEN UPDATE SET amount = s.amount "
+    "WHEN NOT MATCHED THEN INSERT (id, k, amount, label) VALUES (s.id, s.k, s.amount, s.label)",
+    "DELETE FROM stg.t{a} WHERE id IN (SELECT id FROM stg.t{b} WHERE k < 0)",
+    "SELECT d.k, MAX(d.amount) AS top FROM (SELECT k, amount FROM stg.t{a} WHERE label LIKE 'a%') d "
+    "GROUP BY d.k HAVING COUNT(*) > 1",
+)
 
 
 def statements(count: int) -> list[str]:
-    return [KINDS[i % len(KINDS)](i) + ";" for i in range(count)]
+    return [
+        TEMPLATES[i % len(TEMPLATES)].format(
+            i=i, a=i % TABLES, b=(i * 7 + 3) % TABLES, c=i // len(TEMPLATES) % TABLES
+        )
+        + ";"
+        for i in range(count)
+    ]
 
 
 def files(count: int, parts: int) -> list[SqlFile]:

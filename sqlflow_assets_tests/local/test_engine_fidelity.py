@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SCRIPT = REPO / "benchmarks" / "engine_fidelity.py"
+from sqlflow_assets_tests.local.engine_support import load_benchmark
 
-
-def load_benchmark():
-    """Import the benchmark script as a module (registered first: it defines dataclasses)."""
-    spec = importlib.util.spec_from_file_location("engine_fidelity", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = load_benchmark()
+bench = load_benchmark("engine_fidelity")
 CASES = bench.load_cases(bench.DEFAULT_CASES)
 SHAPES, KINDS = bench.evaluate(CASES)
 

@@ -67,13 +67,18 @@ def test_routine_body_statements_keep_the_routine_name_and_their_positions() -> 
         "DO $$ BEGIN INSERT INTO u SELECT b FROM s; END $$"
     )
     result = run(sql)
-    starts = [(p["procedureName"], p["coordinates"][0]["x"], p["coordinates"][0]["y"]) for p in result["processes"]]
+    starts = [
+        (p["procedureName"], p["coordinates"][0]["x"], p["coordinates"][0]["y"]) for p in result["processes"]
+    ]
     assert starts == [("load_f", 4, 3), ("batchQueries", 6, 13)]
     assert result["errors"] == []
 
 
 def test_bigquery_procedure_keeps_every_statement() -> None:
-    sql = "CREATE PROCEDURE ds.p()\nBEGIN\n  INSERT INTO t SELECT a FROM s;\n  INSERT INTO u SELECT b FROM s;\nEND"
+    sql = (
+        "CREATE PROCEDURE ds.p()\nBEGIN\n"
+        "  INSERT INTO t SELECT a FROM s;\n  INSERT INTO u SELECT b FROM s;\nEND"
+    )
     result = run(sql, vendor="dbvbigquery", simple_output=True)
     assert edges(result) == {("s.a", "t.a", "fdd"), ("s.b", "u.b", "fdd")}
     assert [p["procedureName"] for p in result["processes"]] == ["p", "p"]

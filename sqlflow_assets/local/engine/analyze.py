@@ -49,8 +49,9 @@ def shaped(graph: Graph, options: AnalysisOptions) -> tuple[list[DbObject], list
 def fill_data_types(graph: Graph, catalog: Catalog) -> None:
     """dataType of table columns known from metadata or CREATE TABLE (FORMAT.md §3)."""
     for obj in graph.tables.values():
+        name = catalog.name_of(obj)
         for column in obj.columns.values():
-            column.data_type = column.data_type or catalog.data_type(catalog.name_of(obj), column.name) or None
+            column.data_type = column.data_type or catalog.data_type(name, column.name) or None
 
 
 def analyze(

@@ -151,6 +151,10 @@ class StatementAnalyzer:
             self.flow("fdd", (source, name), (target, column), effect)
         self.flow("fdr", (source, None), (target, None), effect)
 
+    def known_columns(self, table: DbObject) -> list[str] | None:
+        """A table's columns from metadata or an earlier CREATE (None when unknown)."""
+        return self.catalog.columns(self.catalog.name_of(table))
+
     # ---- statements (dispatched by name from dispatch.classify) --------------------------
     def select(self) -> None:
         root = self.ctx.graph.intermediate("RS", "select_list", top_level=True)
@@ -164,12 +168,12 @@ class StatementAnalyzer:
         target = self.ctx.table(table)
         values = self.tree.expression
         if isinstance(values, exp.Values) and self.ctx.show_constants:
-            self.constant_rows(values, target, columns or self.catalog.columns(self.catalog.name_of(target)) or [])
+            self.constant_rows(values, target, columns or self.known_columns(target) or [])
         if not isinstance(values, exp.Query):
             return
         root = self.ctx.graph.intermediate("INSERT-SELECT", "insert-select")
         names = self.query_lineage(with_query, root)
-        target_columns = columns or self.catalog.columns(self.catalog.name_of(target)) or names
+        target_columns = columns or self.known_columns(target) or names
         self.link_target(root, names, target, target_columns, self.kind.effect)
 
     def constant_rows(self, values: exp.Values, target: DbObject, columns: list[str]) -> None:
@@ -201,7 +205,8 @@ class StatementAnalyzer:
         )
         reads = [[c.name for c in v.find_all(exp.Column)] for v in rows] or [[n] for n in names]
         defaults = [v.alias_or_name or v.sql(self.catalog.dialect) for v in rows] or names
-        for column, read in zip(columns or self.catalog.columns(self.catalog.name_of(target)) or defaults, reads, strict=False):
+        targets = columns or self.known_columns(target) or defaults
+        for column, read in zip(targets, reads, strict=False):
             for name in read:
                 self.flow("fdd", (root, name), (target, column))
         condition = branch.args.get("expression")
@@ -294,7 +299,7 @@ class StatementAnalyzer:
                 columns, kind = set_columns(then), "update"
             elif isinstance(then, exp.Insert):
                 columns = [c.name for c in then.this.expressions] if then.this is not None else []
-                columns, kind = columns or self.catalog.columns(self.catalog.name_of(target)) or [], "insert"
+                columns, kind = columns or self.known_columns(target) or [], "insert"
             else:
                 continue
             root = self.ctx.graph.intermediate(f"MERGE-{kind.upper()}", f"merge-{kind}")
