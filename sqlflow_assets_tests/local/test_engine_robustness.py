@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import time
 
@@ -143,3 +144,9 @@ def test_statement_split_respects_blocks_case_and_transactions() -> None:
     )
     starts = [chunk[0].text.upper() for chunk in parsing.token_chunks(tokens)]
     assert starts == ["BEGIN", "SELECT", "BEGIN", "COMMIT"]
+
+
+def test_analysis_leaves_the_gc_thresholds_as_it_found_them() -> None:
+    before = gc.get_threshold()
+    run("insert into t select a from s; bad sql here")
+    assert gc.get_threshold() == before
