@@ -11,6 +11,7 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, ScopeType
 
 from .context import StatementContext
+from .coords import token_spans
 from .model import Column, DbObject
 from .refs import Refs, collect, output_names
 
@@ -33,6 +34,7 @@ class ScopeWalker:
         self.reported: set[str] = set()
         self.constant_table: DbObject | None = None
         self.function_tables: list[exp.Table] = []
+        self.spans = token_spans(root.expression)
 
     def run(self) -> None:
         table_functions = []
@@ -41,7 +43,7 @@ class ScopeWalker:
             expression = scope.expression
             obj = self.obj_for(scope)
             if not obj.persistent and not obj.coordinates:
-                obj.coordinates.extend(self.ctx.locator.of_span(expression))
+                obj.coordinates.extend(self.ctx.locator.of_span(self.spans, expression))
             if isinstance(expression, exp.Select):
                 self.walk_select(scope)
             elif isinstance(expression, exp.SetOperation):
@@ -270,7 +272,10 @@ class ScopeWalker:
         """The result column of one projection and the fdd edges of its value."""
         alias = projection.args.get("alias")
         locator = self.ctx.locator
-        coords = locator.of_node(alias) if alias is not None and alias.meta else locator.of_span(projection)
+        if alias is not None and alias.meta:
+            coords = locator.of_node(alias)
+        else:
+            coords = locator.of_span(self.spans, projection)
         target = obj, self.graph.column(obj, projection.alias_or_name, coords)
         if projection.is_star:
             self.star(scope, projection, target)
