@@ -98,3 +98,20 @@ def test_metadata_tables_of_two_schemas_keep_their_columns_and_types() -> None:
 def test_unqualified_name_of_two_same_named_tables_is_ambiguous() -> None:
     result = run("create table x.t (a int); create table y.t (b int); insert into z select * from t")
     assert "could not expand *: columns of t unknown" in warnings(result)
+
+
+def test_known_tables_resolve_alias_references_as_with_a_plain_schema() -> None:
+    """The catalog's schema reports itself non-empty once a table is known, so qualification
+    resolves `row_num` in QUALIFY to the window it names instead of inferring a column of x."""
+    result = run(
+        "SELECT ROW_NUMBER() OVER (PARTITION BY a ORDER BY b) AS row_num FROM x QUALIFY row_num = 1",
+        vendor="dbvbigquery",
+        ignore_record_set=True,
+        metadata={"x": {"a": "INT", "b": "INT"}},
+    )
+    assert edges(result) == {
+        ("x.a", "RS-1.row_num", "fdr"),
+        ("x.b", "RS-1.row_num", "fdr"),
+        ("x.a", "RS-1.PseudoRows", "fdr"),
+        ("x.b", "RS-1.PseudoRows", "fdr"),
+    }

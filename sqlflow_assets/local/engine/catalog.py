@@ -108,8 +108,14 @@ class CatalogSchema(MappingSchema):
     every table, and would merge or refuse same-named tables of different schemas."""
 
     def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog  # first: MappingSchema's constructor already asks `empty`
         super().__init__(dialect=catalog.dialect, normalize=False)
-        self.catalog = catalog
+
+    @property
+    def empty(self) -> bool:
+        """No table known: only then does qualify_columns infer columns from the query and
+        expand alias references early (MappingSchema answers from its own, unused, mapping)."""
+        return not self.catalog.tables
 
     def find(
         self, table: exp.Table, raise_on_missing: bool = True, ensure_data_types: bool = False
