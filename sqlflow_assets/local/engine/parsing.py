@@ -221,6 +221,21 @@ def split_statements(
             yield from chunk_statements(source, chunk)
 
 
+NO_LINEAGE_WORDS = frozenset({"DECLARE", "RETURN"})
+# How a statement that defines or runs a routine starts (first tokens, upper-cased).
+ROUTINE_WORDS = frozenset({"PROCEDURE", "FUNCTION"})
+RUNNING_WORDS = frozenset({"DO", "EXECUTE"})
+BODY_STRINGS = frozenset({TokenType.STRING, TokenType.RAW_STRING, TokenType.HEREDOC_STRING})
+# The word a quoted body follows: `AS $$...$$`, `DO $$...$$`, `EXECUTE IMMEDIATE $$...$$` (where
+# sqlglot tokenizes `IMMEDIATE $$...$$` as one string after EXECUTE).
+BODY_OPENERS = frozenset({"AS", "DO", "EXECUTE", "IMMEDIATE"})
+DOLLAR_QUOTED = re.compile(r"\$(\w*)\$(.*)\$\1\$", re.DOTALL)
+
+
+# Routine languages whose bodies are SQL (a JavaScript or Python body is not ours to split).
+SQL_LANGUAGES = frozenset({"SQL", "PLPGSQL", "PLSQL"})
+
+
 def chunk_statements(
     source: SourceFile, chunk: list[Token], procedure: str = "batchQueries"
 ) -> Iterator[ParsedStatement]:
@@ -269,18 +284,6 @@ def body_statements(source: SourceFile, body: list[Token], procedure: str) -> It
             yield from chunk_statements(source, inner, procedure)
 
 
-NO_LINEAGE_WORDS = frozenset({"DECLARE", "RETURN"})
-# How a statement that defines or runs a routine starts (first tokens, upper-cased).
-ROUTINE_WORDS = frozenset({"PROCEDURE", "FUNCTION"})
-RUNNING_WORDS = frozenset({"DO", "EXECUTE"})
-BODY_STRINGS = frozenset({TokenType.STRING, TokenType.RAW_STRING, TokenType.HEREDOC_STRING})
-DOLLAR_QUOTED = re.compile(r"\$(\w*)\$(.*)\$\1\$", re.DOTALL)
-
-
-# Routine languages whose bodies are SQL (a JavaScript or Python body is not ours to split).
-SQL_LANGUAGES = frozenset({"SQL", "PLPGSQL", "PLSQL"})
-
-
 def is_routine(chunk: list[Token]) -> bool:
     """CREATE [OR REPLACE] PROCEDURE/FUNCTION ..., `DO $$ ... $$`, `EXECUTE IMMEDIATE $$ ... $$`,
     written in SQL or a procedural SQL."""
@@ -309,7 +312,14 @@ def routine_name(chunk: list[Token]) -> str | None:
 def quoted_body(source: SourceFile, chunk: list[Token]) -> list[Token] | None:
     """Tokens of a routine body written as a string (`AS $$ ... $$`, `AS '...'`), placed at their
     positions in the file; None when the routine has no such body or it does not tokenize."""
-    string = next((t for t in reversed(chunk) if t.token_type in BODY_STRINGS), None)
+    string = next(
+        (
+            token
+            for before, token in pairwise(chunk)
+            if token.token_type in BODY_STRINGS and before.text.upper() in BODY_OPENERS
+        ),
+        None,
+    )
     if string is None:
         return None
     raw = source.text[string.start : string.end + 1]

@@ -382,6 +382,14 @@ BEGIN
   INSERT INTO u SELECT b FROM s;
 END;
 
+-- case: tsql_procedure_body_with_string_literals
+-- shape: procedure
+-- kind: procedure
+-- vendor: dbvmssql
+-- edge: s.a -> t.a fdd
+-- edge: s.k -> t.PseudoRows fdr
+CREATE PROCEDURE p AS UPDATE t SET a = s.a FROM s WHERE s.k = 'x';
+
 -- case: cast_keeps_column_name
 -- shape: column_names
 -- kind: insert
