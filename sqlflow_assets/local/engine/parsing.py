@@ -252,7 +252,7 @@ def chunk_statements(
         return
     body = quoted_body(source, chunk) if is_routine(chunk) else None
     if body is None and is_begin(chunk[0]) and depth_change(chunk, 0):
-        body = block_body(chunk)  # an anonymous block (Snowflake scripting, PL/SQL)
+        body = block_body(chunk) or None  # an anonymous block (Snowflake scripting, PL/SQL)
     if body is not None:
         yield from body_statements(source, body, routine_name(chunk) or procedure)
         return
