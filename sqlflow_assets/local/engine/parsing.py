@@ -221,6 +221,7 @@ def split_statements(
             yield from chunk_statements(source, chunk)
 
 
+# First words of body statements that carry no table lineage (declarations, RETURN).
 NO_LINEAGE_WORDS = frozenset({"DECLARE", "RETURN"})
 # How a statement that defines or runs a routine starts (first tokens, upper-cased).
 ROUTINE_WORDS = frozenset({"PROCEDURE", "FUNCTION"})

@@ -53,9 +53,11 @@ UPDATE = Kind("Query Update", "sstupdate", "update")
 DELETE = Kind("Query Delete", "sstdelete", "delete")
 MERGE = Kind("Query Merge", "sstmerge", "merge")
 RENAME_TABLE = Kind("Query Alter Table", "sstaltertable", "rename_table")
-ALTER_CONSTRAINTS = Kind("Query Alter Table", "sstaltertable", "foreign_key")
 FOREIGN_KEY_EFFECT = "foreign_key"
+ALTER_CONSTRAINTS = Kind("Query Alter Table", "sstaltertable", FOREIGN_KEY_EFFECT)
 LIKE_EFFECT = "like_table"
+
+
 class Qualification(Enum):
     """Successively weaker qualification (see StatementAnalyzer.qualified)."""
 
