@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from sqlflow_assets_tests.local.engine_support import load_benchmark

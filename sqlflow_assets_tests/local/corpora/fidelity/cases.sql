@@ -106,6 +106,13 @@ INSERT INTO t SELECT x.a, x.b FROM (SELECT s.*, u.b FROM s JOIN u ON s.id = u.id
 -- edge: u.id -> t.PseudoRows fdr
 INSERT INTO t SELECT a FROM (SELECT * FROM s JOIN u ON s.id = u.id) x;
 
+-- case: spark_star_beside_a_constant
+-- shape: star_passthrough
+-- kind: insert
+-- vendor: dbvsparksql
+-- edge: s.a -> t.a fdd
+INSERT INTO t SELECT a FROM (SELECT *, 1 AS one FROM s) q WHERE q.one = 1;
+
 -- case: join_on_column_the_derived_table_lacks
 -- shape: per_column
 -- kind: insert
@@ -152,6 +159,15 @@ CREATE TABLE s (a INT, id INT);
 CREATE TABLE u (id INT, b INT);
 INSERT INTO t
 SELECT a, b FROM s JOIN u ON s.id = u.id JOIN (SELECT id FROM w) x ON x.nope = s.id;
+
+-- case: oracle_join_key_the_subquery_lacks
+-- shape: per_column
+-- kind: insert
+-- vendor: dbvoracle
+-- edge: s.a -> t.a fdd
+-- edge: u.b -> t.b fdd
+-- edge: u.id -> t.PseudoRows fdr
+INSERT INTO t SELECT x.a, y.b FROM (SELECT a FROM s) x JOIN u y ON x.id = y.id;
 
 -- case: tsql_update_through_aliases
 -- shape: update
@@ -209,6 +225,15 @@ UPDATE t SET c = s.c FROM s WHERE t.id = s.id AND s.flag = 'Y';
 -- edge: s.id -> t.PseudoRows fdr
 WITH cte AS (SELECT id, c FROM s) UPDATE t SET c = cte.c FROM cte WHERE t.id = cte.id;
 
+-- case: mysql_multi_table_update
+-- shape: update
+-- kind: update
+-- vendor: dbvmysql
+-- edge: s.c -> t.c fdd
+-- edge: t.id -> t.PseudoRows fdr
+-- edge: s.id -> t.PseudoRows fdr
+UPDATE t JOIN s ON t.id = s.id SET t.c = s.c;
+
 -- case: insert_all_values_by_name
 -- shape: insert_all
 -- kind: insert
@@ -239,6 +264,19 @@ SELECT x AS a, y AS b FROM s;
 -- edge: s.b -> t1.q fdd
 -- edge: s.k -> t1.PseudoRows fdr
 INSERT ALL INTO t1 (p) VALUES (a) INTO t1 (q) VALUES (b) SELECT a, b FROM s WHERE s.k = 1;
+
+-- case: insert_all_conditional_branches
+-- shape: insert_all
+-- kind: insert
+-- vendor: dbvoracle
+-- edge: s.a -> t1.p fdd
+-- edge: s.k -> t1.PseudoRows fdr
+-- edge: s.b -> t2.b fdd
+-- edge: s.k -> t2.PseudoRows fdr
+INSERT ALL
+  WHEN k = 1 THEN INTO t1 (p) VALUES (a)
+  WHEN k = 2 THEN INTO t2 VALUES (b)
+SELECT a, b, k FROM s;
 
 -- case: create_table_foreign_keys
 -- shape: foreign_key
@@ -422,6 +460,21 @@ CREATE TABLE t AS (SELECT a (TITLE 'Amount'), b (FORMAT 'X(3)') FROM s) WITH DAT
 -- edge: s.b -> t.c fdd
 INSERT INTO t SELECT (SELECT a + b) AS c FROM s;
 
+-- case: redshift_casts_keep_names
+-- shape: column_names
+-- kind: create_table
+-- vendor: dbvredshift
+-- edge: s.a -> t.a fdd
+-- edge: s.b -> t.d fdd
+CREATE TABLE t AS SELECT a::varchar(10), CAST(b AS date) AS d FROM s;
+
+-- case: athena_try_cast_keeps_name
+-- shape: column_names
+-- kind: insert
+-- vendor: dbvathena
+-- edge: s.a -> t.a fdd
+INSERT INTO t SELECT TRY_CAST(a AS integer) FROM s;
+
 -- case: same_name_tables_in_two_schemas
 -- shape: schemas
 -- kind: insert
@@ -455,6 +508,16 @@ INSERT INTO w SELECT m FROM b.t;
 SELECT a INTO x.t FROM s;
 SELECT b INTO y.t FROM u;
 INSERT INTO z SELECT * FROM x.t;
+
+-- case: oracle_same_name_tables_star
+-- shape: schemas
+-- kind: insert
+-- vendor: dbvoracle
+-- edge: fin.emp.id -> rep.id fdd
+-- edge: fin.emp.salary -> rep.salary fdd
+CREATE TABLE hr.emp (id NUMBER, name VARCHAR2(10));
+CREATE TABLE fin.emp (id NUMBER, salary NUMBER);
+INSERT INTO rep SELECT e.* FROM fin.emp e;
 
 -- case: select_with_where
 -- shape: statement
