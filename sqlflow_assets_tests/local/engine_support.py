@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
 from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze
 
 BOTH = ("fdd", "fdr")
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def load_benchmark(name: str) -> ModuleType:
+    """Import `benchmarks/<name>.py` as a module, so a test gates on the script's own scoring
+    (registered in sys.modules first: the scripts define dataclasses)."""
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def run(sql: str, vendor: str = "dbvpostgresql", **options) -> dict:

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
 from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze
+from sqlflow_assets_tests.local.engine_support import load_benchmark
 
-REPO = Path(__file__).resolve().parents[2]
-SCRIPT = REPO / "benchmarks" / "engine_accuracy.py"
-
-
-def load_benchmark():
-    """Import the benchmark script as a module (registered first: it defines dataclasses)."""
-    spec = importlib.util.spec_from_file_location("engine_accuracy", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = load_benchmark()
-pytestmark = pytest.mark.skipif(not bench.DEFAULT_CORPORA.is_dir(), reason="shared corpora not present")
+bench = load_benchmark("engine_accuracy")
 
 
 @pytest.mark.parametrize(("name", "sql_file"), bench.CORPORA)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import time
 
@@ -9,7 +10,7 @@ import pytest
 from sqlglot.dialects.dialect import Dialect
 
 from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze, dispatch, parsing
-from sqlflow_assets_tests.local.engine_support import edges, objects, run
+from sqlflow_assets_tests.local.engine_support import edges, load_benchmark, objects, run
 
 
 @pytest.mark.parametrize("sql", ["select 'abc", "select (((", "", ";;;", "\x00\x01 select", "garbage here"])
@@ -143,3 +144,21 @@ def test_statement_split_respects_blocks_case_and_transactions() -> None:
     )
     starts = [chunk[0].text.upper() for chunk in parsing.token_chunks(tokens)]
     assert starts == ["BEGIN", "SELECT", "BEGIN", "COMMIT"]
+
+
+def test_analysis_leaves_the_gc_thresholds_as_it_found_them() -> None:
+    before = gc.get_threshold()
+    run("insert into t select a from s; bad sql here")
+    assert gc.get_threshold() == before
+
+
+def test_job_speed_benchmark_statements_all_analyse(capsys: pytest.CaptureFixture[str]) -> None:
+    """The generated job of benchmarks/engine_job_speed.py: every template is a statement the
+    engine analyses (a process each, no error but a warning), so the timing measures real work."""
+    bench = load_benchmark("engine_job_speed")
+    count = 2 * len(bench.TEMPLATES)
+    assert bench.main(["--statements", str(count), "--files", "2", "--limit", "60"]) == 0
+    out = capsys.readouterr().out
+    assert f"processes={count} " in out
+    result = analyze(bench.files(count, 2), "dbvpostgresql")
+    assert {e["errorType"] for e in result["errors"]} <= {"SemanticWarning"}

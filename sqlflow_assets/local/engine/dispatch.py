@@ -17,6 +17,7 @@ from .graph import Graph
 from .model import AnalysisOptions, Coordinates, ErrorInfo, Process
 from .parsing import ParsedStatement
 from .statements import (
+    ALTER_CONSTRAINTS,
     CREATE_TABLE,
     CREATE_VIEW,
     DELETE,
@@ -62,8 +63,11 @@ def classify(tree: exp.Expr) -> tuple[Kind, str] | None:
     if isinstance(tree, exp.Create):
         return CREATE_KINDS.get(str(tree.args.get("kind") or "").upper())
     if isinstance(tree, exp.Alter):
-        renames = any(isinstance(a, exp.AlterRename) for a in tree.args.get("actions") or [])
-        return (RENAME_TABLE, "rename") if renames else None
+        actions = tree.args.get("actions") or []
+        if any(isinstance(a, exp.AlterRename) for a in actions):
+            return RENAME_TABLE, "rename"
+        constrains = any(isinstance(a, exp.AddConstraint) and a.find(exp.Reference) for a in actions)
+        return (ALTER_CONSTRAINTS, "foreign_keys") if constrains else None
     return next(((kind, name) for node_type, kind, name in HANDLERS if isinstance(tree, node_type)), None)
 
 

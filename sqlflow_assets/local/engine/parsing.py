@@ -12,6 +12,7 @@ from itertools import pairwise
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.dialects.oracle import Oracle
+from sqlglot.dialects.teradata import Teradata
 from sqlglot.dialects.tsql import TSQL
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.parser import Parser
@@ -48,12 +49,19 @@ UNCOUNTED_END = frozenset({"IF", "LOOP", "WHILE", "REPEAT", "FOR"})
 TRANSACTION_WORDS = frozenset({"TRANSACTION", "TRAN", "WORK", "DISTRIBUTED"})
 
 
+def is_begin(token: Token) -> bool:
+    """BEGIN, which some dialects (BigQuery) tokenize as the start of a raw command."""
+    return token.token_type == TokenType.BEGIN or (
+        token.token_type == TokenType.COMMAND and token.text.upper() == "BEGIN"
+    )
+
+
 def depth_change(tokens: list[Token], index: int) -> int:
     """+1 for a token opening a BEGIN/CASE block, -1 for the END closing one, else 0."""
     token = tokens[index]
     following = tokens[index + 1] if index + 1 < len(tokens) else None
     next_word = following.text.upper() if following is not None else ""
-    if token.token_type == TokenType.BEGIN:
+    if is_begin(token):
         opens = following is not None and following.token_type != TokenType.SEMICOLON
         return 1 if opens and next_word not in TRANSACTION_WORDS else 0
     if token.token_type == TokenType.CASE:
@@ -99,7 +107,34 @@ def without_batch_separators(dialect: Dialect, text: str) -> str:
 
 def parse_chunk(parser: Parser, tokens: list[Token], text: str) -> list[exp.Expr]:
     """Parse one statement's tokens (a procedure keeps its body); parsers reset on each call."""
+    if isinstance(parser.dialect, Teradata):
+        tokens = without_column_attributes(tokens)
     return [t for t in parser.parse(with_plsql_is(tokens), text) if t is not None]
+
+
+# Teradata column attributes: `a (TITLE 'x')`, `a (FORMAT 'x')`, `a (NAMED x)` after a value.
+COLUMN_ATTRIBUTES = frozenset({"TITLE", "FORMAT", "NAMED"})
+
+
+def without_column_attributes(tokens: list[Token]) -> list[Token]:
+    """Drop Teradata's `(TITLE '...')`-style attributes: display hints that are neither part of a
+    column's name nor of its data flow, and that not every sqlglot version parses."""
+    kept: list[Token] = []
+    index = 0
+    while index < len(tokens):
+        window = tokens[index : index + 4]
+        if (
+            len(window) == 4
+            and kept
+            and window[0].token_type == TokenType.L_PAREN
+            and window[1].text.upper() in COLUMN_ATTRIBUTES
+            and window[3].token_type == TokenType.R_PAREN
+        ):
+            index += 4
+            continue
+        kept.append(tokens[index])
+        index += 1
+    return kept
 
 
 def with_plsql_is(tokens: list[Token]) -> list[Token]:
@@ -186,15 +221,41 @@ def split_statements(
             yield from chunk_statements(source, chunk)
 
 
-def chunk_statements(source: SourceFile, chunk: list[Token]) -> Iterator[ParsedStatement]:
+# First words of body statements that carry no table lineage (declarations, RETURN).
+NO_LINEAGE_WORDS = frozenset({"DECLARE", "RETURN"})
+# How a statement that defines or runs a routine starts (first tokens, upper-cased).
+ROUTINE_WORDS = frozenset({"PROCEDURE", "FUNCTION"})
+RUNNING_WORDS = frozenset({"DO", "EXECUTE"})
+BODY_STRINGS = frozenset({TokenType.STRING, TokenType.RAW_STRING, TokenType.HEREDOC_STRING})
+# The word a quoted body follows: `AS $$...$$`, `DO $$...$$`, `EXECUTE IMMEDIATE $$...$$` (where
+# sqlglot tokenizes `IMMEDIATE $$...$$` as one string after EXECUTE).
+BODY_OPENERS = frozenset({"AS", "DO", "EXECUTE", "IMMEDIATE"})
+DOLLAR_QUOTED = re.compile(r"\$(\w*)\$(.*)\$\1\$", re.DOTALL)
+
+
+# Routine languages whose bodies are SQL (a JavaScript or Python body is not ours to split).
+SQL_LANGUAGES = frozenset({"SQL", "PLPGSQL", "PLSQL"})
+
+
+def chunk_statements(
+    source: SourceFile, chunk: list[Token], procedure: str = "batchQueries"
+) -> Iterator[ParsedStatement]:
     """The statement(s) of one chunk, or the error that stopped it (then, for a BEGIN ... END
-    block sqlglot cannot parse as a whole, the statements inside it one by one)."""
+    block sqlglot cannot parse as a whole, the statements inside it one by one). Routine bodies
+    sqlglot keeps as text or a raw command (BigQuery/Snowflake procedures, `DO $$ ... $$`,
+    PL/pgSQL functions) are split into their statements, every one kept."""
     if len(source.sql(chunk)) > MAX_STATEMENT_CHARS or len(chunk) > MAX_STATEMENT_TOKENS:
         message = (
             f"statement exceeds the input limit of {MAX_STATEMENT_CHARS} characters "
             f"or {MAX_STATEMENT_TOKENS} tokens"
         )
         yield source.error(chunk, message, "InputTooLarge")
+        return
+    body = quoted_body(source, chunk) if is_routine(chunk) else None
+    if body is None and is_begin(chunk[0]) and depth_change(chunk, 0):
+        body = block_body(chunk) or None  # an anonymous block (Snowflake scripting, PL/SQL)
+    if body is not None:
+        yield from body_statements(source, body, routine_name(chunk) or procedure)
         return
     try:
         trees = parse_chunk(source.parser, chunk, source.text)
@@ -205,22 +266,78 @@ def chunk_statements(source: SourceFile, chunk: list[Token]) -> Iterator[ParsedS
         yield source.error(
             chunk, error.errors[0]["description"] if error.errors else str(error), "SyntaxError"
         )
-        for inner in token_chunks(block_body(chunk)):
-            yield from chunk_statements(source, inner)
+        yield from body_statements(source, block_body(chunk), procedure)
+        return
+    gave_up = any(isinstance(t, exp.Command) or isinstance(t.expression, exp.Command) for t in trees)
+    body = block_body(chunk) if gave_up and is_routine(chunk) else []
+    if body:  # BigQuery `CREATE PROCEDURE ... BEGIN ... END`
+        yield from body_statements(source, body, routine_name(chunk) or procedure)
         return
     for index, tree in enumerate(trees):
         reparse = partial(reparse_nth, source.dialect, chunk, source.text, index)
-        yield ParsedStatement(tree, tuple(chunk), source.sql(chunk), None, reparse)
+        yield ParsedStatement(tree, tuple(chunk), source.sql(chunk), None, reparse, procedure)
+
+
+def body_statements(source: SourceFile, body: list[Token], procedure: str) -> Iterator[ParsedStatement]:
+    """Statements of a routine or block body; declarations and RETURN carry no table lineage."""
+    for inner in token_chunks(body):
+        if inner[0].text.upper() not in NO_LINEAGE_WORDS:
+            yield from chunk_statements(source, inner, procedure)
+
+
+def is_routine(chunk: list[Token]) -> bool:
+    """CREATE [OR REPLACE] PROCEDURE/FUNCTION ..., `DO $$ ... $$`, `EXECUTE IMMEDIATE $$ ... $$`,
+    written in SQL or a procedural SQL."""
+    first = chunk[0].text.upper()
+    languages = {b.text.upper() for a, b in pairwise(chunk) if a.text.upper() == "LANGUAGE"}
+    if not languages <= SQL_LANGUAGES:
+        return False
+    return first in RUNNING_WORDS or (
+        first == "CREATE" and any(t.text.upper() in ROUTINE_WORDS for t in chunk[1:5])
+    )
+
+
+def routine_name(chunk: list[Token]) -> str | None:
+    """The bare name of the routine a CREATE PROCEDURE/FUNCTION defines."""
+    if chunk[0].text.upper() != "CREATE":
+        return None
+    start = next(i for i, t in enumerate(chunk) if t.text.upper() in ROUTINE_WORDS) + 1
+    name = None
+    for token in chunk[start:]:
+        if token.token_type not in (TokenType.VAR, TokenType.DOT) and not token.text.isidentifier():
+            break
+        name = token.text if token.token_type != TokenType.DOT else name
+    return name
+
+
+def quoted_body(source: SourceFile, chunk: list[Token]) -> list[Token] | None:
+    """Tokens of a routine body written as a string (`AS $$ ... $$`, `AS '...'`), placed at their
+    positions in the file; None when the routine has no such body or it does not tokenize."""
+    string = next(
+        (
+            token
+            for before, token in pairwise(chunk)
+            if token.token_type in BODY_STRINGS and before.text.upper() in BODY_OPENERS
+        ),
+        None,
+    )
+    if string is None:
+        return None
+    raw = source.text[string.start : string.end + 1]
+    dollar = DOLLAR_QUOTED.search(raw)
+    start, end = (dollar.start(2), dollar.end(2)) if dollar else (1, len(raw) - 1)
+    try:
+        tokens = source.dialect.tokenize(raw[start:end])
+    except TokenError:
+        return None
+    return shifted(tokens, source.text, string.start + start) or None
 
 
 def block_body(chunk: list[Token]) -> list[Token]:
     """The tokens between a chunk's first block-opening BEGIN and its final END (else none)."""
     if chunk[-1].token_type != TokenType.END:
         return []
-    begin = next(
-        (i for i in range(len(chunk)) if chunk[i].token_type == TokenType.BEGIN and depth_change(chunk, i)),
-        None,
-    )
+    begin = next((i for i in range(len(chunk)) if is_begin(chunk[i]) and depth_change(chunk, i)), None)
     return chunk[begin + 1 : -1] if begin is not None else []
 
 

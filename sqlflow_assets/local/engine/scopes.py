@@ -11,6 +11,7 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import Scope, ScopeType
 
 from .context import StatementContext
+from .coords import token_spans
 from .model import Column, DbObject
 from .refs import Refs, collect, output_names
 
@@ -33,6 +34,7 @@ class ScopeWalker:
         self.reported: set[str] = set()
         self.constant_table: DbObject | None = None
         self.function_tables: list[exp.Table] = []
+        self.spans = token_spans(root.expression)
 
     def run(self) -> None:
         table_functions = []
@@ -41,7 +43,7 @@ class ScopeWalker:
             expression = scope.expression
             obj = self.obj_for(scope)
             if not obj.persistent and not obj.coordinates:
-                obj.coordinates.extend(self.ctx.locator.of_span(expression))
+                obj.coordinates.extend(self.ctx.locator.of_span(self.spans, expression))
             if isinstance(expression, exp.Select):
                 self.walk_select(scope)
             elif isinstance(expression, exp.SetOperation):
@@ -95,10 +97,12 @@ class ScopeWalker:
         """
         if not column.table and column.name.upper() in self.ctx.pseudocolumns:
             return None
-        table = column.table or self.only_source(scope)
+        table = column.table or self.only_source(self.reading_scope(scope))
         current: Scope | None = scope
         while table and current is not None:
             source = self.source_named(current, table)
+            if self.lacks(source, column.name):
+                break
             if source is not None:
                 return self.column(
                     self.source_obj(source), column.name, column if isinstance(source, exp.Table) else None
@@ -106,6 +110,40 @@ class ScopeWalker:
             current = current.parent
         self.report_unresolved(column)
         return None
+
+    def lacks(self, source: exp.Table | Scope | None, name: str) -> bool:
+        """A query source (derived table, CTE) that does not output `name`: the reference is
+        unresolvable, and only it is lost (a table function's columns are whatever is read)."""
+        return (
+            isinstance(source, Scope)
+            and isinstance(source.expression, exp.Query)
+            and not self.selects(source, name)
+        )
+
+    def selects(self, scope: Scope, name: str) -> bool:
+        """Whether a derived table / CTE / set operation outputs `name`, by name or through a
+        star (see through_star)."""
+        return name in output_names(scope) or self.through_star(scope, name)
+
+    def through_star(self, scope: Scope, name: str) -> bool:
+        """A column read from a derived table or CTE that does not name it, but whose unexpanded
+        `*` covers a single source (`SELECT a FROM (SELECT *, ... FROM t) x`), comes from that
+        source through the star, as SQLFlow has it. Several sources behind the star prove
+        nothing: the column stays unattributed (the star's warning says why)."""
+        select = scope.expression
+        if not isinstance(select, exp.Select):
+            return False
+        stars = [p for p in select.expressions if p.is_star]
+        qualifiers = {p.table if isinstance(p, exp.Column) else "" for p in stars}
+        if "" in qualifiers:
+            names = list(scope.selected_sources)
+            source = self.source_named(scope, names[0]) if len(names) == 1 else None
+        else:
+            source = self.source_named(scope, qualifiers.pop()) if len(qualifiers) == 1 else None
+        if source is None or self.lacks(source, name):
+            return False
+        self.link("fdd", self.column(self.source_obj(source), name), self.column(self.obj_for(scope), name))
+        return True
 
     @staticmethod
     def source_named(scope: Scope, name: str) -> exp.Table | Scope | None:
@@ -135,6 +173,14 @@ class ScopeWalker:
             self.objects[id(source)] = obj
             self.function_tables.append(source)
         return obj
+
+    @staticmethod
+    def reading_scope(scope: Scope) -> Scope:
+        """The scope an unqualified column reads from: a FROM-less subquery (`(SELECT a + b)`)
+        reads the columns of the query around it."""
+        while not scope.selected_sources and scope.parent is not None:
+            scope = scope.parent
+        return scope
 
     @staticmethod
     def only_source(scope: Scope) -> str:
@@ -226,7 +272,10 @@ class ScopeWalker:
         """The result column of one projection and the fdd edges of its value."""
         alias = projection.args.get("alias")
         locator = self.ctx.locator
-        coords = locator.of_node(alias) if alias is not None and alias.meta else locator.of_span(projection)
+        if alias is not None and alias.meta:
+            coords = locator.of_node(alias)
+        else:
+            coords = locator.of_span(self.spans, projection)
         target = obj, self.graph.column(obj, projection.alias_or_name, coords)
         if projection.is_star:
             self.star(scope, projection, target)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from functools import partial
 
 from sqlglot import exp
 from sqlglot.errors import OptimizeError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
-from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.qualify_columns import qualify_columns
+from sqlglot.optimizer.qualify_tables import qualify_tables
 from sqlglot.optimizer.scope import build_scope
 
 from .catalog import Catalog
@@ -19,12 +21,15 @@ from .refs import output_names
 from .rewrite import (
     Extract,
     delete_query,
+    foreign_keys,
     merge_branch,
     merge_query,
     name_expressions,
     set_columns,
     target_of,
+    unwrapped,
     update_query,
+    update_target,
     with_query,
     without_into,
 )
@@ -48,7 +53,31 @@ UPDATE = Kind("Query Update", "sstupdate", "update")
 DELETE = Kind("Query Delete", "sstdelete", "delete")
 MERGE = Kind("Query Merge", "sstmerge", "merge")
 RENAME_TABLE = Kind("Query Alter Table", "sstaltertable", "rename_table")
+FOREIGN_KEY_EFFECT = "foreign_key"
+ALTER_CONSTRAINTS = Kind("Query Alter Table", "sstaltertable", FOREIGN_KEY_EFFECT)
 LIKE_EFFECT = "like_table"
+
+
+class Qualification(Enum):
+    """Successively weaker qualification (see StatementAnalyzer.qualified)."""
+
+    FULL = "every column"
+    PARTIAL = "columns naming what their source lacks stay as written"
+    TABLES = "tables only"
+
+
+UNKNOWN_COLUMN = "Unknown column"  # the qualify() error partial qualification gets past
+
+
+def qualify_query(query: exp.Query, catalog: Catalog, level: Qualification) -> exp.Query:
+    """sqlglot's qualify() minus its normalize_identifiers pass (dispatch normalised the whole
+    statement already; a second pass costs about 5% of a large job) and its quoting/validation."""
+    tables = qualify_tables(query, dialect=catalog.dialect)
+    if level is Qualification.TABLES:
+        return tables
+    return qualify_columns(
+        tables, catalog.schema(), allow_partial_qualification=level is Qualification.PARTIAL
+    )
 
 
 @dataclass
@@ -66,21 +95,22 @@ class StatementAnalyzer:
 
     # ---- query lineage ------------------------------------------------------------------
     def qualified(self, extract: Extract) -> exp.Query:
-        """qualify() the query; when columns cannot be resolved, qualify only the tables."""
-        options = dict(
-            dialect=self.catalog.dialect,
-            schema=self.catalog.schema(),
-            validate_qualify_columns=False,
-            quote_identifiers=False,
-            identify=False,
-        )
+        """The query qualified, degrading per column: a column its source does not select stays
+        as written (it alone is unresolved); only when that fails too are just the tables
+        qualified. Each failed attempt is a warning naming the column it tripped on."""
         dialect = self.catalog.dialect
-        try:
-            return qualify(name_expressions(extract(self.tree), dialect), **options)
-        except OptimizeError as error:
-            self.ctx.error(f"columns not fully resolved: {error}", "SemanticWarning")
-            fresh = normalize_identifiers(self.reparse(), dialect=dialect)
-            return qualify(name_expressions(extract(fresh), dialect), qualify_columns=False, **options)
+        tree, attempts = self.tree, list(Qualification)
+        while True:
+            level = attempts.pop(0)
+            try:
+                return qualify_query(name_expressions(extract(tree), dialect), self.catalog, level)
+            except OptimizeError as error:
+                if not attempts:
+                    raise
+                self.ctx.error(f"columns not fully resolved: {error}", "SemanticWarning")
+                if not str(error).startswith(UNKNOWN_COLUMN):
+                    attempts = attempts[-1:]  # partial qualification only helps unknown columns
+            tree = normalize_identifiers(self.reparse(), dialect=dialect)  # qualify mutated it
 
     def query_lineage(self, extract: Extract, root_obj: DbObject, effect: str | None = None) -> list[str]:
         """Walk the query's scopes into `root_obj`; returns the query's output column names."""
@@ -123,10 +153,14 @@ class StatementAnalyzer:
             self.flow("fdd", (source, name), (target, column), effect)
         self.flow("fdr", (source, None), (target, None), effect)
 
+    def known_columns(self, table: DbObject) -> list[str] | None:
+        """A table's columns from metadata or an earlier CREATE (None when unknown)."""
+        return self.catalog.columns(self.catalog.name_of(table))
+
     # ---- statements (dispatched by name from dispatch.classify) --------------------------
     def select(self) -> None:
         root = self.ctx.graph.intermediate("RS", "select_list", top_level=True)
-        self.query_lineage(lambda tree: tree, root)
+        self.query_lineage(unwrapped, root)
 
     def insert(self) -> None:
         table, columns = target_of(self.tree)
@@ -136,12 +170,12 @@ class StatementAnalyzer:
         target = self.ctx.table(table)
         values = self.tree.expression
         if isinstance(values, exp.Values) and self.ctx.show_constants:
-            self.constant_rows(values, target, columns or self.catalog.columns(target.name) or [])
+            self.constant_rows(values, target, columns or self.known_columns(target) or [])
         if not isinstance(values, exp.Query):
             return
         root = self.ctx.graph.intermediate("INSERT-SELECT", "insert-select")
         names = self.query_lineage(with_query, root)
-        target_columns = columns or self.catalog.columns(target.name) or names
+        target_columns = columns or self.known_columns(target) or names
         self.link_target(root, names, target, target_columns, self.kind.effect)
 
     def constant_rows(self, values: exp.Values, target: DbObject, columns: list[str]) -> None:
@@ -155,12 +189,16 @@ class StatementAnalyzer:
     def insert_all(self) -> None:
         """Oracle INSERT ALL/FIRST: one INSERT-SELECT feeding every INTO branch by value names."""
         root = self.ctx.graph.intermediate("INSERT-SELECT", "insert-select")
-        names = self.query_lineage(lambda tree: tree.args["source"], root)
+        names = self.query_lineage(lambda tree: unwrapped(tree.args["source"]), root)
         for branch in self.tree.expressions:
             self.insert_branch(root, names, branch)
 
     def insert_branch(self, root: DbObject, names: list[str], branch: exp.Expr) -> None:
-        """One `[WHEN cond THEN] INTO t [(cols)] [VALUES (...)]` of a multi-table insert."""
+        """One `[WHEN cond THEN] INTO t [(cols)] [VALUES (...)]` of a multi-table insert.
+
+        VALUES name the subquery's output columns (by name, not position); the target's columns
+        are the INTO list, else the known columns (both by position), else the VALUES names.
+        """
         table, columns = target_of(branch.this)
         target = self.ctx.table(table)
         values = branch.this.expression
@@ -168,7 +206,9 @@ class StatementAnalyzer:
             values.expressions[0].expressions if isinstance(values, exp.Values) and values.expressions else []
         )
         reads = [[c.name for c in v.find_all(exp.Column)] for v in rows] or [[n] for n in names]
-        for column, read in zip(columns or self.catalog.columns(target.name) or names, reads, strict=False):
+        defaults = [v.alias_or_name or v.sql(self.catalog.dialect) for v in rows] or names
+        targets = columns or self.known_columns(target) or defaults
+        for column, read in zip(targets, reads, strict=False):
             for name in read:
                 self.flow("fdd", (root, name), (target, column))
         condition = branch.args.get("expression")
@@ -199,8 +239,19 @@ class StatementAnalyzer:
             column.data_type = kind_node.sql(self.catalog.dialect) if kind_node is not None else None
         if definitions:
             self.catalog.add(
-                target.name, [(d.name, target.columns[d.name].data_type or "") for d in definitions]
+                self.catalog.name_of(target),
+                [(d.name, target.columns[d.name].data_type or "") for d in definitions],
             )
+        self.foreign_keys(target)
+
+    def foreign_keys(self, target: DbObject | None = None) -> None:
+        """FOREIGN KEY ... REFERENCES (CREATE TABLE, ALTER TABLE ADD CONSTRAINT): the master
+        column flows into the key column, fdd with effectType foreign_key (FORMAT.md §8)."""
+        target = target or self.ctx.table(self.tree.this)
+        for columns, referenced, master_columns in foreign_keys(self.tree):
+            master = self.ctx.table(referenced)
+            for column, master_column in zip(columns, master_columns, strict=False):
+                self.flow("fdd", (master, master_column), (target, column), FOREIGN_KEY_EFFECT)
 
     def rename(self) -> None:
         """ALTER TABLE ... RENAME TO: table-level flow from the old name to the new one."""
@@ -213,9 +264,9 @@ class StatementAnalyzer:
         source's known columns."""
         source, target = self.ctx.table(source_table), self.ctx.table(target_table)
         self.flow("fdd", (source, None), (target, None), effect)
-        known = self.catalog.tables.get(source.name)
+        known = self.catalog.known(self.catalog.name_of(source))
         if known is not None:
-            self.catalog.add(target.name, known.items())
+            self.catalog.add(self.catalog.name_of(target), known.items())
 
     def select_into(self) -> None:
         """`SELECT ... INTO t` (T-SQL temp tables, ...) is a CTAS."""
@@ -228,10 +279,10 @@ class StatementAnalyzer:
         names = self.query_lineage(extract, root)
         target_columns = columns or names
         self.link_target(root, names, target, target_columns, self.kind.effect)
-        self.catalog.add(target.name, [(c, "") for c in target_columns])
+        self.catalog.add(self.catalog.name_of(target), [(c, "") for c in target_columns])
 
     def update(self) -> None:
-        target = self.ctx.table(self.tree.this)
+        target = self.ctx.table(update_target(self.tree))
         root = self.ctx.graph.intermediate("UPDATE-SET", "update-set")
         names = self.query_lineage(update_query, root)
         self.link_target(root, names, target, set_columns(self.tree), self.kind.effect)
@@ -250,7 +301,7 @@ class StatementAnalyzer:
                 columns, kind = set_columns(then), "update"
             elif isinstance(then, exp.Insert):
                 columns = [c.name for c in then.this.expressions] if then.this is not None else []
-                columns, kind = columns or self.catalog.columns(target.name) or [], "insert"
+                columns, kind = columns or self.known_columns(target) or [], "insert"
             else:
                 continue
             root = self.ctx.graph.intermediate(f"MERGE-{kind.upper()}", f"merge-{kind}")
