@@ -111,7 +111,7 @@ def ours_in_process(port: int, workdir: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sizes", nargs="*", type=int, default=[10000, 100000])
+    parser.add_argument("sizes", nargs="*", type=int, help="sizes run by both sides (default: 10000 100000)")
     parser.add_argument("--ours-only", nargs="*", type=int, default=[], help="sizes the baseline cannot run (1M)")
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
@@ -119,6 +119,9 @@ def main() -> None:
     if args.child:
         return ours_in_process(int(args.child[0]), Path(args.child[1]))
     from sqlflow_assets_tests.fixtures import generated_payload
+
+    if not args.sizes and not args.ours_only:
+        args.sizes = [10000, 100000]
 
     print(f"{'relationships':>13} {'side':>22} {'wall_s':>8} {'peak_MiB':>9} {'speed-up':>9}")
     for size in [*args.sizes, *args.ours_only]:

@@ -103,12 +103,18 @@ def flatten(raw: LineageTables, job_id: str) -> dict[str, pa.Table]:
 
 
 def _build(conn: duckdb.DuckDBPyConnection, table: str, job_id: str, placeholders: dict[str, str]) -> None:
-    """Create one typed lineage table and fill it; later tables read the earlier ones."""
+    """Create one typed lineage table and fill it; later tables read the earlier ones.
+
+    A SQL file may start with helper statements (`;`-separated) that its final SELECT reads.
+    """
     definition = ", ".join(f"{_quote(name)} {kind}" for name, kind in LINEAGE_COLUMNS[table])
     target = _qualified(LINEAGE_SCHEMA, table)
     conn.execute(f"CREATE TABLE {target} ({definition})")
-    select = resources.files(__package__).joinpath("flatten_sql", f"{table}.sql").read_text(encoding="utf-8")
-    conn.execute(f"INSERT INTO {target}\n{select.format(**placeholders)}", {"job_id": job_id})
+    text = resources.files(__package__).joinpath("flatten_sql", f"{table}.sql").read_text(encoding="utf-8")
+    *helpers, select = (statement for statement in text.format(**placeholders).split(";\n") if statement.strip())
+    for statement in helpers:
+        conn.execute(statement, {"job_id": job_id})
+    conn.execute(f"INSERT INTO {target}\n{select}", {"job_id": job_id})
 
 
 def _placeholders() -> dict[str, str]:

@@ -3,11 +3,32 @@
 -- dbobjs and relationships). An id that does not resolve (star columns such as 28_0, objects
 -- missing from dbobjs) falls back to the names the relationship carries; an unresolved object
 -- counts as real (not intermediate).
-WITH objects AS (
-    SELECT object_id, qualified_name, is_intermediate FROM {out_objects} WHERE job_id = $job_id
-), cols AS (
-    SELECT object_id, column_id, name FROM {out_columns} WHERE job_id = $job_id
-), processes AS (
+-- Targets and sources are resolved in statements of their own: one query joining both against
+-- every column at once holds four hash tables together and does not fit a 1M-relationship job
+-- into the flatten database's memory limit.
+CREATE TABLE edge_targets AS
+SELECT
+    r.*,
+    coalesce(o.qualified_name, r.target_parent_name) AS target_name,
+    coalesce(c.name, r.target_column) AS target_column_name,
+    coalesce(o.is_intermediate, false) AS target_is_intermediate
+FROM {raw_relationships} AS r
+LEFT JOIN {out_objects} AS o ON o.job_id = $job_id AND o.object_id = r.target_object_id
+LEFT JOIN {out_columns} AS c ON c.job_id = $job_id AND c.object_id = r.target_object_id AND c.column_id = r.target_column_id
+WHERE r.job_id = $job_id;
+
+CREATE TABLE edge_sources AS
+SELECT
+    s.*,
+    coalesce(o.qualified_name, s.parent_name) AS source_name,
+    coalesce(c.name, s."column") AS source_column_name,
+    coalesce(o.is_intermediate, false) AS source_is_intermediate
+FROM {raw_relationship_sources} AS s
+LEFT JOIN {out_objects} AS o ON o.job_id = $job_id AND o.object_id = s.object_id
+LEFT JOIN {out_columns} AS c ON c.job_id = $job_id AND c.object_id = s.object_id AND c.column_id = s.column_id
+WHERE s.job_id = $job_id;
+
+WITH processes AS (
     SELECT process_id, any_value(name) AS name, any_value(process_type) AS process_type
     FROM {raw_processes}
     WHERE job_id = $job_id
@@ -18,10 +39,10 @@ SELECT
     r.relationship_id,
     r.relationship_type,
     r.effect_type,
-    coalesce(so.qualified_name, s.parent_name),
-    coalesce(sc.name, s."column"),
-    coalesce(tob.qualified_name, r.target_parent_name),
-    coalesce(tc.name, r.target_column),
+    s.source_name,
+    s.source_column_name,
+    r.target_name,
+    r.target_column_name,
     s.object_id,
     s.column_id,
     r.target_object_id,
@@ -32,13 +53,8 @@ SELECT
     p.name,
     coalesce(r.process_type, p.process_type),
     r."function",
-    coalesce(so.is_intermediate, false),
-    coalesce(tob.is_intermediate, false)
-FROM {raw_relationships} AS r
-JOIN {raw_relationship_sources} AS s ON s.job_id = r.job_id AND s.relationship_id = r.relationship_id
-LEFT JOIN objects AS so ON so.object_id = s.object_id
-LEFT JOIN cols AS sc ON sc.object_id = s.object_id AND sc.column_id = s.column_id
-LEFT JOIN objects AS tob ON tob.object_id = r.target_object_id
-LEFT JOIN cols AS tc ON tc.object_id = r.target_object_id AND tc.column_id = r.target_column_id
+    s.source_is_intermediate,
+    r.target_is_intermediate
+FROM edge_sources AS s
+JOIN edge_targets AS r ON r.relationship_id = s.relationship_id
 LEFT JOIN processes AS p ON p.process_id = r.process_id
-WHERE r.job_id = $job_id
