@@ -18,7 +18,6 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
-from pathlib import Path
 from types import MappingProxyType
 
 import duckdb
@@ -67,15 +66,14 @@ LINEAGE_COLUMNS = MappingProxyType(
 
 @contextmanager
 def flattened(raw: LineageTables, job_id: str) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A private DuckDB holding the job's raw tables (views `raw_<table>`) and its `lineage.*` rows.
+    """A private in-memory DuckDB holding the job's raw tables (views `raw_<table>`) and its `lineage.*` rows.
 
-    The connection lives for the block, so checks can query both before anything is loaded. Its
-    database is a throwaway file, not `:memory:`, so the rows of a 1M-relationship job live in
-    DuckDB's buffer pool under `MEMORY_LIMIT` and spill to disk instead of failing.
+    The connection lives for the block, so checks can query both before anything is loaded. Past
+    `MEMORY_LIMIT` DuckDB spills to a temp folder, so a 1M-relationship job fits instead of failing.
     """
     spill = tempfile.TemporaryDirectory(prefix="sqlflow_flatten_")
     conn = duckdb.connect(
-        str(Path(spill.name) / "flatten.duckdb"),
+        ":memory:",
         config={"memory_limit": MEMORY_LIMIT, "temp_directory": spill.name, "preserve_insertion_order": False},
     )
     try:
