@@ -59,6 +59,7 @@ LINEAGE_COLUMNS = MappingProxyType(
         "table_edges": _columns("source_object", "target_object", "relationship_type", "edge_count:BIGINT"),
         "end_to_end_edges": _columns(
             "source_object", "source_column", "target_object", "target_column", "relationship_type", "hops:BIGINT",
+            "clause_type", "function",
         ),
     }
 )

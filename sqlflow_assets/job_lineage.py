@@ -11,6 +11,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import dlt
 import pyarrow as pa
@@ -20,7 +21,7 @@ from dlt.extract.resource import DltResource
 from sqlflow_assets import flatten, quality
 from sqlflow_assets.config import LINEAGE_SCHEMA, RAW_SCHEMA, Storage
 from sqlflow_assets.lineage_json import LineagePayloadError, read_lineage_file
-from sqlflow_assets.source import per_job_resource
+from sqlflow_assets.source import jobs_resource, per_job_resource
 
 
 class JobLineageError(Exception):
@@ -48,6 +49,7 @@ class JobLineage:
     raw: dict[str, pa.Table]
     lineage: dict[str, pa.Table]
     checks: list[quality.CheckOutcome] = field(default_factory=list)
+    details: dict[str, Any] | None = None  # the job's displayUserJobSummary entry, loaded into `jobs`
 
     def tables(self) -> dict[tuple[str, str], pa.Table]:
         """Every table keyed by (dataset, table)."""
@@ -57,14 +59,18 @@ class JobLineage:
         return [outcome for outcome in self.checks if outcome.blocking and not outcome.passed]
 
 
-def analyse(job_id: str, export: Path) -> JobLineage:
-    """Parse an export file and compute the job's lineage rows and check outcomes (nothing is written)."""
+def analyse(job_id: str, export: Path, details: dict[str, Any] | None = None) -> JobLineage:
+    """Parse an export file and compute the job's lineage rows and check outcomes (nothing is written).
+
+    `details` (the job as SQLFlow lists it) is loaded into `sqlflow_raw.jobs` with the lineage, so
+    the job's name, source and dates are there before any jobs-list refresh.
+    """
     try:
         raw = read_lineage_file(export, job_id)
     except LineagePayloadError as exc:
         raise JobLineageError(job_id=job_id, message=f"the lineage export is unreadable: {exc}") from None
     with flatten.flattened(raw, job_id) as conn:
-        return JobLineage(job_id, raw.as_dict(), flatten.lineage_tables(conn), quality.run_checks(conn, job_id))
+        return JobLineage(job_id, raw.as_dict(), flatten.lineage_tables(conn), quality.run_checks(conn, job_id), details)
 
 
 def load(job: JobLineage, storage: Storage) -> list[LoadInfo]:
@@ -76,8 +82,11 @@ def load(job: JobLineage, storage: Storage) -> list[LoadInfo]:
     failed = job.blocking_failures()
     if failed:
         raise LineageCheckFailed(job_id=job.job_id, failed=failed)
+    raw = [per_job_resource("lineage", lambda: [(job.job_id, job.raw)])]
+    if job.details is not None:
+        raw.append(jobs_resource(lambda: [job.details]))
     loads = [
-        (storage.pipeline(), per_job_resource("lineage", lambda: [(job.job_id, job.raw)])),
+        (storage.pipeline(), raw),
         (storage.lineage_pipeline(), per_job_resource("lineage_tables", lambda: [(job.job_id, job.lineage)])),
     ]
     with ThreadPoolExecutor(max_workers=len(loads), thread_name_prefix="sqlflow_load") as pool:
@@ -85,7 +94,7 @@ def load(job: JobLineage, storage: Storage) -> list[LoadInfo]:
     return [future.result() for future in futures]
 
 
-def _run(job_id: str, storage: Storage, pipeline: dlt.Pipeline, resource: DltResource) -> LoadInfo:
+def _run(job_id: str, storage: Storage, pipeline: dlt.Pipeline, resource: DltResource | list[DltResource]) -> LoadInfo:
     """One dlt load of parquet files; packages a killed run left behind are dropped first, never half-loaded.
 
     A merge is one transaction per table on the destination, so a failed load keeps the job's old rows.

@@ -85,6 +85,16 @@ def per_job_resource(name: str, tables: Callable[[], Iterable[tuple[str, Mapping
     return dlt.resource(rows, name=name, **PER_JOB_HINTS)
 
 
+def jobs_resource(job_details: Callable[[], list[dict[str, Any]]]) -> DltResource:
+    """The `jobs` table: the jobs `job_details()` lists, merged by job id."""
+
+    def jobs() -> Iterator[pa.Table]:
+        """SQLFlow jobs with their status (displayUserJobsSummary)."""
+        yield jobs_table(job_details())
+
+    return dlt.resource(jobs, name="jobs", write_disposition="merge", primary_key="job_id")
+
+
 @dlt.source(name="sqlflow")
 def sqlflow_source(job_ids: Sequence[str] | None = None, client: SQLFlowClient | None = None):
     """SQLFlow jobs and the raw lineage of every completed job (or of `job_ids`).
@@ -98,10 +108,7 @@ def sqlflow_source(job_ids: Sequence[str] | None = None, client: SQLFlowClient |
     def sqlflow() -> SQLFlowClient:
         return client or SQLFlowClient.from_config()
 
-    @dlt.resource(name="jobs", write_disposition="merge", primary_key="job_id")
-    def jobs() -> Iterator[pa.Table]:
-        """Every SQLFlow job of the user, with its status (displayUserJobsSummary)."""
-        yield jobs_table(sqlflow().jobs_summary().get("jobDetails") or [])
+    jobs = jobs_resource(lambda: sqlflow().jobs_summary().get("jobDetails") or [])
 
     @dlt.transformer(name="lineage", **PER_JOB_HINTS)
     def lineage(jobs_page: pa.Table) -> Iterator[pa.Table]:

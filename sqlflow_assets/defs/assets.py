@@ -120,9 +120,11 @@ def sqlflow_job_lineage(
     Blocking checks are decided before the load; when one fails nothing is written and the run fails.
     """
     job_id = context.partition_key
+    client = sqlflow.client()
+    details = client.job_summary(job_id)
     with tempfile.TemporaryDirectory(prefix="sqlflow_export_") as folder:
-        export = sqlflow.client().export_lineage_json_file(job_id, Path(folder) / f"{job_id}.json")
-        job = job_lineage.analyse(job_id, export)
+        export = client.export_lineage_json_file(job_id, Path(folder) / f"{job_id}.json")
+        job = job_lineage.analyse(job_id, export, details)
     results = [_check_result(outcome) for outcome in job.checks]
     if job.blocking_failures():
         yield from results

@@ -29,8 +29,12 @@ def without_sources(payload: dict) -> dict:
 
 def run_with_export(project_env, instance: dg.DagsterInstance, export: bytes) -> dg.ExecuteInPipelineResult:
     """Materialise JOB_ID's lineage from a peer serving `export` (and a token)."""
+    summary = {"code": 200, "data": {"jobId": JOB_ID, "jobName": "peer job", "status": "success"}}
+
     def answer(path: str) -> tuple[int, bytes]:
-        return 200, json_body({"code": 200, "token": "peer-token"}) if path.endswith("generateToken") else export
+        if path.endswith("generateToken"):
+            return 200, json_body({"code": 200, "token": "peer-token"})
+        return 200, json_body(summary) if path.endswith("displayUserJobSummary") else export
 
     with http_peer(answer) as peer:
         instance.add_dynamic_partitions("sqlflow_jobs", [JOB_ID])
