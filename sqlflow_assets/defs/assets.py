@@ -15,7 +15,7 @@ import pyarrow as pa
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
-from sqlflow_assets import config, flatten, job_lineage, quality, submission
+from sqlflow_assets import config, flatten, graph, job_lineage, quality, submission
 from sqlflow_assets.config import LINEAGE_SCHEMA, RAW_SCHEMA, sql_dir
 from sqlflow_assets.defs.partitions import sqlflow_jobs_partitions
 from sqlflow_assets.defs.resources import DUCKDB_POOL, SQLFlowResource, StorageResource
@@ -157,6 +157,47 @@ def _check_result(outcome: quality.CheckOutcome) -> dg.AssetCheckResult:
 
 def _column_schema(schema: pa.Schema) -> dg.TableSchema:
     return dg.TableSchema(columns=[dg.TableColumn(field.name, str(field.type)) for field in schema])
+
+
+GRAPH_DESCRIPTIONS = {
+    "current_jobs": "The current job of each source (its latest completed job with loaded lineage): what the graph is built from.",
+    "column_lineage": "Warehouse-wide column lineage between real tables and views over all current jobs, stitched by "
+    "normalised name, with OpenLineage's transformation type and subtype.",
+    "table_lineage": "Warehouse-wide table lineage over all current jobs: column_lineage counted per table pair and type.",
+}
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            dg.AssetKey([LINEAGE_SCHEMA, table]),
+            deps=[dg.AssetKey([LINEAGE_SCHEMA, "end_to_end_edges"]), JOBS_KEY] if table == "current_jobs" else
+            [dg.AssetKey([LINEAGE_SCHEMA, "current_jobs"])],
+            group_name="lineage_graph",
+            kinds=storage_kinds(),
+            description=GRAPH_DESCRIPTIONS[table],
+            metadata={"dagster/table_name": config.storage().table_name(LINEAGE_SCHEMA, table)},
+            automation_condition=dg.AutomationCondition.eager(),
+        )
+        for table in graph.GRAPH_TABLES
+    ],
+    pool=DUCKDB_POOL,
+    name="lineage_graph",
+)
+def lineage_graph(context: dg.AssetExecutionContext, storage: StorageResource) -> Iterator[dg.MaterializeResult]:
+    """Rebuild the one current, warehouse-wide graph after any job's lineage changed."""
+    target = storage.storage()
+    tables = graph.refresh(target)
+    for table in graph.GRAPH_TABLES:
+        rows = tables.get(table)
+        yield dg.MaterializeResult(
+            asset_key=dg.AssetKey([LINEAGE_SCHEMA, table]),
+            metadata={
+                "dagster/row_count": rows.num_rows if rows is not None else 0,
+                "dagster/table_name": target.table_name(LINEAGE_SCHEMA, table),
+                **({"dagster/column_schema": _column_schema(rows.schema)} if rows is not None else {}),
+            },
+        )
 
 
 class SqlFolderConfig(dg.Config):

@@ -1,0 +1,307 @@
+"""One current, warehouse-wide lineage graph built from every job's per-job tables, and impact queries on it.
+
+Why a separate step: each SQLFlow job is a snapshot of one submission. People ask about *all*
+the SQL they own, as it is now. So the graph keeps only each source's current job (its latest
+completed job with loaded lineage; a source is a job's name), and stitches jobs together by a
+normalised qualified name, so a table written by one job and read by another connects them.
+
+The inputs are read from the destination through dlt's dataset API and the graph is computed in a
+private in-memory DuckDB, so it works for any destination; the results are loaded back with dlt
+(`replace`): `lineage.current_jobs`, `lineage.column_lineage`, `lineage.table_lineage`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+from typing import Any
+
+import dlt
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
+from sqlglot.errors import ParseError
+
+from sqlflow_assets.client import DONE_STATUSES
+from sqlflow_assets.config import Storage
+from sqlflow_assets.local.engine.vendors import UnknownVendorError, dialect_for
+
+GRAPH_TABLES: tuple[str, ...] = ("current_jobs", "column_lineage", "table_lineage")
+PLACEHOLDER_PARTS = frozenset({"", "default"})
+DEFAULT_DEPTH = 10
+
+
+class Direction(str, Enum):
+    """Which way an impact query walks the graph."""
+
+    DOWNSTREAM = "downstream"
+    UPSTREAM = "upstream"
+
+
+# --- OpenLineage's column-lineage vocabulary (transformation type x subtype) -------------------
+
+DIRECT, INDIRECT = "DIRECT", "INDIRECT"
+# fdr edges: SQLFlow's clauseType of the source -> OpenLineage INDIRECT subtype.
+CLAUSE_SUBTYPES: Mapping[str, str] = {
+    "where": "FILTER",
+    "having": "FILTER",
+    "qualify": "FILTER",
+    "joincondition": "JOIN",
+    "join": "JOIN",
+    "groupby": "GROUP_BY",
+    "orderby": "SORT",
+    "windowfunction": "WINDOW",
+    "case": "CONDITIONAL",
+    "casewhen": "CONDITIONAL",
+}
+AGGREGATE_FUNCTIONS = frozenset(
+    {"sum", "count", "avg", "min", "max", "median", "stddev", "variance", "array_agg", "string_agg", "listagg", "any_value"}
+)
+
+
+def transformation_sql(relationship_type: str, clause_type: str, function: str, same_column: str) -> tuple[str, str]:
+    """SQL expressions for (transformation_type, transformation_subtype) of an edge.
+
+    fdd is DIRECT: AGGREGATION when an aggregate function is on the path, IDENTITY when the
+    value passes through unchanged (no function, same column name), else TRANSFORMATION. fdr is
+    INDIRECT with the subtype of its clause (FILTER for an unknown one: it restricts rows).
+    """
+    aggregates = ", ".join(f"'{name}'" for name in sorted(AGGREGATE_FUNCTIONS))
+    clauses = " ".join(f"WHEN '{clause}' THEN '{subtype}'" for clause, subtype in CLAUSE_SUBTYPES.items())
+    kind = f"CASE WHEN {relationship_type} = 'fdd' THEN '{DIRECT}' ELSE '{INDIRECT}' END"
+    subtype = (
+        f"CASE WHEN {relationship_type} = 'fdd' THEN "
+        f"(CASE WHEN lower({function}) IN ({aggregates}) THEN 'AGGREGATION' "
+        f"WHEN {function} IS NULL AND {same_column} THEN 'IDENTITY' ELSE 'TRANSFORMATION' END) "
+        f"ELSE (CASE lower(replace(coalesce({clause_type}, ''), '_', '')) {clauses} ELSE 'FILTER' END) END"
+    )
+    return kind, subtype
+
+
+# --- names ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NameContext:
+    """What a job's names are read in: its dialect and its default database and schema."""
+
+    db_vendor: str | None
+    default_database: str | None
+    default_schema: str | None
+
+
+def normalize_name(name: str, context: NameContext) -> str:
+    """`db.schema.table` as one key across jobs: quotes removed, case folded the way the job's
+    dialect folds it, SQLFlow's `DEFAULT` placeholders dropped, missing parts from the job's defaults.
+    """
+    parts = [part for part in _parts(name, context.db_vendor) if part.lower() not in PLACEHOLDER_PARTS]
+    defaults = [
+        _normalize_part(default, context.db_vendor)
+        for default in (context.default_database, context.default_schema)
+        if default and default.lower() not in PLACEHOLDER_PARTS
+    ]
+    missing = max(0, 3 - len(parts))
+    return ".".join([*defaults[len(defaults) - min(missing, len(defaults)) :], *parts]) if parts else name
+
+
+def _parts(name: str, db_vendor: str | None) -> list[str]:
+    try:
+        table = exp.to_table(name, dialect=_dialect(db_vendor))
+    except (ParseError, ValueError):
+        return [name.strip('"`[]')]
+    return [_fold(identifier, db_vendor) for identifier in table.parts if isinstance(identifier, exp.Identifier)] or [name]
+
+
+def _normalize_part(part: str, db_vendor: str | None) -> str:
+    return _parts(part, db_vendor)[0] if "." not in part else part
+
+
+def _fold(identifier: exp.Identifier, db_vendor: str | None) -> str:
+    """Case as the dialect resolves it; case-insensitive dialects fold to lower case."""
+    dialect = _dialect(db_vendor)
+    if dialect.normalization_strategy is NormalizationStrategy.CASE_INSENSITIVE:
+        return identifier.name.lower()
+    return dialect.normalize_identifier(identifier.copy()).name
+
+
+@lru_cache(maxsize=64)
+def _dialect(db_vendor: str | None) -> Dialect:
+    try:
+        name = dialect_for(db_vendor) if db_vendor else None
+    except UnknownVendorError:
+        name = None
+    return Dialect.get_or_raise(name)
+
+
+# --- the graph -----------------------------------------------------------------------------------
+
+
+def current_jobs(jobs: pa.Table, loaded_job_ids: Iterable[str]) -> pa.Table:
+    """The current job of each source: its latest completed job whose lineage is loaded.
+
+    `jobs` has the columns of `sqlflow_raw.jobs`; a source is the job's name (its id when unnamed).
+    """
+    conn = duckdb.connect()
+    conn.register("jobs", jobs)
+    conn.register("loaded", pa.table({"job_id": pa.array(list(loaded_job_ids), pa.string())}))
+    statuses = list(DONE_STATUSES)
+    return conn.execute(
+        """
+        SELECT coalesce(nullif(job_name, ''), job_id) AS source, job_id, job_name, status, create_time,
+               db_vendor, default_database, default_schema
+        FROM jobs
+        WHERE status IN (SELECT unnest($statuses)) AND job_id IN (SELECT job_id FROM loaded)
+        QUALIFY row_number() OVER (PARTITION BY coalesce(nullif(job_name, ''), job_id)
+                                   ORDER BY create_time DESC NULLS LAST, job_id DESC) = 1
+        ORDER BY source
+        """,
+        {"statuses": statuses},
+    ).to_arrow_table()
+
+
+def build_graph(current: pa.Table, end_to_end_edges: pa.Table) -> dict[str, pa.Table]:
+    """`column_lineage` and `table_lineage` over the current jobs' end-to-end edges, stitched by name."""
+    names = _name_map(current, end_to_end_edges)
+    conn = duckdb.connect()
+    conn.register("current_jobs", current)
+    conn.register("edges", end_to_end_edges)
+    conn.register("names", names)
+    kind, subtype = transformation_sql("e.relationship_type", "e.clause_type", "e.\"function\"", "lower(e.source_column) = lower(e.target_column)")
+    column_lineage = conn.execute(
+        f"""
+        SELECT s.normalized AS source_object, e.source_column, t.normalized AS target_object, e.target_column,
+               e.relationship_type, {kind} AS transformation_type, {subtype} AS transformation_subtype,
+               e.job_id, c.source, e.clause_type, e."function", e.hops,
+               e.source_object AS source_object_as_written, e.target_object AS target_object_as_written
+        FROM edges AS e
+        JOIN current_jobs AS c ON c.job_id = e.job_id
+        JOIN names AS s ON s.job_id = e.job_id AND s.name = e.source_object
+        JOIN names AS t ON t.job_id = e.job_id AND t.name = e.target_object
+        ORDER BY source_object, e.source_column, target_object, e.target_column, e.job_id
+        """
+    ).to_arrow_table()
+    conn.register("column_lineage", column_lineage)
+    table_lineage = conn.execute(
+        """
+        SELECT source_object, target_object, relationship_type, count(*) AS edge_count,
+               list(DISTINCT job_id ORDER BY job_id) AS job_ids
+        FROM column_lineage
+        WHERE source_object IS DISTINCT FROM target_object
+        GROUP BY source_object, target_object, relationship_type
+        ORDER BY source_object, target_object, relationship_type
+        """
+    ).to_arrow_table()
+    job_ids = table_lineage.column("job_ids").combine_chunks()
+    table_lineage = table_lineage.set_column(
+        table_lineage.schema.get_field_index("job_ids"), "job_ids", pa.array([",".join(ids) for ids in job_ids.to_pylist()], pa.string())
+    )
+    return {"current_jobs": current, "column_lineage": column_lineage, "table_lineage": table_lineage}
+
+
+def _name_map(current: pa.Table, edges: pa.Table) -> pa.Table:
+    """(job_id, name as written, normalised name) for every object name of the current jobs' edges."""
+    contexts = {
+        row["job_id"]: NameContext(row["db_vendor"], row["default_database"], row["default_schema"])
+        for row in current.to_pylist()
+    }
+    conn = duckdb.connect()
+    conn.register("edges", edges)
+    pairs = conn.execute(
+        "SELECT DISTINCT job_id, source_object FROM edges UNION SELECT DISTINCT job_id, target_object FROM edges"
+    ).fetchall()
+    rows = [(job_id, name, normalize_name(name, contexts.get(job_id, NameContext(None, None, None)))) for job_id, name in pairs if name]
+    return pa.table(
+        {
+            "job_id": pa.array([r[0] for r in rows], pa.string()),
+            "name": pa.array([r[1] for r in rows], pa.string()),
+            "normalized": pa.array([r[2] for r in rows], pa.string()),
+        }
+    )
+
+
+# --- impact --------------------------------------------------------------------------------------
+
+# The documented impact query: plain recursive SQL that DuckDB and PostgreSQL both run. UNION (not
+# UNION ALL) and the depth bound make it terminate on cycles; each column is reported at its
+# shortest depth, with the chain rule over the paths of that length (fdd if an all-fdd one exists).
+IMPACT_SQL = """
+WITH RECURSIVE walk(object, column_name, depth, all_fdd, via_object, via_column, job_id) AS (
+    SELECT {next_object}, {next_column}, 1, relationship_type = 'fdd', {this_object}, {this_column}, job_id
+    FROM {edges}
+    WHERE {this_object} = :object AND (:column IS NULL OR {this_column} = :column)
+    UNION
+    SELECT e.{next_object}, e.{next_column}, w.depth + 1, w.all_fdd AND e.relationship_type = 'fdd',
+           e.{this_object}, e.{this_column}, e.job_id
+    FROM walk AS w
+    JOIN {edges} AS e ON e.{this_object} = w.object AND e.{this_column} = w.column_name
+    WHERE w.depth < :depth
+), shortest AS (
+    SELECT object, column_name, min(depth) AS depth FROM walk GROUP BY object, column_name
+)
+SELECT w.object, w.column_name AS "column", s.depth,
+       CASE WHEN bool_or(w.all_fdd) THEN 'fdd' ELSE 'fdr' END AS relationship_type,
+       string_agg(DISTINCT w.via_object || '.' || w.via_column, ',') AS via,
+       string_agg(DISTINCT w.job_id, ',') AS jobs
+FROM walk AS w
+JOIN shortest AS s ON s.object = w.object AND s.column_name = w.column_name AND s.depth = w.depth
+GROUP BY w.object, w.column_name, s.depth
+ORDER BY s.depth, w.object, w.column_name
+"""
+
+
+def impact_sql(direction: Direction = Direction.DOWNSTREAM, edges: str = "lineage.column_lineage") -> str:
+    """The impact query walking `edges` in `direction`; parameters `:object`, `:column`, `:depth`."""
+    source = {"this_object": "source_object", "this_column": "source_column", "next_object": "target_object", "next_column": "target_column"}
+    target = {"this_object": "target_object", "this_column": "target_column", "next_object": "source_object", "next_column": "source_column"}
+    return IMPACT_SQL.format(edges=edges, **(source if direction is Direction.DOWNSTREAM else target))
+
+
+def impact(
+    column_lineage: pa.Table, object_name: str, column: str | None, direction: Direction, depth: int = DEFAULT_DEPTH
+) -> pa.Table:
+    """Every column downstream (or upstream) of `object_name[.column]` to `depth` hops, in DuckDB."""
+    conn = duckdb.connect()
+    conn.register("column_lineage", column_lineage)
+    sql = impact_sql(direction, "column_lineage")
+    for name in ("object", "column", "depth"):
+        sql = sql.replace(f":{name}", f"${name}")
+    return conn.execute(sql, {"object": object_name, "column": column, "depth": depth}).to_arrow_table()
+
+
+# --- reading and writing the destination ---------------------------------------------------------
+
+
+def read_table(dataset: Any, table: str, job_ids: list[str] | None = None) -> pa.Table | None:
+    """A table of a dlt dataset as Arrow (only `job_ids`' rows when given); None when it does not exist yet."""
+    if table not in dataset.schema.tables:
+        return None
+    relation = dataset.table(table)
+    if job_ids is not None:
+        relation = relation.where("job_id", "in", job_ids)
+    return relation.arrow()
+
+
+def refresh(storage: Storage) -> dict[str, pa.Table]:
+    """Rebuild the current graph from the destination's per-job tables and load it back (replace)."""
+    jobs = read_table(storage.pipeline().dataset(), "jobs")
+    lineage = storage.lineage_pipeline().dataset()
+    loaded = read_table(lineage, "objects")
+    if jobs is None or loaded is None:
+        return {}
+    current = current_jobs(jobs, set(loaded.column("job_id").to_pylist()))
+    ids = current.column("job_id").to_pylist()
+    edges = read_table(lineage, "end_to_end_edges", ids) if ids else None
+    tables = build_graph(current, edges if edges is not None else _empty_edges())
+    pipeline = storage.lineage_pipeline()
+    resources = [dlt.resource([table], name=name, write_disposition="replace") for name, table in tables.items()]
+    pipeline.run(resources, loader_file_format="parquet").raise_on_failed_jobs()
+    return tables
+
+
+def _empty_edges() -> pa.Table:
+    return pa.table({name: pa.array([], pa.string()) for name in (
+        "job_id", "source_object", "source_column", "target_object", "target_column", "relationship_type", "clause_type", "function"
+    )} | {"hops": pa.array([], pa.int64())})
