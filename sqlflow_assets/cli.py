@@ -1,4 +1,6 @@
-"""`sqlflow-assets start`: the whole product on one machine, with no account and no internet.
+"""`sqlflow-assets`: `start` the whole product on one machine; `impact` walks the current lineage graph.
+
+`start` needs no account and no internet.
 
 Creates a local SQLFlow user in the gitignored `.dlt/secrets.toml` when none is configured, starts
 `sqlflow-local serve` when `base_url` points at this machine, submits the bundled sample SQL through
@@ -8,6 +10,8 @@ the `sqlflow/sql_submission` asset, and runs `dagster dev`; the sensor then load
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import os
 import secrets
 import signal
@@ -22,7 +26,7 @@ import dlt
 import requests
 import tomlkit
 
-from sqlflow_assets import config
+from sqlflow_assets import config, graph
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
@@ -120,6 +124,39 @@ def restore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def impact(args: argparse.Namespace) -> int:
+    """Print every column downstream (or upstream) of a table or column of the current graph."""
+    column_lineage = graph.read_table(config.storage().lineage_pipeline().dataset(), "column_lineage")
+    if column_lineage is None:
+        print("no lineage graph yet: materialise lineage/column_lineage first", file=sys.stderr)
+        return 1
+    objects = set(column_lineage.column("source_object").to_pylist()) | set(column_lineage.column("target_object").to_pylist())
+    object_name, column = graph.split_target(args.target, objects)
+    if object_name is None:
+        print(f"{args.target!r} is not a table or column of the current lineage graph", file=sys.stderr)
+        return 1
+    direction = graph.Direction.UPSTREAM if args.upstream else graph.Direction.DOWNSTREAM
+    rows = graph.impact(column_lineage, object_name, column, direction, args.depth).to_pylist()
+    write_rows(rows, args.format)
+    return 0
+
+
+def write_rows(rows: list[dict], form: str) -> None:
+    """Rows as JSON (a list of objects), CSV, or an aligned text table."""
+    columns = list(rows[0]) if rows else ["object", "column", "depth", "relationship_type", "via", "jobs"]
+    if form == "json":
+        print(json.dumps(rows, indent=2))
+    elif form == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        widths = {c: max([len(c), *(len(str(r[c])) for r in rows)]) for c in columns}
+        print("  ".join(c.ljust(widths[c]) for c in columns))
+        for row in rows:
+            print("  ".join(str(row[c]).ljust(widths[c]) for c in columns))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sqlflow-assets", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -127,8 +164,19 @@ def main(argv: list[str] | None = None) -> int:
     start_parser.add_argument("--host", default="127.0.0.1")
     start_parser.add_argument("--port", type=int, default=3000)
     start_parser.add_argument("--no-sample", action="store_true", help="do not submit the bundled sample SQL")
+    start_parser.set_defaults(run=start)
+    impact_parser = commands.add_parser(
+        "impact", help="columns downstream (what breaks) or upstream (where it comes from) of a table or column"
+    )
+    impact_parser.add_argument("target", help="db.schema.table or db.schema.table.column, as in lineage.column_lineage")
+    way = impact_parser.add_mutually_exclusive_group()
+    way.add_argument("--downstream", action="store_true", help="what the target feeds (default)")
+    way.add_argument("--upstream", action="store_true", help="what feeds the target")
+    impact_parser.add_argument("--depth", type=int, default=graph.DEFAULT_DEPTH, help="hops to follow (default %(default)s)")
+    impact_parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    impact_parser.set_defaults(run=impact)
     args = parser.parse_args(argv)
-    return start(args)
+    return args.run(args)
 
 
 if __name__ == "__main__":

@@ -259,6 +259,15 @@ def impact_sql(direction: Direction = Direction.DOWNSTREAM, edges: str = "lineag
     return IMPACT_SQL.format(edges=edges, **(source if direction is Direction.DOWNSTREAM else target))
 
 
+def split_target(target: str, objects: set[str]) -> tuple[str | None, str | None]:
+    """(object, column) of `db.schema.table[.column]`: the whole text when it names an object, else
+    all but its last part (the column); (None, None) when neither names an object of the graph."""
+    if target in objects:
+        return target, None
+    object_name, _, column = target.rpartition(".")
+    return (object_name, column) if object_name in objects else (None, None)
+
+
 def impact(
     column_lineage: pa.Table, object_name: str, column: str | None, direction: Direction, depth: int = DEFAULT_DEPTH
 ) -> pa.Table:

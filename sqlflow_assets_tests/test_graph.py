@@ -6,6 +6,11 @@ graph built from the destination and walked by the documented SQL on DuckDB and 
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import dagster as dg
 import duckdb
 import pytest
@@ -13,7 +18,7 @@ import sqlalchemy as sa
 
 from sqlflow_assets import graph
 from sqlflow_assets.defs import assets
-from sqlflow_assets_tests.conftest import submit_and_wait
+from sqlflow_assets_tests.conftest import REPO_ROOT, submit_and_wait
 from sqlflow_assets_tests.defs.test_assets import materialize_job_lineage, resources_for
 
 INGEST = b"CREATE TABLE staging.orders AS SELECT order_id, amount FROM raw.orders;"
@@ -134,3 +139,29 @@ def test_documented_impact_sql_gives_the_same_answer_on_postgres(project_env, wa
 def _loaded_job_ids(project_env) -> list[str]:
     with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
         return [row[0] for row in conn.execute("SELECT DISTINCT job_id FROM lineage.objects ORDER BY job_id").fetchall()]
+
+
+def test_impact_command_reads_the_configured_destination(project_env, warehouse):
+    instance, (_, _, marts_v2) = warehouse
+    refresh(project_env, instance)
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "sqlflow_assets.cli", "impact", *args],
+            cwd=REPO_ROOT, env=os.environ.copy(), capture_output=True, text=True, timeout=120,
+        )
+
+    as_json = run("raw.orders.amount", "--format", "json")
+    assert as_json.returncode == 0, as_json.stderr
+    rows = json.loads(as_json.stdout)
+    assert {(r["object"], r["column"], r["depth"], r["relationship_type"]) for r in rows} >= {
+        ("staging.orders", "amount", 1, "fdd"), ("marts.revenue", "total", 2, "fdd")
+    }
+    up = run("marts.revenue.total", "--upstream", "--depth", "1", "--format", "csv")
+    assert up.returncode == 0 and up.stdout.splitlines()[0].startswith("object,column,depth")
+    assert [line.split(",")[:3] for line in up.stdout.splitlines()[1:]] == [["staging.orders", "amount", "1"]]
+    table = run("raw.orders")
+    assert table.returncode == 0 and "marts.revenue" in table.stdout and marts_v2 in table.stdout
+    missing = run("nowhere.nothing")
+    assert missing.returncode == 1 and "not a table or column" in missing.stderr
+    assert run("--help").returncode == 0
