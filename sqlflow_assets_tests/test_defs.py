@@ -44,9 +44,13 @@ def test_definitions_hold_assets_checks_sensor_and_schedules():
         "lineage/columns",
         "lineage/column_edges",
         "lineage/table_edges",
+        "lineage/current_jobs",
+        "lineage/column_lineage",
+        "lineage/table_lineage",
     } <= keys
     assert not any(key.startswith("dlt_") or key.startswith("sqlflow_") and "/" not in key for key in keys), keys
     assert defs.resolve_sensor_def("sqlflow_job_sensor").default_status == dg.DefaultSensorStatus.RUNNING
+    assert defs.resolve_sensor_def("sqlflow_graph_automation").default_status == dg.DefaultSensorStatus.RUNNING
     assert {s.cron_schedule for s in defs.schedules} == {"0 * * * *", "0 3 * * *"}
     lineage_job = defs.resolve_job_def("sqlflow_lineage")
     assert lineage_job.partitions_def.name == "sqlflow_jobs"
