@@ -87,7 +87,14 @@ class LineagePayloadError(ValueError):
 # carry numeric ids or "true" strings, coerced when the Arrow column is built) ---------------
 
 
-class _Column(msgspec.Struct):
+class _Located(msgspec.Struct):
+    """Anything with a position in the SQL: `coordinates` (kept raw), or the legacy `coordinate` text."""
+
+    coordinates: msgspec.Raw = _NULL
+    coordinate: Any = None
+
+
+class _Column(_Located):
     id: Any = None
     name: Any = None
     dataType: Any = None
@@ -96,11 +103,9 @@ class _Column(msgspec.Struct):
     foreignKey: Any = None
     uniqueKey: Any = None
     unqiueKey: Any = None  # SQLFlow's own spelling in real payloads
-    coordinates: msgspec.Raw = _NULL
-    coordinate: Any = None
 
 
-class _Object(msgspec.Struct):
+class _Object(_Located):
     id: Any = None
     name: Any = None
     displayName: Any = None
@@ -110,8 +115,6 @@ class _Object(msgspec.Struct):
     procedureName: Any = None
     queryHashId: Any = None
     columns: list[_Column] | None = None
-    coordinates: msgspec.Raw = _NULL
-    coordinate: Any = None
 
 
 class _Endpoint(msgspec.Struct):
@@ -133,12 +136,10 @@ class _Relationship(msgspec.Struct):
     sources: list[_Endpoint] | None = None
 
 
-class _Error(msgspec.Struct):
+class _Error(_Located):
     errorMessage: Any = None
     errorType: Any = None
     fileName: Any = None
-    coordinates: msgspec.Raw = _NULL
-    coordinate: Any = None
 
 
 _FIELDS = msgspec.json.Decoder(dict[str, msgspec.Raw])
@@ -431,7 +432,7 @@ def _walk_buckets(container: Mapping[str, msgspec.Raw], place: _Place) -> Iterat
             yield obj, in_bucket
 
 
-def _coordinates(item: _Object | _Column | _Error) -> str | None:
+def _coordinates(item: _Located) -> str | None:
     """Coordinates as compact JSON text; the legacy `coordinate` string becomes the same `{x, y, hashCode}` list."""
     raw = bytes(item.coordinates)
     if raw != b"null":
