@@ -165,3 +165,15 @@ def test_impact_command_reads_the_configured_destination(project_env, warehouse)
     missing = run("nowhere.nothing")
     assert missing.returncode == 1 and "not a table or column" in missing.stderr
     assert run("--help").returncode == 0
+
+
+def test_graph_is_requested_after_a_job_lands_even_with_unloaded_partitions(project_env):
+    from sqlflow_assets.definitions import defs
+
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("sqlflow_jobs", ["never-loaded"])
+    first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    load_jobs(project_env, instance, ("ingest", INGEST))
+    after = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+    requested = {result.key.to_user_string() for result in after.results if result.true_subset.size}
+    assert {"lineage/current_jobs", "lineage/column_lineage", "lineage/table_lineage"} <= requested

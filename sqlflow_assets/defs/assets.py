@@ -25,7 +25,6 @@ from sqlflow_assets.source import sqlflow_source
 RAW_GROUP = RAW_SCHEMA
 LINEAGE_GROUP = LINEAGE_SCHEMA
 SUBMISSION_KEY = dg.AssetKey(["sqlflow", "sql_submission"])
-JOBS_KEY = dg.AssetKey([RAW_SCHEMA, "jobs"])
 COLUMN_EDGES_KEY = dg.AssetKey([LINEAGE_SCHEMA, "column_edges"])
 
 RAW_DESCRIPTIONS = {
@@ -159,6 +158,9 @@ def _column_schema(schema: pa.Schema) -> dg.TableSchema:
     return dg.TableSchema(columns=[dg.TableColumn(field.name, str(field.type)) for field in schema])
 
 
+# Eager, except that a job partition never loaded (a failed run, a partition added but not yet run)
+# must not hold the whole graph back: it is built from what is loaded.
+GRAPH_AUTOMATION = dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
 GRAPH_DESCRIPTIONS = {
     "current_jobs": "The current job of each source (its latest completed job with loaded lineage): what the graph is built from.",
     "column_lineage": "Warehouse-wide column lineage between real tables and views over all current jobs, stitched by "
@@ -171,13 +173,14 @@ GRAPH_DESCRIPTIONS = {
     specs=[
         dg.AssetSpec(
             dg.AssetKey([LINEAGE_SCHEMA, table]),
-            deps=[dg.AssetKey([LINEAGE_SCHEMA, "end_to_end_edges"]), JOBS_KEY] if table == "current_jobs" else
-            [dg.AssetKey([LINEAGE_SCHEMA, "current_jobs"])],
+            deps=[dg.AssetKey([LINEAGE_SCHEMA, "end_to_end_edges"]), dg.AssetKey([LINEAGE_SCHEMA, "objects"])]
+            if table == "current_jobs"
+            else [dg.AssetKey([LINEAGE_SCHEMA, "current_jobs"])],
             group_name="lineage_graph",
             kinds=storage_kinds(),
             description=GRAPH_DESCRIPTIONS[table],
             metadata={"dagster/table_name": config.storage().table_name(LINEAGE_SCHEMA, table)},
-            automation_condition=dg.AutomationCondition.eager(),
+            automation_condition=GRAPH_AUTOMATION,
         )
         for table in graph.GRAPH_TABLES
     ],
