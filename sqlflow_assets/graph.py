@@ -306,7 +306,10 @@ def refresh(storage: Storage) -> dict[str, pa.Table]:
     tables = build_graph(current, edges if edges is not None else _empty_edges())
     pipeline = storage.lineage_pipeline()
     resources = [dlt.resource([table], name=name, write_disposition="replace") for name, table in tables.items()]
-    pipeline.run(resources, loader_file_format="parquet").raise_on_failed_jobs()
+    # drop_resources: the graph tables are dropped and created again from their schema on every
+    # rebuild, so a pipeline folder that once loaded elsewhere (another destination) cannot make
+    # dlt believe they exist where they do not.
+    pipeline.run(resources, loader_file_format="parquet", refresh="drop_resources").raise_on_failed_jobs()
     return tables
 
 

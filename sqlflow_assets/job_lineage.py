@@ -8,7 +8,6 @@ blocking check that fails stops everything before the load, so a job's previous 
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,10 +73,10 @@ def analyse(job_id: str, export: Path, details: dict[str, Any] | None = None) ->
 
 
 def load(job: JobLineage, storage: Storage) -> list[LoadInfo]:
-    """Load raw and lineage tables into `storage`, both datasets at once; refuses a job whose blocking checks failed.
+    """Load raw then lineage tables into `storage`; refuses a job whose blocking checks failed.
 
-    The two pipelines run in threads of their own (dlt keeps a pipeline's context per thread):
-    most of a load is the destination's work, so the second load overlaps the first.
+    One after the other: two dlt loads opening one DuckDB file at the same moment from two
+    threads can fail with DuckDB's "Unique file handle conflict" (seen in tests).
     """
     failed = job.blocking_failures()
     if failed:
@@ -85,13 +84,10 @@ def load(job: JobLineage, storage: Storage) -> list[LoadInfo]:
     raw = [per_job_resource("lineage", lambda: [(job.job_id, job.raw)])]
     if job.details is not None:
         raw.append(jobs_resource(lambda: [job.details]))
-    loads = [
-        (storage.pipeline(), raw),
-        (storage.lineage_pipeline(), per_job_resource("lineage_tables", lambda: [(job.job_id, job.lineage)])),
+    return [
+        _run(job.job_id, storage, storage.pipeline(), raw),
+        _run(job.job_id, storage, storage.lineage_pipeline(), per_job_resource("lineage_tables", lambda: [(job.job_id, job.lineage)])),
     ]
-    with ThreadPoolExecutor(max_workers=len(loads), thread_name_prefix="sqlflow_load") as pool:
-        futures = [pool.submit(_run, job.job_id, storage, pipeline, resource) for pipeline, resource in loads]
-    return [future.result() for future in futures]
 
 
 def _run(job_id: str, storage: Storage, pipeline: dlt.Pipeline, resource: DltResource | list[DltResource]) -> LoadInfo:

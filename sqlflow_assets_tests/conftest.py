@@ -161,3 +161,17 @@ def postgres_server(tmp_path_factory) -> PostgresServer:
         yield PostgresServer(f"postgresql://lineage:{password}@127.0.0.1:{port}/postgres")
     finally:
         subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-m", "immediate", "stop"], capture_output=True)
+
+
+@pytest.fixture
+def postgres_database(postgres_server: PostgresServer, request) -> str:
+    """Credentials of a new, empty database on the session's PostgreSQL server, for one test."""
+    import psycopg2
+
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50] + f"_{free_port()}"
+    admin = psycopg2.connect(postgres_server.credentials)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    return postgres_server.credentials.rsplit("/", 1)[0] + f"/{name}"

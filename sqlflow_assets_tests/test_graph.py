@@ -110,7 +110,7 @@ def test_a_cycle_through_jobs_terminates(project_env, warehouse):
     assert down[("raw.orders", "amount")] == 3  # back to itself through staging and marts
 
 
-def test_documented_impact_sql_gives_the_same_answer_on_postgres(project_env, warehouse, postgres_server, monkeypatch):
+def test_documented_impact_sql_gives_the_same_answer_on_postgres(project_env, warehouse, postgres_database, monkeypatch):
     instance, _ = warehouse
     refresh(project_env, instance)
     with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
@@ -120,12 +120,12 @@ def test_documented_impact_sql_gives_the_same_answer_on_postgres(project_env, wa
         ).fetchall()
 
     monkeypatch.setenv("DESTINATION_TYPE", "postgres")
-    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", postgres_server.credentials)
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", postgres_database)
     pg_instance = dg.DagsterInstance.ephemeral()
     for job_id in [j for j in _loaded_job_ids(project_env)]:
         assert materialize_job_lineage(pg_instance, job_id, project_env.duckdb_path).success
     assert dg.materialize([assets.lineage_graph], instance=pg_instance, resources=resources_for(project_env.duckdb_path)).success
-    engine = sa.create_engine(postgres_server.credentials.replace("postgresql:", "postgresql+psycopg2:"))
+    engine = sa.create_engine(postgres_database.replace("postgresql:", "postgresql+psycopg2:"))
     with engine.connect() as conn:
         in_postgres = conn.execute(sa.text(graph.impact_sql()), {"object": "raw.orders", "column": "amount", "depth": 10}).fetchall()
     engine.dispose()
