@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import dagster as dg
 
@@ -20,6 +20,7 @@ from sqlflow_assets.defs.resources import SQLFlowResource
 from sqlflow_assets.job_versions import VERSION_KEY_TAG, ListedJob
 
 RUNS_QUERY_BATCH = 500  # version keys per instance query (one `IN` list)
+FINISHED_STATUSES = frozenset({dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED})
 
 
 @dg.sensor(
@@ -55,12 +56,29 @@ def _retries(instance: dg.DagsterInstance, pending: Sequence[ListedJob], cursor:
 
     A version waits while a run of it is queued, running, or failed with Dagster's own retry
     (`run_retries`) still to come. With no run at all (deleted, or the tick's request lost) it is
-    asked for again under its first run_key, which Dagster deduplicates.
+    asked for again under its first run_key, which Dagster deduplicates. The latest run of each
+    version is read without its run body (cheap at 10,000); only versions whose latest run did
+    not succeed nor is still going have all their runs loaded.
     """
-    runs = _runs_by_version_key(instance, [job_versions.version_key(job.job_id, job.version) for job in pending])
-    retries = []
+    latest = {
+        data.partition: data.status
+        for runs_filter in _lineage_runs_filters([job_versions.version_key(job.job_id, job.version) for job in pending])
+        for data in instance.get_run_partition_data(runs_filter)
+    }
+    unresolved = []
     for job in pending:
-        found = runs.get(job_versions.version_key(job.job_id, job.version), [])
+        status = latest.get(job.job_id)
+        if status == dg.DagsterRunStatus.SUCCESS:
+            job_versions.settle(cursor, job.job_id)
+        elif status is None or status in FINISHED_STATUSES:
+            unresolved.append(job)
+    runs: dict[str, list[dg.DagsterRun]] = defaultdict(list)
+    for runs_filter in _lineage_runs_filters([job_versions.version_key(job.job_id, job.version) for job in unresolved]):
+        for run in instance.get_runs(filters=runs_filter):
+            runs[run.tags[VERSION_KEY_TAG]].append(run)
+    retries = []
+    for job in unresolved:
+        found = runs[job_versions.version_key(job.job_id, job.version)]
         if any(run.status == dg.DagsterRunStatus.SUCCESS for run in found):
             job_versions.settle(cursor, job.job_id)
         elif not any(not run.is_finished or run.is_complete_and_waiting_to_retry for run in found):
@@ -68,14 +86,10 @@ def _retries(instance: dg.DagsterInstance, pending: Sequence[ListedJob], cursor:
     return retries
 
 
-def _runs_by_version_key(instance: dg.DagsterInstance, keys: Sequence[str]) -> dict[str, list[dg.DagsterRun]]:
-    """Every lineage run of these versions (Dagster's retries inherit the tag), in a few batched queries."""
-    runs: dict[str, list[dg.DagsterRun]] = defaultdict(list)
+def _lineage_runs_filters(keys: Sequence[str]) -> Iterator[dg.RunsFilter]:
+    """Filters for the lineage runs of these versions (Dagster's retries inherit the tag), one `IN` list each."""
     for start in range(0, len(keys), RUNS_QUERY_BATCH):
-        batch = list(keys[start : start + RUNS_QUERY_BATCH])
-        for run in instance.get_runs(filters=dg.RunsFilter(job_name=lineage_job.name, tags={VERSION_KEY_TAG: batch})):
-            runs[run.tags[VERSION_KEY_TAG]].append(run)
-    return runs
+        yield dg.RunsFilter(job_name=lineage_job.name, tags={VERSION_KEY_TAG: list(keys[start : start + RUNS_QUERY_BATCH])})
 
 
 def _lineage_request(listed: ListedJob, attempt: int) -> dg.RunRequest:

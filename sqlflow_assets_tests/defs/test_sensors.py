@@ -136,6 +136,7 @@ def test_a_failed_run_is_requested_again_and_a_succeeded_one_is_not(monkeypatch)
         runs = launch(instance, first, status=dg.DagsterRunStatus.SUCCESS)
         instance.delete_run(runs["job00002:s1"].run_id)
         instance.delete_run(runs["job00003:s1"].run_id)
+        monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "1")
         broken = {"sqlflow": SQLFlowResource(base_url=f"http://127.0.0.1:{free_port()}"), "storage": StorageResource()}
         request = lineage_requests(first)["job00002:s1"]
         failed = defs.resolve_job_def(lineage_job.name).execute_in_process(
