@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlflow_assets.client import DONE_STATUSES, FAILED_STATUS
 
 CURSOR_FORMAT = 1
 VERSION_KEY_TAG = "sqlflow/version_key"  # on every lineage run of one analysis, retries included
+ANY_VERSION = "*"  # settled by the former, version-less cursor: the version listed next is taken as handled
 
 
 def analysis_version(job: Mapping[str, Any]) -> str:
@@ -53,8 +54,9 @@ def run_key(job_id: str, version: str, attempt: int) -> str:
 class JobFilter:
     """Which jobs the sensor looks at, so connecting an account with years of jobs does not flood it.
 
-    `created_after` keeps jobs whose `createTime` is at or after it (both read as naive times in the
-    server's clock); a job without a readable `createTime` is then left out. `name_pattern` is a
+    `created_after` keeps jobs whose `createTime` is at or after it, both read as times of the
+    server's clock (UTC on the local server; a setting with an offset is converted to UTC); a job
+    without a readable `createTime` is then left out. `name_pattern` is a
     case-sensitive glob (`nightly-*`) over `jobName`.
     """
 
@@ -68,7 +70,9 @@ class JobFilter:
             after = datetime.fromisoformat(created_after) if created_after else None
         except ValueError as exc:
             raise ValueError(f"sensor_created_after {created_after!r} is not an ISO date or date-time") from exc
-        return cls(after.replace(tzinfo=None) if after else None, name_pattern or None)
+        if after is not None and after.tzinfo is not None:
+            after = after.astimezone(timezone.utc).replace(tzinfo=None)
+        return cls(after, name_pattern or None)
 
     def matches(self, job: Mapping[str, Any]) -> bool:
         if self.name_pattern is not None and not fnmatchcase(str(job.get("jobName") or ""), self.name_pattern):
@@ -102,11 +106,11 @@ class Cursor:
 
     @classmethod
     def load(cls, text: str | None) -> Cursor:
-        """From the stored JSON; anything else (no cursor, the old list of job ids) starts afresh.
-
-        Starting afresh only re-requests jobs whose version-keyed runs do not exist yet.
-        """
+        """From the stored JSON. The former cursor, a list of the job ids handled, settles those jobs
+        at whatever version they have now, so upgrading the sensor does not reload every job."""
         data = json.loads(text) if text else None
+        if isinstance(data, list):
+            return cls(settled=dict.fromkeys(map(str, data), ANY_VERSION))
         if not isinstance(data, dict) or data.get("format") != CURSOR_FORMAT:
             return cls()
         return cls(dict(data["settled"]), dict(data["pending"]))
@@ -154,7 +158,7 @@ def plan_tick(jobs: Iterable[Mapping[str, Any]], job_filter: JobFilter, previous
         if not job_filter.matches(job):
             continue
         job_id, version = job["jobId"], analysis_version(job)
-        if previous.settled.get(job_id) == version:
+        if previous.settled.get(job_id) in (version, ANY_VERSION):
             settled[job_id] = version
             continue
         listed = ListedJob(job_id, version, job)
