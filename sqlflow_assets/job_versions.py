@@ -18,9 +18,8 @@ from typing import Any
 
 from sqlflow_assets.client import DONE_STATUSES, FAILED_STATUS
 
-CURSOR_FORMAT = 1
+CURSOR_FORMAT = 2
 VERSION_KEY_TAG = "sqlflow/version_key"  # on every lineage run of one analysis, retries included
-ANY_VERSION = "*"  # settled by the former, version-less cursor: the version listed next is taken as handled
 
 
 def analysis_version(job: Mapping[str, Any]) -> str:
@@ -90,33 +89,45 @@ def _created(job: Mapping[str, Any]) -> datetime | None:
         return None
 
 
+def fingerprint(job_id: str, version: str) -> str:
+    """12 hex digits (48 bits) of the version key: what the cursor keeps per job.
+
+    Dagster stores the cursor with every tick (2,880 a day at 30 s), so it is kept small: about 15
+    bytes per job instead of the ~110 of a 32-hex job id and a SQLFlow `sessionId`. A new version
+    taken for a settled one needs a 48-bit collision among the listed jobs (~1e-11 per version at
+    10,000 jobs).
+    """
+    return hashlib.blake2b(version_key(job_id, version).encode(), digest_size=6).hexdigest()
+
+
 @dataclass
 class Cursor:
-    """What the sensor remembers between ticks, keyed by job id, holding analysis versions.
+    """What the sensor remembers between ticks: fingerprints of (job id, analysis version).
 
     `settled`: versions needing nothing more (a lineage run succeeded, or the SQLFlow job failed and
     was reported). `pending`: versions requested whose success is not yet seen in the instance.
     Both are rebuilt from the current jobs list every tick, so the cursor holds at most one entry per
-    job the server still lists (and the filters admit): a deleted job's entry goes with it, and the
-    size never grows with history.
+    job the server still lists (and the filters admit), about 15 bytes each (150 KB at 10,000
+    jobs): a deleted job's entry goes with it, and the size never grows with history.
+    `legacy_jobs`: job ids of the former cursor (a list of the ids handled), settled at whatever
+    version they have on the first tick after an upgrade, so upgrading does not reload every job.
     """
 
-    settled: dict[str, str] = field(default_factory=dict)
-    pending: dict[str, str] = field(default_factory=dict)
+    settled: set[str] = field(default_factory=set)
+    pending: set[str] = field(default_factory=set)
+    legacy_jobs: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, text: str | None) -> Cursor:
-        """From the stored JSON. The former cursor, a list of the job ids handled, settles those jobs
-        at whatever version they have now, so upgrading the sensor does not reload every job."""
         data = json.loads(text) if text else None
         if isinstance(data, list):
-            return cls(settled=dict.fromkeys(map(str, data), ANY_VERSION))
+            return cls(legacy_jobs=frozenset(map(str, data)))
         if not isinstance(data, dict) or data.get("format") != CURSOR_FORMAT:
             return cls()
-        return cls(dict(data["settled"]), dict(data["pending"]))
+        return cls(set(data["settled"]), set(data["pending"]))
 
     def dump(self) -> str:
-        return json.dumps({"format": CURSOR_FORMAT, "settled": self.settled, "pending": self.pending}, sort_keys=True)
+        return json.dumps({"format": CURSOR_FORMAT, "settled": sorted(self.settled), "pending": sorted(self.pending)})
 
 
 @dataclass(frozen=True)
@@ -126,6 +137,7 @@ class ListedJob:
     job_id: str
     version: str
     job: Mapping[str, Any]
+    fingerprint: str
 
     @property
     def failed(self) -> bool:
@@ -143,7 +155,7 @@ class Plan:
 
 
 def plan_tick(jobs: Iterable[Mapping[str, Any]], job_filter: JobFilter, previous: Cursor) -> Plan:
-    """Sort the listed jobs against the previous cursor: one dict lookup per job, nothing else.
+    """Sort the listed jobs against the previous cursor: one hash and set lookup per job, nothing else.
 
     A settled version is carried over; a failed SQLFlow job is settled (reported once per version);
     a completed version never requested is new (and pending); a pending one is to be checked against
@@ -158,25 +170,27 @@ def plan_tick(jobs: Iterable[Mapping[str, Any]], job_filter: JobFilter, previous
         if not job_filter.matches(job):
             continue
         job_id, version = job["jobId"], analysis_version(job)
-        if previous.settled.get(job_id) in (version, ANY_VERSION):
-            settled[job_id] = version
+        mark = fingerprint(job_id, version)
+        if mark in previous.settled or job_id in previous.legacy_jobs:
+            settled.add(mark)
             continue
-        listed = ListedJob(job_id, version, job)
+        listed = ListedJob(job_id, version, job, mark)
         if listed.failed:
             plan.newly_failed.append(listed)
-            settled[job_id] = version
-        elif previous.pending.get(job_id) == version:
+            settled.add(mark)
+        elif mark in previous.pending:
             plan.to_check.append(listed)
-            pending[job_id] = version
+            pending.add(mark)
         else:
             plan.new.append(listed)
-            pending[job_id] = version
+            pending.add(mark)
     return plan
 
 
-def settle(cursor: Cursor, job_id: str) -> None:
+def settle(cursor: Cursor, listed: ListedJob) -> None:
     """Move a pending version to settled: a run of it succeeded."""
-    cursor.settled[job_id] = cursor.pending.pop(job_id)
+    cursor.pending.discard(listed.fingerprint)
+    cursor.settled.add(listed.fingerprint)
 
 
 def job_tags(job: Mapping[str, Any], version: str) -> dict[str, str]:

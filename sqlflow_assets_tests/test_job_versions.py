@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from sqlflow_assets.job_versions import Cursor, JobFilter, analysis_version, plan_tick, run_key, settle
+from sqlflow_assets.job_versions import Cursor, JobFilter, analysis_version, fingerprint, plan_tick, run_key, settle
 
 
 def job(job_id: str, **fields) -> dict:
@@ -38,7 +38,7 @@ def test_filters_compare_dates_and_glob_names():
 
 
 def test_a_tick_plans_new_pending_failed_and_prunes_what_is_gone():
-    previous = Cursor(settled={"done": "s1", "gone": "s1", "redo": "s1"}, pending={"wait": "s1"})
+    previous = Cursor(settled={fingerprint(j, "s1") for j in ("done", "gone", "redo")}, pending={fingerprint("wait", "s1")})
     listed = [
         job("done", sessionId="s1"),
         job("redo", sessionId="s2"),
@@ -51,9 +51,9 @@ def test_a_tick_plans_new_pending_failed_and_prunes_what_is_gone():
     assert [j.job_id for j in plan.new] == ["redo", "new"]
     assert [j.job_id for j in plan.to_check] == ["wait"]
     assert [j.job_id for j in plan.newly_failed] == ["bad"]
-    assert plan.cursor.pending == {"redo": "s2", "wait": "s1", "new": "s1"}
-    assert set(plan.cursor.settled) == {"done", "bad"}
-    settle(plan.cursor, "wait")
+    assert plan.cursor.pending == {fingerprint("redo", "s2"), fingerprint("wait", "s1"), fingerprint("new", "s1")}
+    assert plan.cursor.settled == {fingerprint("done", "s1"), plan.newly_failed[0].fingerprint}
+    settle(plan.cursor, plan.to_check[0])
     again = plan_tick(listed, JobFilter(), Cursor.load(plan.cursor.dump()))
     assert again.newly_failed == [] and [j.job_id for j in again.to_check] == ["redo", "new"]
 
@@ -62,4 +62,5 @@ def test_the_former_cursor_settles_its_jobs_at_their_current_version():
     legacy = Cursor.load(json.dumps(["old"]))
     plan = plan_tick([job("old", sessionId="s5"), job("other", sessionId="s1")], JobFilter(), legacy)
     assert [j.job_id for j in plan.new] == ["other"]
-    assert plan.cursor.settled == {"old": "s5"}
+    assert plan.cursor.settled == {fingerprint("old", "s5")}
+    assert Cursor.load(plan.cursor.dump()).legacy_jobs == frozenset()

@@ -30,7 +30,7 @@ def sqlflow_job_sensor(context: dg.SensorEvaluationContext, sqlflow: SQLFlowReso
     """Request a lineage run per new analysis version, again after failed runs, and the jobs list when new ones came.
 
     Filters are read every tick, so a changed setting applies on the next one. Versions already
-    settled cost one dict lookup each; only pending versions are looked up in the instance.
+    settled cost a hash and a set lookup each; only pending versions are looked up in the instance.
     """
     settings = config.sensor_settings()
     job_filter = job_versions.JobFilter.parse(settings.created_after, settings.job_name_pattern)
@@ -69,7 +69,7 @@ def _retries(instance: dg.DagsterInstance, pending: Sequence[ListedJob], cursor:
     for job in pending:
         status = latest.get(job.job_id)
         if status == dg.DagsterRunStatus.SUCCESS:
-            job_versions.settle(cursor, job.job_id)
+            job_versions.settle(cursor, job)
         elif status is None or status in FINISHED_STATUSES:
             unresolved.append(job)
     runs: dict[str, list[dg.DagsterRun]] = defaultdict(list)
@@ -80,7 +80,7 @@ def _retries(instance: dg.DagsterInstance, pending: Sequence[ListedJob], cursor:
     for job in unresolved:
         found = runs[job_versions.version_key(job.job_id, job.version)]
         if any(run.status == dg.DagsterRunStatus.SUCCESS for run in found):
-            job_versions.settle(cursor, job.job_id)
+            job_versions.settle(cursor, job)
         elif not any(not run.is_finished or run.is_complete_and_waiting_to_retry for run in found):
             retries.append((job, 1 + sum(run.parent_run_id is None for run in found)))
     return retries

@@ -17,6 +17,7 @@ from sqlflow_assets.defs.jobs import jobs_refresh_job, lineage_job
 from sqlflow_assets.defs.resources import SQLFlowResource, StorageResource
 from sqlflow_assets.defs.sensors import sqlflow_job_sensor
 from sqlflow_assets.definitions import defs
+from sqlflow_assets.job_versions import fingerprint
 from sqlflow_assets_tests.conftest import free_port, submit_and_wait
 from sqlflow_assets_tests.http_peer import http_peer, json_body
 
@@ -115,7 +116,7 @@ def test_a_reanalysed_job_is_loaded_for_real_then_requested_once_more(project_en
     assert run.success
     loaded = tick(first.cursor, instance)
     assert job_id not in {r.partition_key for r in lineage_requests(loaded).values()}
-    assert json.loads(loaded.cursor)["settled"][job_id] == before["sessionId"]
+    assert fingerprint(job_id, before["sessionId"]) in json.loads(loaded.cursor)["settled"]
 
     client.submit_persist_job("persist", [("b.sql", b"INSERT INTO t3 (y) SELECT y FROM t2;")], "dbvpostgresql", job_id=job_id)
     after = client.wait_for_job(job_id, poll_seconds=0.2, timeout=60)
@@ -159,7 +160,7 @@ def test_a_failed_run_is_requested_again_and_a_succeeded_one_is_not(monkeypatch)
             succeed(instance, run)
         fourth = tick(third.cursor, instance)
         assert fourth.run_requests == []
-        assert json.loads(fourth.cursor)["pending"] == {}
+        assert json.loads(fourth.cursor)["pending"] == []
 
 
 def launch_one(instance: dg.DagsterInstance, request: dg.RunRequest, status: dg.DagsterRunStatus, extra: dict) -> dg.DagsterRun:
@@ -189,7 +190,7 @@ def test_each_analysis_of_2000_jobs_is_requested_once_and_the_cursor_stays_bound
         run_ticks(3)
         assert sorted(requested) == [f"job{n:05d}:s1" for n in range(2000)]
         assert refreshes == [1, 0, 0]
-        assert json.loads(cursor)["pending"] == {}
+        assert json.loads(cursor)["pending"] == []
 
         listing["jobs"][7] = job(7, session="s2")
         listing["jobs"][8] = job(8, session="s2")
@@ -201,8 +202,8 @@ def test_each_analysis_of_2000_jobs_is_requested_once_and_the_cursor_stays_bound
         del listing["jobs"][:1500]
         run_ticks(1)
     state = json.loads(cursor)
-    assert len(state["settled"]) == 500 + 50 and state["pending"] == {}
-    assert "job00000" not in state["settled"] and "job05000" not in state["settled"]
+    assert len(state["settled"]) == 500 + 50 and state["pending"] == []
+    assert fingerprint("job00000", "s1") not in state["settled"] and fingerprint("job01500", "s1") in state["settled"]
 
 
 def test_date_and_name_settings_pick_the_jobs_and_apply_on_the_next_tick(monkeypatch):
