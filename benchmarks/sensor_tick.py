@@ -103,6 +103,7 @@ def run(args: argparse.Namespace, jobs: list[dict], body: bytes, token: bytes, i
         steady, steady_result = time_ticks(instance, pending_result.cursor, args.ticks)
     assert len(first_result.run_requests) == args.jobs + 1 and not pending_result.run_requests and not steady_result.run_requests
 
+    print(f"cursor: {len(steady_result.cursor) / 1e3:.0f} kB ({len(steady_result.cursor) / args.jobs:.1f} bytes a job)")
     worst = 0.0
     for name, median in (("first (all new)", first), ("pending (instance asked)", pending), ("steady (none new)", steady)):
         print(f"{name:26} median of {args.ticks}: {median:.3f} s = {median / 1.0:.2f}x of 1 s")

@@ -140,6 +140,10 @@ class ListedJob:
     fingerprint: str
 
     @property
+    def version_key(self) -> str:
+        return version_key(self.job_id, self.version)
+
+    @property
     def failed(self) -> bool:
         return self.job.get("status") == FAILED_STATUS
 

@@ -57,14 +57,10 @@ def _retries(instance: dg.DagsterInstance, pending: Sequence[ListedJob], cursor:
     A version waits while a run of it is queued, running, or failed with Dagster's own retry
     (`run_retries`) still to come. With no run at all (deleted, or the tick's request lost) it is
     asked for again under its first run_key, which Dagster deduplicates. The latest run of each
-    version is read without its run body (cheap at 10,000); only versions whose latest run did
-    not succeed nor is still going have all their runs loaded.
+    version is read without its run body (cheap at 10,000); only versions whose latest run neither
+    succeeded nor is still going have all their runs loaded.
     """
-    latest = {
-        data.partition: data.status
-        for runs_filter in _lineage_runs_filters([job_versions.version_key(job.job_id, job.version) for job in pending])
-        for data in instance.get_run_partition_data(runs_filter)
-    }
+    latest = _latest_run_status(instance, pending)
     unresolved = []
     for job in pending:
         status = latest.get(job.job_id)
@@ -73,12 +69,12 @@ def _retries(instance: dg.DagsterInstance, pending: Sequence[ListedJob], cursor:
         elif status is None or status in FINISHED_STATUSES:
             unresolved.append(job)
     runs: dict[str, list[dg.DagsterRun]] = defaultdict(list)
-    for runs_filter in _lineage_runs_filters([job_versions.version_key(job.job_id, job.version) for job in unresolved]):
+    for runs_filter in _lineage_runs_filters(unresolved):
         for run in instance.get_runs(filters=runs_filter):
             runs[run.tags[VERSION_KEY_TAG]].append(run)
     retries = []
     for job in unresolved:
-        found = runs[job_versions.version_key(job.job_id, job.version)]
+        found = runs[job.version_key]
         if any(run.status == dg.DagsterRunStatus.SUCCESS for run in found):
             job_versions.settle(cursor, job)
         elif not any(not run.is_finished or run.is_complete_and_waiting_to_retry for run in found):
@@ -86,10 +82,23 @@ def _retries(instance: dg.DagsterInstance, pending: Sequence[ListedJob], cursor:
     return retries
 
 
-def _lineage_runs_filters(keys: Sequence[str]) -> Iterator[dg.RunsFilter]:
+def _latest_run_status(instance: dg.DagsterInstance, pending: Sequence[ListedJob]) -> dict[str, dg.DagsterRunStatus]:
+    """Job id -> status of the latest run of its pending version: light columns, no run bodies.
+
+    The filter holds one version per job, so the run's partition (the job id) names the version.
+    """
+    return {
+        data.partition: data.status
+        for runs_filter in _lineage_runs_filters(pending)
+        for data in instance.get_run_partition_data(runs_filter)
+    }
+
+
+def _lineage_runs_filters(jobs: Sequence[ListedJob]) -> Iterator[dg.RunsFilter]:
     """Filters for the lineage runs of these versions (Dagster's retries inherit the tag), one `IN` list each."""
-    for start in range(0, len(keys), RUNS_QUERY_BATCH):
-        yield dg.RunsFilter(job_name=lineage_job.name, tags={VERSION_KEY_TAG: list(keys[start : start + RUNS_QUERY_BATCH])})
+    for start in range(0, len(jobs), RUNS_QUERY_BATCH):
+        keys = [job.version_key for job in jobs[start : start + RUNS_QUERY_BATCH]]
+        yield dg.RunsFilter(job_name=lineage_job.name, tags={VERSION_KEY_TAG: keys})
 
 
 def _lineage_request(listed: ListedJob, attempt: int) -> dg.RunRequest:
@@ -105,5 +114,5 @@ def _jobs_refresh_request(new: Sequence[ListedJob]) -> dg.RunRequest:
     """One `sqlflow_raw/jobs` reload for the tick, keyed by the versions that triggered it."""
     digest = hashlib.sha1(usedforsecurity=False)
     for job in new:
-        digest.update(job_versions.version_key(job.job_id, job.version).encode())
+        digest.update(job.version_key.encode())
     return dg.RunRequest(run_key=f"jobs:{digest.hexdigest()[:16]}", job_name=jobs_refresh_job.name)

@@ -128,9 +128,9 @@ def test_a_reanalysed_job_is_loaded_for_real_then_requested_once_more(project_en
     assert job_id not in {r.partition_key for r in lineage_requests(tick(again.cursor, instance)).values()}
 
 
-def test_a_failed_run_is_requested_again_and_a_succeeded_one_is_not(monkeypatch):
+def test_a_failed_run_is_requested_again_and_a_succeeded_one_is_not(monkeypatch, tmp_path):
     listing = {"jobs": [job(1), job(2), job(3)]}
-    instance = dg.DagsterInstance.ephemeral()
+    instance = dg.DagsterInstance.local_temp(str(tmp_path))  # SQLite, as `.dagster_home`: runs indexed by partition
     with summary_peer(listing) as peer:
         peer_env(monkeypatch, peer.base_url)
         first = tick(None, instance)
