@@ -92,7 +92,7 @@ def _created(job: Mapping[str, Any]) -> datetime | None:
 def fingerprint(job_id: str, version: str) -> str:
     """12 hex digits (48 bits) of the version key: what the cursor keeps per job.
 
-    Dagster stores the cursor with every tick (2,880 a day at 30 s), so it is kept small: about 15
+    Dagster stores the cursor with every tick (2,880 a day at 30 s), so it is kept small: about 16
     bytes per job instead of the ~110 of a 32-hex job id and a SQLFlow `sessionId`. A new version
     taken for a settled one needs a 48-bit collision among the listed jobs (~1e-11 per version at
     10,000 jobs).
@@ -107,7 +107,7 @@ class Cursor:
     `settled`: versions needing nothing more (a lineage run succeeded, or the SQLFlow job failed and
     was reported). `pending`: versions requested whose success is not yet seen in the instance.
     Both are rebuilt from the current jobs list every tick, so the cursor holds at most one entry per
-    job the server still lists (and the filters admit), about 15 bytes each (150 KB at 10,000
+    job the server still lists (and the filters admit), about 16 bytes each (160 kB at 10,000
     jobs): a deleted job's entry goes with it, and the size never grows with history.
     `legacy_jobs`: job ids of the former cursor (a list of the ids handled), settled at whatever
     version they have on the first tick after an upgrade, so upgrading does not reload every job.
@@ -201,7 +201,7 @@ def job_tags(job: Mapping[str, Any], version: str) -> dict[str, str]:
     """Readable run tags: which job, analysis and creation time a lineage run is for (no secret)."""
     tags = {
         "sqlflow/job_id": str(job["jobId"]),
-        "sqlflow/job_name": str(job.get("jobName") or "")[:200],
+        "sqlflow/job_name": str(job.get("jobName") or ""),
         "sqlflow/status": str(job.get("status") or ""),
         "sqlflow/created": str(job.get("createTime") or ""),
         VERSION_KEY_TAG: version_key(str(job["jobId"]), version),
