@@ -87,6 +87,9 @@ def test_completed_jobs_are_requested_once_and_failed_jobs_never(project_env):
     assert requested[done["jobId"]].run_key == f"{done['jobId']}:{done['sessionId']}"
     assert requested[done["jobId"]].tags["sqlflow/job_name"] == "test job"
     assert requested[done["jobId"]].tags["sqlflow/created"] == done["createTime"]
+    assert requested[done["jobId"]].tags["sqlflow/session_id"] == done["sessionId"]
+    secrets = (project_env.server.secret_key, SQLFlowResource().client().token)
+    assert not any(secret in str(request.tags) for secret in secrets for request in first.run_requests)
     assert failed["jobId"] not in requested
     added = {key for request in first.dynamic_partitions_requests for key in request.partition_keys}
     assert done["jobId"] in added and failed["jobId"] not in added
