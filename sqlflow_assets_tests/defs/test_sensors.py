@@ -42,11 +42,13 @@ def launch(instance: dg.DagsterInstance, result: dg.SensorResult, status=dg.Dags
     """The daemon's part: add the requested partitions and create one run per lineage request."""
     for request in result.dynamic_partitions_requests:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-    runs = {}
-    for key, request in lineage_requests(result).items():
-        tags = {**request.tags, "dagster/run_key": key, "dagster/partition": request.partition_key}
-        runs[key] = instance.add_run(dg.DagsterRun(job_name=lineage_job.name, run_id=str(uuid.uuid4()), tags=tags, status=status))
-    return runs
+    return {key: launch_one(instance, request, status) for key, request in lineage_requests(result).items()}
+
+
+def launch_one(instance: dg.DagsterInstance, request: dg.RunRequest, status: dg.DagsterRunStatus, extra_tags=None) -> dg.DagsterRun:
+    """The run the daemon creates for one request: its tags, run_key and partition."""
+    tags = {**request.tags, "dagster/run_key": request.run_key, "dagster/partition": request.partition_key, **(extra_tags or {})}
+    return instance.add_run(dg.DagsterRun(job_name=lineage_job.name, run_id=str(uuid.uuid4()), tags=tags, status=status))
 
 
 def succeed(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
@@ -164,11 +166,6 @@ def test_a_failed_run_is_requested_again_and_a_succeeded_one_is_not(monkeypatch,
         fourth = tick(third.cursor, instance)
         assert fourth.run_requests == []
         assert json.loads(fourth.cursor)["pending"] == []
-
-
-def launch_one(instance: dg.DagsterInstance, request: dg.RunRequest, status: dg.DagsterRunStatus, extra: dict) -> dg.DagsterRun:
-    tags = {**request.tags, "dagster/run_key": request.run_key, **extra}
-    return instance.add_run(dg.DagsterRun(job_name=lineage_job.name, run_id=str(uuid.uuid4()), tags=tags, status=status))
 
 
 def test_each_analysis_of_2000_jobs_is_requested_once_and_the_cursor_stays_bounded(monkeypatch):
