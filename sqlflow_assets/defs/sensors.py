@@ -20,6 +20,7 @@ from sqlflow_assets.defs.resources import SQLFlowResource
 from sqlflow_assets.job_versions import VERSION_KEY_TAG, ListedJob
 
 RUNS_QUERY_BATCH = 500  # version keys per instance query (one `IN` list)
+LINEAGE_MAX_RETRIES = 2  # Dagster's own retries of a failed lineage run, before the sensor asks again
 FINISHED_STATUSES = frozenset({dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED})
 
 
@@ -106,7 +107,7 @@ def _lineage_request(listed: ListedJob, attempt: int) -> dg.RunRequest:
         run_key=job_versions.run_key(listed.job_id, listed.version, attempt),
         job_name=lineage_job.name,
         partition_key=listed.job_id,
-        tags=job_versions.job_tags(listed.job, listed.version),
+        tags={**job_versions.job_tags(listed.job, listed.version), "dagster/max_retries": str(LINEAGE_MAX_RETRIES)},
     )
 
 

@@ -90,6 +90,8 @@ def test_completed_jobs_are_requested_once_and_failed_jobs_never(project_env):
     assert requested[done["jobId"]].tags["sqlflow/job_name"] == "test job"
     assert requested[done["jobId"]].tags["sqlflow/created"] == done["createTime"]
     assert requested[done["jobId"]].tags["sqlflow/session_id"] == done["sessionId"]
+    assert requested[done["jobId"]].tags["dagster/max_retries"] == "2"
+    assert "dagster/max_retries" not in refresh_requests(first)[0].tags
     secrets = (project_env.server.secret_key, SQLFlowResource().client().token)
     assert not any(secret in str(request.tags) for secret in secrets for request in first.run_requests)
     assert failed["jobId"] not in requested
