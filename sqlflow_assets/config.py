@@ -98,3 +98,26 @@ def storage(destination_type: str | None = None) -> Storage:
     if kind == "motherduck" and os.environ.get("SQLFLOW_DUCKDB_PATH", "").startswith(MOTHERDUCK_PREFIX):
         return Storage(kind, duckdb_database())
     return Storage(kind)
+
+
+@dataclass(frozen=True)
+class SensorSettings:
+    """Limits of `sqlflow_job_sensor`, so connecting an account with a long history does not flood Dagster.
+
+    `created_after`: ISO date or date-time; only jobs whose `createTime` is at or after it.
+    `job_name_pattern`: a case-sensitive glob (`nightly-*`) that `jobName` must match.
+    """
+
+    created_after: str | None = None
+    job_name_pattern: str | None = None
+
+
+def sensor_settings() -> SensorSettings:
+    """`[sources.sqlflow] sensor_created_after / sensor_job_name_pattern` (env `SOURCES__SQLFLOW__SENSOR_*`), read now.
+
+    The sensor calls this every tick, so a changed setting applies on the next tick. A TOML date
+    (`2026-11-01` unquoted) arrives as a date object and is turned back into its ISO text.
+    """
+    values = [dlt.config.get(f"sources.sqlflow.{name}") for name in ("sensor_created_after", "sensor_job_name_pattern")]
+    created_after, pattern = (None if value is None else str(value) for value in values)
+    return SensorSettings(created_after, pattern)

@@ -1,26 +1,119 @@
-"""The sensor that turns every newly completed SQLFlow job into a partition and a lineage run."""
+"""The sensor that turns every completed analysis of a SQLFlow job into a partition and a lineage run.
 
-import json
+The rules (versions, filters, the bounded cursor) live in `sqlflow_assets.job_versions`; this module
+only reads the settings and the jobs list, asks the instance about versions still pending, and
+builds the requests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
 
 import dagster as dg
 
-from sqlflow_assets.client import DONE_STATUSES, FAILED_STATUS
-from sqlflow_assets.defs.jobs import lineage_job
+from sqlflow_assets import config, job_versions
+from sqlflow_assets.defs.jobs import jobs_refresh_job, lineage_job
 from sqlflow_assets.defs.partitions import sqlflow_jobs_partitions
 from sqlflow_assets.defs.resources import SQLFlowResource
+from sqlflow_assets.job_versions import VERSION_KEY_TAG, ListedJob
+
+RUNS_QUERY_BATCH = 500  # version keys per instance query (one `IN` list)
+LINEAGE_MAX_RETRIES = 2  # Dagster's own retries of a failed lineage run, before the sensor asks again
+FINISHED_STATUSES = frozenset({dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED})
 
 
-@dg.sensor(job=lineage_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(
+    jobs=[lineage_job, jobs_refresh_job], minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING
+)
 def sqlflow_job_sensor(context: dg.SensorEvaluationContext, sqlflow: SQLFlowResource) -> dg.SensorResult:
-    """Poll displayUserJobsSummary; the cursor holds every job id already handled (run or failed)."""
-    handled = set(json.loads(context.cursor)) if context.cursor else set()
-    jobs = [job for job in sqlflow.client().jobs_summary().get("jobDetails") or [] if job["jobId"] not in handled]
-    done = [job["jobId"] for job in jobs if job.get("status") in DONE_STATUSES]
-    failed = [job for job in jobs if job.get("status") == FAILED_STATUS]
-    for job in failed:
-        context.log.warning(f"SQLFlow job {job['jobId']} ({job.get('jobName')}) failed: {job.get('errorMessage')}")
+    """Request a lineage run per new analysis version, again after failed runs, and the jobs list when new ones came.
+
+    Filters are read every tick, so a changed setting applies on the next one. Versions already
+    settled cost a hash and a set lookup each; only pending versions are looked up in the instance.
+    """
+    settings = config.sensor_settings()
+    job_filter = job_versions.JobFilter.parse(settings.created_after, settings.job_name_pattern)
+    jobs = sqlflow.client().jobs_summary()["jobDetails"]
+    plan = job_versions.plan_tick(jobs, job_filter, job_versions.Cursor.load(context.cursor))
+    for listed in plan.newly_failed:
+        context.log.warning(f"SQLFlow job {listed.job_id} ({listed.job.get('jobName')}) failed: {listed.job.get('errorMessage')}")
+    retries = _retries(context.instance, plan.to_check, plan.cursor)
+    requests = [_lineage_request(listed, attempt) for listed, attempt in [*((job, 1) for job in plan.new), *retries]]
+    if plan.new:
+        requests.insert(0, _jobs_refresh_request(plan.new))
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(run_key=job_id, partition_key=job_id) for job_id in done],
-        dynamic_partitions_requests=[sqlflow_jobs_partitions.build_add_request(done)] if done else [],
-        cursor=json.dumps(sorted(handled | set(done) | {job["jobId"] for job in failed})),
+        run_requests=requests,
+        dynamic_partitions_requests=[sqlflow_jobs_partitions.build_add_request([job.job_id for job in plan.new])]
+        if plan.new
+        else [],
+        cursor=plan.cursor.dump(),
     )
+
+
+def _retries(instance: dg.DagsterInstance, pending: Sequence[ListedJob], cursor: job_versions.Cursor) -> list[tuple[ListedJob, int]]:
+    """Pending versions that need another run, with its attempt number; succeeded ones are settled.
+
+    A version waits while a run of it is queued, running, or failed with Dagster's own retry
+    (`run_retries`) still to come. With no run at all (deleted, or the tick's request lost) it is
+    asked for again under its first run_key, which Dagster deduplicates. The latest run of each
+    version is read without its run body (cheap at 10,000); only versions whose latest run neither
+    succeeded nor is still going have all their runs loaded.
+    """
+    latest = _latest_run_status(instance, pending)
+    unresolved = []
+    for job in pending:
+        status = latest.get(job.job_id)
+        if status == dg.DagsterRunStatus.SUCCESS:
+            job_versions.settle(cursor, job)
+        elif status is None or status in FINISHED_STATUSES:
+            unresolved.append(job)
+    runs: dict[str, list[dg.DagsterRun]] = defaultdict(list)
+    for runs_filter in _lineage_runs_filters(unresolved):
+        for run in instance.get_runs(filters=runs_filter):
+            runs[run.tags[VERSION_KEY_TAG]].append(run)
+    retries = []
+    for job in unresolved:
+        found = runs[job.version_key]
+        if any(run.status == dg.DagsterRunStatus.SUCCESS for run in found):
+            job_versions.settle(cursor, job)
+        elif not any(not run.is_finished or run.is_complete_and_waiting_to_retry for run in found):
+            retries.append((job, 1 + sum(run.parent_run_id is None for run in found)))
+    return retries
+
+
+def _latest_run_status(instance: dg.DagsterInstance, pending: Sequence[ListedJob]) -> dict[str, dg.DagsterRunStatus]:
+    """Job id -> status of the latest run of its pending version: light columns, no run bodies.
+
+    The filter holds one version per job, so the run's partition (the job id) names the version.
+    """
+    return {
+        data.partition: data.status
+        for runs_filter in _lineage_runs_filters(pending)
+        for data in instance.get_run_partition_data(runs_filter)
+    }
+
+
+def _lineage_runs_filters(jobs: Sequence[ListedJob]) -> Iterator[dg.RunsFilter]:
+    """Filters for the lineage runs of these versions (Dagster's retries inherit the tag), one `IN` list each."""
+    for start in range(0, len(jobs), RUNS_QUERY_BATCH):
+        keys = [job.version_key for job in jobs[start : start + RUNS_QUERY_BATCH]]
+        yield dg.RunsFilter(job_name=lineage_job.name, tags={VERSION_KEY_TAG: keys})
+
+
+def _lineage_request(listed: ListedJob, attempt: int) -> dg.RunRequest:
+    return dg.RunRequest(
+        run_key=job_versions.run_key(listed.job_id, listed.version, attempt),
+        job_name=lineage_job.name,
+        partition_key=listed.job_id,
+        tags={**job_versions.job_tags(listed.job, listed.version), "dagster/max_retries": str(LINEAGE_MAX_RETRIES)},
+    )
+
+
+def _jobs_refresh_request(new: Sequence[ListedJob]) -> dg.RunRequest:
+    """One `sqlflow_raw/jobs` reload for the tick, keyed by the versions that triggered it."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    for job in new:
+        digest.update(job.version_key.encode())
+    return dg.RunRequest(run_key=f"jobs:{digest.hexdigest()[:16]}", job_name=jobs_refresh_job.name)
