@@ -45,7 +45,7 @@ context = dg.build_sensor_context(instance=instance, resources=default_resources
 tick = sensors.sqlflow_job_sensor(context)
 for request in tick.dynamic_partitions_requests:
     instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
-[run] = tick.run_requests
+[run] = [request for request in tick.run_requests if request.partition_key]
 result = dg.materialize([assets.sqlflow_job_lineage], partition_key=run.partition_key, instance=instance, resources=default_resources())
 assert result.success
 """
