@@ -61,7 +61,7 @@ def sqlflow_peer(payload: Path):
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 (http.server API)
             self.rfile.read(int(self.headers.get("content-length") or 0))
-            body = token if self.path.endswith("generateToken") else jobs if self.path.endswith("JobsSummary") else export
+            body = token if self.path.endswith("generateToken") else jobs if self.path.endswith(("JobsSummary", "JobSummary")) else export
             self.send_response(200)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(body)))
