@@ -9,12 +9,19 @@ file at `SQLFLOW_DUCKDB_PATH`.
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import dlt
 from dlt.common.destination import TDestinationReferenceArg
+from dlt.common.pipeline import get_dlt_pipelines_dir
+from filelock import FileLock, Timeout
+
+log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SAMPLE_SQL_DIR = PACKAGE_DIR / "sql"
@@ -24,6 +31,7 @@ PIPELINE_NAME = "sqlflow"  # loads `sqlflow_raw`; `dlt pipeline sqlflow info` fi
 LINEAGE_PIPELINE_NAME = "sqlflow_lineage"  # loads `lineage`
 DEFAULT_DESTINATION = "duckdb"
 MOTHERDUCK_PREFIX = "md:"
+WRITE_LOCK_TIMEOUT = 3600.0  # seconds a run waits for another writer of the same storage
 
 
 def project_dir() -> Path:
@@ -81,9 +89,48 @@ class Storage:
     def lineage_pipeline(self) -> dlt.Pipeline:
         return self.pipeline(LINEAGE_PIPELINE_NAME, LINEAGE_SCHEMA)
 
+    @contextmanager
+    def writing(self, timeout: float = WRITE_LOCK_TIMEOUT) -> Iterator[None]:
+        """Hold this storage's write locks: the DuckDB file's (when local) and the dlt pipelines folder's.
+
+        Why file locks and not a Dagster pool: the kernel frees a `flock` when its holder dies, so
+        a killed run never blocks the next one (a pool slot of a SIGKILLed run stays taken), and
+        two Dagster homes or two pipelines folders writing one database wait for each other
+        instead of failing with DuckDB's "Could not set lock".
+        """
+        paths = [Path(get_dlt_pipelines_dir()) / "sqlflow.lock"]
+        if self.duckdb_database is not None and not self.duckdb_database.startswith(MOTHERDUCK_PREFIX):
+            paths.insert(0, Path(f"{self.duckdb_database}.lock"))
+        with ExitStack() as held:
+            for path in paths:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                held.enter_context(_wait_for(FileLock(path), timeout))
+            yield
+
     def table_name(self, dataset: str, table: str) -> str:
         """The table as the destination names it (`dagster/table_name`)."""
         return f"{dataset}.{table}"
+
+
+class StorageBusy(TimeoutError):
+    """Another writer held a storage lock for longer than the wait allowed."""
+
+
+@contextmanager
+def _wait_for(lock: FileLock, timeout: float) -> Iterator[None]:
+    """Take `lock`, saying in the log when another writer holds it, and for how long we wait."""
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.info("waiting up to %.0f s for %s: another run is writing", timeout, lock.lock_file)
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout:
+            raise StorageBusy(f"{lock.lock_file} stayed locked by another writer for {timeout:.0f} s") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def storage(destination_type: str | None = None) -> Storage:

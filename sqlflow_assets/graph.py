@@ -295,6 +295,11 @@ def read_table(dataset: Any, table: str, job_ids: list[str] | None = None) -> pa
 
 def refresh(storage: Storage) -> dict[str, pa.Table]:
     """Rebuild the current graph from the destination's per-job tables and load it back (replace)."""
+    with storage.writing():
+        return _refresh(storage)
+
+
+def _refresh(storage: Storage) -> dict[str, pa.Table]:
     jobs = read_table(storage.pipeline().dataset(), "jobs")
     lineage = storage.lineage_pipeline().dataset()
     loaded = read_table(lineage, "objects")

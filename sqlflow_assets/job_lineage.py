@@ -76,7 +76,8 @@ def load(job: JobLineage, storage: Storage) -> list[LoadInfo]:
     """Load raw then lineage tables into `storage`; refuses a job whose blocking checks failed.
 
     One after the other: two dlt loads opening one DuckDB file at the same moment from two
-    threads can fail with DuckDB's "Unique file handle conflict" (seen in tests).
+    threads can fail with DuckDB's "Unique file handle conflict" (seen in tests). Both run under
+    the storage's write locks, so concurrent runs take turns and a killed one blocks nobody.
     """
     failed = job.blocking_failures()
     if failed:
@@ -84,10 +85,11 @@ def load(job: JobLineage, storage: Storage) -> list[LoadInfo]:
     raw = [per_job_resource("lineage", lambda: [(job.job_id, job.raw)])]
     if job.details is not None:
         raw.append(jobs_resource(lambda: [job.details]))
-    return [
-        _run(job.job_id, storage, storage.pipeline(), raw),
-        _run(job.job_id, storage, storage.lineage_pipeline(), per_job_resource("lineage_tables", lambda: [(job.job_id, job.lineage)])),
-    ]
+    with storage.writing():
+        return [
+            _run(job.job_id, storage, storage.pipeline(), raw),
+            _run(job.job_id, storage, storage.lineage_pipeline(), per_job_resource("lineage_tables", lambda: [(job.job_id, job.lineage)])),
+        ]
 
 
 def _run(job_id: str, storage: Storage, pipeline: dlt.Pipeline, resource: DltResource | list[DltResource]) -> LoadInfo:

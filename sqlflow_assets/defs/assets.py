@@ -18,7 +18,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from sqlflow_assets import config, flatten, graph, job_lineage, quality, submission
 from sqlflow_assets.config import LINEAGE_SCHEMA, RAW_SCHEMA, sql_dir
 from sqlflow_assets.defs.partitions import sqlflow_jobs_partitions
-from sqlflow_assets.defs.resources import DUCKDB_POOL, SQLFlowResource, StorageResource
+from sqlflow_assets.defs.resources import SQLFlowResource, StorageResource
 from sqlflow_assets.lineage_json import TABLE_NAMES
 from sqlflow_assets.source import sqlflow_source
 
@@ -73,14 +73,15 @@ class SQLFlowTranslator(DagsterDltTranslator):
     ),
     name="sqlflow_jobs_raw",
     dagster_dlt_translator=SQLFlowTranslator(),
-    pool=DUCKDB_POOL,
 )
 def sqlflow_jobs_raw(context: dg.AssetExecutionContext, dlt: DagsterDltResource, sqlflow: SQLFlowResource, storage: StorageResource):
     """Every SQLFlow job of the user (a fresh source per run: dagster#34052)."""
-    table_name = storage.storage().table_name(RAW_SCHEMA, "jobs")
+    target = storage.storage()
+    table_name = target.table_name(RAW_SCHEMA, "jobs")
     source = sqlflow_source(client=sqlflow.client()).with_resources("jobs")
-    for result in dlt.run(context=context, dlt_source=source, dlt_pipeline=storage.storage().pipeline(), loader_file_format="parquet"):
-        yield result._replace(metadata={**(result.metadata or {}), "dagster/table_name": table_name})
+    with target.writing():
+        for result in dlt.run(context=context, dlt_source=source, dlt_pipeline=target.pipeline(), loader_file_format="parquet"):
+            yield result._replace(metadata={**(result.metadata or {}), "dagster/table_name": table_name})
 
 
 def _table_spec(dataset: str, table: str, description: str, deps: list[dg.AssetKey]) -> dg.AssetSpec:
@@ -108,7 +109,6 @@ CHECK_SPECS = [
     specs=JOB_TABLE_SPECS,
     check_specs=CHECK_SPECS,
     partitions_def=sqlflow_jobs_partitions,
-    pool=DUCKDB_POOL,
     name="sqlflow_job_lineage",
 )
 def sqlflow_job_lineage(
@@ -184,7 +184,6 @@ GRAPH_DESCRIPTIONS = {
         )
         for table in graph.GRAPH_TABLES
     ],
-    pool=DUCKDB_POOL,
     name="lineage_graph",
 )
 def lineage_graph(context: dg.AssetExecutionContext, storage: StorageResource) -> Iterator[dg.MaterializeResult]:

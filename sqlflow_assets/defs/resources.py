@@ -17,9 +17,6 @@ from dagster_duckdb import DuckDBResource
 from sqlflow_assets import config
 from sqlflow_assets.client import SQLFlowClient
 
-DUCKDB_POOL = "duckdb"
-
-
 class SQLFlowResource(dg.ConfigurableResource):
     """Builds a `SQLFlowClient` from dlt config; `base_url` here overrides `[sources.sqlflow]`."""
 

@@ -1,0 +1,149 @@
+"""Killed runs and concurrent writers of one database (issue #11, items 1 and 7), through the CLI.
+
+Each case runs `dagster asset materialize` as a real process against a loopback SQLFlow peer
+serving a 20,000-relationship export, into a real DuckDB file, kills it with SIGKILL at a point
+of the load, and checks that the next run neither hangs nor leaves a row missing or doubled.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from sqlflow_assets import job_lineage
+from sqlflow_assets.flatten import LINEAGE_TABLES
+from sqlflow_assets.lineage_json import TABLE_NAMES
+from sqlflow_assets_tests.conftest import REPO_ROOT
+from sqlflow_assets_tests.fixtures import generated_payload
+from sqlflow_assets_tests.http_peer import http_peer, json_body
+
+pytestmark = pytest.mark.faults
+JOBS = ("0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210")
+RUN_TIMEOUT = 300
+# every asset of the one-step job lineage (it cannot be subset)
+JOB_ASSETS = ",".join([*(f"sqlflow_raw/{t}" for t in TABLE_NAMES), *(f"lineage/{t}" for t in LINEAGE_TABLES)])
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    path = tmp_path / "export.json"
+    path.write_bytes(generated_payload(20_000, tmp_path))
+    return path
+
+
+@pytest.fixture
+def peer(export: Path):
+    body = export.read_bytes()
+    details = {"code": 200, "data": {"jobDetails": [{"jobId": job, "jobName": "big", "status": "success"} for job in JOBS]}}
+
+    def answer(path: str) -> tuple[int, bytes]:
+        if path.endswith("generateToken"):
+            return 200, json_body({"code": 200, "token": "peer-token"})
+        return 200, json_body(details) if path.endswith(("JobSummary", "JobsSummary")) else body
+
+    with http_peer(answer) as running:
+        yield running
+
+
+def project(tmp_path: Path, peer, name: str, database: Path) -> dict[str, str]:
+    """The environment of one Dagster home with its own dlt folder, writing `database`."""
+    home = tmp_path / name
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    return {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "DLT_DATA_DIR": str(home / "dlt"),
+        "DLT_PROJECT_DIR": str(home),
+        "SQLFLOW_DUCKDB_PATH": str(database),
+        "SOURCES__SQLFLOW__BASE_URL": peer.base_url,
+        "SOURCES__SQLFLOW__USER_ID": "peer|1",
+        "SOURCES__SQLFLOW__TOKEN": "peer-token",
+    }
+
+
+def materialize(env: dict[str, str], job_id: str) -> subprocess.Popen:
+    """`dagster asset materialize` of one job's lineage, in a process group of its own."""
+    subprocess.run(
+        [sys.executable, "-c", f"import dagster as dg; dg.DagsterInstance.get().add_dynamic_partitions('sqlflow_jobs', [{job_id!r}])"],
+        env=env, check=True, capture_output=True, timeout=120,
+    )
+    command = [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "--select", JOB_ASSETS,
+               "--partition", job_id, "-m", "sqlflow_assets.definitions"]
+    return subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def finish(process: subprocess.Popen) -> str:
+    output, _ = process.communicate(timeout=RUN_TIMEOUT)
+    assert process.returncode == 0, output.decode()[-4000:]
+    return output.decode()
+
+
+def expected_rows(export: Path, job_id: str) -> dict[str, set[tuple]]:
+    """The job's rows as a clean in-process analysis gives them (the reference for every table)."""
+    job = job_lineage.analyse(job_id, export)
+    return {f"{dataset}.{table}": set(zip(*(c.to_pylist() for c in rows.columns))) for (dataset, table), rows in job.tables().items()}
+
+
+def stored_rows(database: Path, job_id: str, expected: dict[str, set[tuple]]) -> dict[str, list[tuple]]:
+    """Every row of the job per table (a list, so duplicates show), in the reference's columns."""
+    with duckdb.connect(str(database), read_only=True) as conn:
+        out = {}
+        for table, rows in expected.items():
+            columns = ", ".join(f'"{c}"' for c in _columns(conn, table) if not c.startswith("_dlt") and c != "tombstone")
+            out[table] = conn.execute(f"SELECT {columns} FROM {table} WHERE job_id = ?", [job_id]).fetchall()
+        return out
+
+
+def _columns(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    schema, name = table.split(".")
+    return [r[0] for r in conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [schema, name]).fetchall()]
+
+
+def wait_for(condition, timeout: float = RUN_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("kill_at", ["sqlflow", "sqlflow_lineage"], ids=["raw-load", "lineage-load"])
+def test_a_run_killed_while_loading_blocks_nothing_and_a_rerun_is_exact(tmp_path, peer, export, kill_at):
+    database = tmp_path / "shared.duckdb"
+    env = project(tmp_path, peer, "home", database)
+    job_id = JOBS[0]
+    finish(materialize(env, job_id))  # an earlier good load: the killed run must not damage it either
+
+    run = materialize(env, job_id)
+    load_folder = Path(env["DLT_DATA_DIR"]) / "pipelines" / kill_at / "load"
+    wait_for(lambda: any(load_folder.glob("normalized/*")) or run.poll() is not None)
+    assert run.poll() is None, "the run ended before it could be killed while loading"
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+
+    finish(materialize(env, job_id))  # would hang on a pool slot the killed run kept
+    expected = expected_rows(export, job_id)
+    stored = stored_rows(database, job_id, expected)
+    for table, rows in expected.items():
+        assert len(stored[table]) == len(rows), table  # nothing doubled, nothing lost
+        assert set(stored[table]) == rows, table
+
+
+def test_two_dagster_homes_writing_one_database_take_turns(tmp_path, peer, export):
+    database = tmp_path / "shared.duckdb"
+    runs = [materialize(project(tmp_path, peer, f"home{i}", database), job_id) for i, job_id in enumerate(JOBS)]
+    outputs = [finish(run) for run in runs]
+    assert all("RUN_SUCCESS" in output for output in outputs)
+    for job_id in JOBS:
+        expected = expected_rows(export, job_id)
+        stored = stored_rows(database, job_id, expected)
+        assert {table: len(rows) for table, rows in stored.items()} == {table: len(rows) for table, rows in expected.items()}
