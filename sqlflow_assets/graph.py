@@ -98,13 +98,12 @@ def normalize_name(name: str, context: NameContext) -> str:
     dialect folds it, SQLFlow's `DEFAULT` placeholders dropped, missing parts from the job's defaults.
     """
     parts = [part for part in _parts(name, context.db_vendor) if part.lower() not in PLACEHOLDER_PARTS]
-    defaults = [
-        _normalize_part(default, context.db_vendor)
-        for default in (context.default_database, context.default_schema)
-        if default and default.lower() not in PLACEHOLDER_PARTS
-    ]
-    missing = max(0, 3 - len(parts))
-    return ".".join([*defaults[len(defaults) - min(missing, len(defaults)) :], *parts]) if parts else name
+    if not parts:
+        return name
+    # a 1-part name lacks the database and the schema, a 2-part one the database
+    missing = (context.default_database, context.default_schema)[: max(0, 3 - len(parts))]
+    prefix = [_normalize_part(part, context.db_vendor) for part in missing if part and part.lower() not in PLACEHOLDER_PARTS]
+    return ".".join([*prefix, *parts])
 
 
 def _parts(name: str, db_vendor: str | None) -> list[str]:
@@ -137,6 +136,11 @@ def _dialect(db_vendor: str | None) -> Dialect:
 
 
 # --- the graph -----------------------------------------------------------------------------------
+
+
+def source_of(job_name: str | None, job_id: str | None) -> str | None:
+    """A job's source: its name (the submission asset's `job_name`), else its id. `current_jobs` applies the same rule in SQL."""
+    return job_name or job_id
 
 
 def current_jobs(jobs: pa.Table, loaded_job_ids: Iterable[str]) -> pa.Table:

@@ -177,3 +177,34 @@ def test_graph_is_requested_after_a_job_lands_even_with_unloaded_partitions(proj
     after = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
     requested = {result.key.to_user_string() for result in after.results if result.true_subset.size}
     assert {"lineage/current_jobs", "lineage/column_lineage", "lineage/table_lineage"} <= requested
+
+
+@pytest.mark.parametrize(
+    ("name", "context", "expected"),
+    [
+        ("raw.orders", graph.NameContext("dbvpostgresql", None, None), "raw.orders"),
+        ('"raw"."orders"', graph.NameContext("dbvpostgresql", None, None), "raw.orders"),  # quoting
+        ("RAW.Orders", graph.NameContext("dbvpostgresql", None, None), "raw.orders"),  # postgres folds to lower
+        ('"Raw"."Orders"', graph.NameContext("dbvpostgresql", None, None), "Raw.Orders"),  # quoted keeps its case
+        ("scott.emp", graph.NameContext("dbvoracle", None, None), "SCOTT.EMP"),  # oracle folds to upper
+        ("[dbo].[Orders]", graph.NameContext("dbvmssql", None, None), "dbo.orders"),  # case-insensitive: lower
+        ("`hotel`.`rooms`", graph.NameContext("dbvmysql", None, None), "hotel.rooms"),
+        ("DEFAULT.DEFAULT.orders", graph.NameContext("dbvmssql", None, "dbo"), "dbo.orders"),  # placeholders
+        ("orders", graph.NameContext("dbvpostgresql", "wh", "public"), "wh.public.orders"),  # job defaults
+        ("raw.orders", graph.NameContext("dbvpostgresql", "wh", "public"), "wh.raw.orders"),
+        ("db.raw.orders", graph.NameContext("dbvpostgresql", "wh", "public"), "db.raw.orders"),
+    ],
+)
+def test_names_are_normalised_per_dialect(name, context, expected):
+    assert graph.normalize_name(name, context) == expected
+
+
+def test_partition_materialisations_carry_the_job_as_people_read_it(project_env):
+    instance = dg.DagsterInstance.ephemeral()
+    [job_id] = load_jobs(project_env, instance, ("ingest", INGEST))
+    event = instance.get_latest_materialization_event(dg.AssetKey(["lineage", "column_edges"]))
+    metadata = event.asset_materialization.metadata
+    assert event.asset_materialization.partition == job_id
+    assert metadata["sqlflow/job_name"].value == "ingest" and metadata["sqlflow/source"].value == "ingest"
+    assert metadata["sqlflow/files"].value == ["ingest.sql"]
+    assert metadata["sqlflow/status"].value == "success" and metadata["sqlflow/created"].value

@@ -130,6 +130,7 @@ def sqlflow_job_lineage(
         raise dg.Failure(str(job_lineage.LineageCheckFailed(job_id=job_id, failed=job.blocking_failures())))
     target = storage.storage()
     job_lineage.load(job, target)
+    job_metadata = _job_metadata(details)
     for (dataset, table), rows in job.tables().items():
         yield dg.MaterializeResult(
             asset_key=dg.AssetKey([dataset, table]),
@@ -138,9 +139,21 @@ def sqlflow_job_lineage(
                 "dagster/table_name": target.table_name(dataset, table),
                 "dagster/column_schema": _column_schema(rows.schema),
                 "destination": target.destination_type,
+                **job_metadata,
             },
         )
     yield from results
+
+
+def _job_metadata(details: dict) -> dict[str, object]:
+    """What a person reads a partition by: the SQLFlow job's name, source, files, status and created time."""
+    return {
+        "sqlflow/job_name": details.get("jobName") or "",
+        "sqlflow/source": graph.source_of(details.get("jobName"), details.get("jobId")),
+        "sqlflow/files": dg.MetadataValue.json(details.get("fileNames") or []),
+        "sqlflow/status": details.get("status") or "",
+        "sqlflow/created": str(details.get("createTime") or ""),
+    }
 
 
 def _check_result(outcome: quality.CheckOutcome) -> dg.AssetCheckResult:
