@@ -7,6 +7,7 @@ per lineage request); runs then succeed or fail through the instance's own event
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import dagster as dg
@@ -251,3 +252,26 @@ def test_sensor_ticks_reuse_one_token(monkeypatch):
         tick(cursor)
     assert peer.counts["/gspLive_backend/user/generateToken"] == 2  # once, then once for the new secret
     assert peer.counts["/gspLive_backend/sqlflow/job/displayUserJobsSummary"] == 4
+
+
+def test_a_large_jobs_list_from_the_local_server_is_requested_once_per_analysis(project_env):
+    client = SQLFlowClient.from_config()
+    ours = {client.submit_user_job(f"bulk {n}", [(f"q{n}.sql", f"INSERT INTO t{n} (x) SELECT x FROM s{n};".encode())])["jobId"] for n in range(150)}
+    deadline = time.monotonic() + 120
+    while True:
+        statuses = {j["jobId"]: j["status"] for j in client.jobs_summary()["jobDetails"] if j["jobId"] in ours}
+        if all(status in ("success", "partial_success", "fail") for status in statuses.values()) and len(statuses) == len(ours):
+            break
+        assert time.monotonic() < deadline, statuses
+        time.sleep(0.2)
+    instance = dg.DagsterInstance.ephemeral()
+    seen: list[str] = []
+    cursor = None
+    for _ in range(3):
+        result = tick(cursor, instance)
+        for run in launch(instance, result).values():
+            succeed(instance, run)
+        seen += [request.partition_key for request in lineage_requests(result).values()]
+        cursor = result.cursor
+    assert len(seen) == len(set(seen))  # nothing requested twice over three ticks
+    assert ours <= set(seen)
