@@ -6,12 +6,20 @@ A failing blocking check stops the load, so a bad result never replaces a job's 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 import duckdb
 
-from sqlflow_assets.config import LINEAGE_SCHEMA
+from sqlflow_assets.config import LINEAGE_SCHEMA, RAW_SCHEMA
 
 SAMPLE_ROWS = 5
+
+
+class Severity(str, Enum):
+    """How bad a failed check is (the names of Dagster's check severities)."""
+
+    WARN = "WARN"
+    ERROR = "ERROR"
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,8 @@ class CheckOutcome:
     sample: list[list]
     description: str
     blocking: bool
+    severity: Severity
+    table: tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -36,11 +46,22 @@ class Check:
     query: str
     sample_columns: str
     blocking: bool = False
+    table: tuple[str, str] = (LINEAGE_SCHEMA, "column_edges")
+    # rows of this (FROM ... WHERE ...) make a failure ERROR instead of WARN; blocking checks are always ERROR
+    error_when: str | None = None
 
     def run(self, conn: duckdb.DuckDBPyConnection, job_id: str) -> CheckOutcome:
-        count = conn.execute(f"SELECT count(*) {self.query}", {"job_id": job_id}).fetchone()[0]
+        count = _count(conn, self.query, job_id)
         sample = conn.execute(f"SELECT {self.sample_columns} {self.query} LIMIT {SAMPLE_ROWS}", {"job_id": job_id}).fetchall()
-        return CheckOutcome(self.name, count == 0, count, [list(row) for row in sample], f"{count} {self.what}", self.blocking)
+        serious = self.blocking or (self.error_when is not None and _count(conn, self.error_when, job_id) > 0)
+        return CheckOutcome(
+            self.name, count == 0, count, [list(row) for row in sample], f"{count} {self.what}", self.blocking,
+            Severity.ERROR if serious else Severity.WARN, self.table,
+        )
+
+
+def _count(conn: duckdb.DuckDBPyConnection, query: str, job_id: str) -> int:
+    return conn.execute(f"SELECT count(*) {query}", {"job_id": job_id}).fetchone()[0]
 
 
 CHECKS: tuple[Check, ...] = (
@@ -80,6 +101,21 @@ CHECKS: tuple[Check, ...] = (
         sample_columns="relationship_id, source_column_id, target_column_id, copies",
     ),
 )
+
+
+SQL_ERRORS = Check(
+    name="sql_errors",
+    doc="Every statement of the job was analysed: WARN when some failed, ERROR when none did.",
+    what="statements SQLFlow could not analyse",
+    query="""
+        FROM raw_errors
+        WHERE job_id = $job_id AND error_message IS NOT NULL AND coalesce(error_type, '') NOT ILIKE '%warning%'
+    """,
+    sample_columns="file_name, coordinates, error_type, error_message",
+    table=(RAW_SCHEMA, "errors"),
+    error_when="FROM (SELECT 1) WHERE NOT EXISTS (SELECT 1 FROM raw_processes WHERE job_id = $job_id)",
+)
+CHECKS = (*CHECKS, SQL_ERRORS)
 
 
 def run_checks(conn: duckdb.DuckDBPyConnection, job_id: str) -> list[CheckOutcome]:

@@ -25,7 +25,6 @@ from sqlflow_assets.source import sqlflow_source
 RAW_GROUP = RAW_SCHEMA
 LINEAGE_GROUP = LINEAGE_SCHEMA
 SUBMISSION_KEY = dg.AssetKey(["sqlflow", "sql_submission"])
-COLUMN_EDGES_KEY = dg.AssetKey([LINEAGE_SCHEMA, "column_edges"])
 
 RAW_DESCRIPTIONS = {
     "objects": "Every dbobj of a job's lineage export (tables, views, result sets, functions, processes).",
@@ -100,7 +99,7 @@ JOB_TABLE_SPECS = [_table_spec(RAW_SCHEMA, name, RAW_DESCRIPTIONS[name], []) for
     _table_spec(LINEAGE_SCHEMA, name, LINEAGE_DESCRIPTIONS[name], RAW_LINEAGE_KEYS) for name in flatten.LINEAGE_TABLES
 ]
 CHECK_SPECS = [
-    dg.AssetCheckSpec(check.name, asset=COLUMN_EDGES_KEY, description=check.doc, blocking=check.blocking)
+    dg.AssetCheckSpec(check.name, asset=dg.AssetKey(list(check.table)), description=check.doc, blocking=check.blocking)
     for check in quality.CHECKS
 ]
 
@@ -158,10 +157,10 @@ def _job_metadata(details: dict) -> dict[str, object]:
 
 def _check_result(outcome: quality.CheckOutcome) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
-        asset_key=COLUMN_EDGES_KEY,
+        asset_key=dg.AssetKey(list(outcome.table)),
         check_name=outcome.name,
         passed=outcome.passed,
-        severity=dg.AssetCheckSeverity.ERROR if outcome.blocking else dg.AssetCheckSeverity.WARN,
+        severity=dg.AssetCheckSeverity(outcome.severity.value),
         description=outcome.description,
         metadata={"count": outcome.count, "sample": dg.MetadataValue.json(outcome.sample)},
     )

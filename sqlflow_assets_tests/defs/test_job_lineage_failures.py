@@ -10,8 +10,8 @@ import pytest
 
 from sqlflow_assets.defs import assets
 from sqlflow_assets.defs.resources import SQLFlowResource
-from sqlflow_assets_tests.conftest import free_port
-from sqlflow_assets_tests.defs.test_assets import LINEAGE_TABLES, counts, resources_for
+from sqlflow_assets_tests.conftest import free_port, submit_and_wait
+from sqlflow_assets_tests.defs.test_assets import LINEAGE_TABLES, counts, materialize_job_lineage, resources_for
 from sqlflow_assets_tests.fixtures import FIXTURES_DIR
 from sqlflow_assets_tests.http_peer import http_peer, json_body
 
@@ -119,3 +119,31 @@ def test_unreachable_destination_fails_naming_job_and_keeps_rows(project_env, lo
     monkeypatch.delenv("DESTINATION_TYPE")
     assert counts(project_env.duckdb_path, JOB_ID) == before
     assert set(before) == set(LINEAGE_TABLES)
+
+
+def test_sql_errors_warn_when_some_statements_failed(project_env):
+    job = submit_and_wait([("good.sql", b"INSERT INTO t2 (x) SELECT x FROM t1;"), ("bad.sql", b"SELEC nonsense FROM WHERE ;")])
+    assert job["status"] == "partial_success", job
+    result = materialize_job_lineage(dg.DagsterInstance.ephemeral(), job["jobId"], project_env.duckdb_path)
+
+    assert result.success  # the statements that parsed are loaded
+    errors = {e.check_name: e for e in result.get_asset_check_evaluations()}["sql_errors"]
+    assert not errors.passed and errors.severity == dg.AssetCheckSeverity.WARN
+    assert errors.asset_key == dg.AssetKey(["sqlflow_raw", "errors"])
+    [[file_name, coordinates, _, message]] = errors.metadata["sample"].value
+    assert file_name == "bad.sql" and message and json.loads(coordinates)[0]["x"] == 1
+
+
+def test_sql_errors_pass_on_clean_sql_and_are_an_error_when_nothing_parsed(project_env, loaded):
+    instance, _ = loaded
+    clean = {e.check_name: e for e in run_with_export(project_env, instance, json_body(GOOD)).get_asset_check_evaluations()}
+    assert clean["sql_errors"].passed
+
+    nothing_parsed = copy.deepcopy(GOOD)
+    lineage = nothing_parsed["data"]["sqlflow"]
+    lineage["processes"], lineage["errors"] = [], [{"errorMessage": "syntax error at WHERE", "errorType": "SyntaxError", "fileName": "a.sql"}]
+    for database in lineage["dbobjs"]["servers"][0]["databases"]:
+        for schema in database.get("schemas", []):
+            schema.pop("processes", None)
+    failed = {e.check_name: e for e in run_with_export(project_env, instance, json_body(nothing_parsed)).get_asset_check_evaluations()}
+    assert not failed["sql_errors"].passed and failed["sql_errors"].severity == dg.AssetCheckSeverity.ERROR
