@@ -27,6 +27,7 @@ from sqlflow_assets_tests.http_peer import http_peer, json_body
 pytestmark = pytest.mark.faults
 JOBS = ("0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210")
 RUN_TIMEOUT = 300
+TOKEN = "peer-token-7f3a9c"  # a token the runs hold; it must not land in any file
 # every asset of the one-step job lineage (it cannot be subset)
 JOB_ASSETS = ",".join([*(f"sqlflow_raw/{t}" for t in TABLE_NAMES), *(f"lineage/{t}" for t in LINEAGE_TABLES)])
 
@@ -45,7 +46,7 @@ def peer(export: Path):
 
     def answer(path: str) -> tuple[int, bytes]:
         if path.endswith("generateToken"):
-            return 200, json_body({"code": 200, "token": "peer-token"})
+            return 200, json_body({"code": 200, "token": TOKEN})
         return 200, json_body(details) if path.endswith(("JobSummary", "JobsSummary")) else body
 
     with http_peer(answer) as running:
@@ -65,7 +66,7 @@ def project(tmp_path: Path, peer, name: str, database: Path) -> dict[str, str]:
         "SQLFLOW_DUCKDB_PATH": str(database),
         "SOURCES__SQLFLOW__BASE_URL": peer.base_url,
         "SOURCES__SQLFLOW__USER_ID": "peer|1",
-        "SOURCES__SQLFLOW__TOKEN": "peer-token",
+        "SOURCES__SQLFLOW__TOKEN": TOKEN,
     }
 
 
@@ -143,6 +144,9 @@ def test_two_dagster_homes_writing_one_database_take_turns(tmp_path, peer, expor
     runs = [materialize(project(tmp_path, peer, f"home{i}", database), job_id) for i, job_id in enumerate(JOBS)]
     outputs = [finish(run) for run in runs]
     assert all("RUN_SUCCESS" in output for output in outputs)
+    # no file the runs left (Dagster homes, dlt folders, the database) nor their logs holds the token
+    leaked = [path for path in tmp_path.rglob("*") if path.is_file() and TOKEN.encode() in path.read_bytes()]
+    assert leaked == [] and not any(TOKEN in output for output in outputs)
     for job_id in JOBS:
         expected = expected_rows(export, job_id)
         stored = stored_rows(database, job_id, expected)
