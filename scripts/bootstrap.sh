@@ -1,5 +1,6 @@
 # Sourced by scripts/start and scripts/test: creates .venv on first use and reinstalls the project
-# whenever pyproject.toml changed, so both commands work on a fresh clone with only Python 3.11+.
+# whenever pyproject.toml or constraints.txt changed, so both commands work on a fresh clone with
+# only Python 3.11+, with the versions in constraints.txt (the lock: versions that ran together).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -9,10 +10,10 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 STAMP=$VENV/.sqlflow_assets_installed
-WANT=$(cat pyproject.toml | "$VENV/bin/python" -c "import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())")
+WANT=$(cat pyproject.toml constraints.txt | "$VENV/bin/python" -c "import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())")
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
   "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -e ".[dev]"
+  "$VENV/bin/python" -m pip install --quiet -c constraints.txt -e ".[dev]"
   echo "$WANT" > "$STAMP"
 fi
 export PATH=$VENV/bin:$PATH
