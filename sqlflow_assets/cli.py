@@ -143,7 +143,7 @@ def impact(args: argparse.Namespace) -> int:
 
 def write_rows(rows: list[dict], form: str) -> None:
     """Rows as JSON (a list of objects), CSV, or an aligned text table."""
-    columns = list(rows[0]) if rows else ["object", "column", "depth", "relationship_type", "via", "jobs"]
+    columns = list(rows[0]) if rows else ["object", "column", "depth", "relationship_type", "edge_types", "via", "jobs"]
     if form == "json":
         print(json.dumps(rows, indent=2))
     elif form == "csv":

@@ -230,15 +230,17 @@ def _name_map(current: pa.Table, edges: pa.Table) -> pa.Table:
 
 # The documented impact query: plain recursive SQL that DuckDB and PostgreSQL both run. UNION (not
 # UNION ALL) and the depth bound make it terminate on cycles; each column is reported at its
-# shortest depth, with the chain rule over the paths of that length (fdd if an all-fdd one exists).
+# shortest depth, with the chain rule over the paths of that length (fdd if an all-fdd one exists)
+# and the edge types along those paths (`fdd`, `fdr`, or `fdd+fdr` for a path mixing both).
 IMPACT_SQL = """
-WITH RECURSIVE walk(object, column_name, depth, all_fdd, via_object, via_column, job_id) AS (
-    SELECT {next_object}, {next_column}, 1, relationship_type = 'fdd', {this_object}, {this_column}, job_id
+WITH RECURSIVE walk(object, column_name, depth, all_fdd, any_fdd, via_object, via_column, job_id) AS (
+    SELECT {next_object}, {next_column}, 1, relationship_type = 'fdd', relationship_type = 'fdd',
+           {this_object}, {this_column}, job_id
     FROM {edges}
     WHERE {this_object} = :object AND (:column IS NULL OR {this_column} = :column)
     UNION
     SELECT e.{next_object}, e.{next_column}, w.depth + 1, w.all_fdd AND e.relationship_type = 'fdd',
-           e.{this_object}, e.{this_column}, e.job_id
+           w.any_fdd OR e.relationship_type = 'fdd', e.{this_object}, e.{this_column}, e.job_id
     FROM walk AS w
     JOIN {edges} AS e ON e.{this_object} = w.object AND e.{this_column} = w.column_name
     WHERE w.depth < :depth
@@ -247,6 +249,7 @@ WITH RECURSIVE walk(object, column_name, depth, all_fdd, via_object, via_column,
 )
 SELECT w.object, w.column_name AS "column", s.depth,
        CASE WHEN bool_or(w.all_fdd) THEN 'fdd' ELSE 'fdr' END AS relationship_type,
+       string_agg(DISTINCT CASE WHEN w.all_fdd THEN 'fdd' WHEN w.any_fdd THEN 'fdd+fdr' ELSE 'fdr' END, ',') AS edge_types,
        string_agg(DISTINCT w.via_object || '.' || w.via_column, ',') AS via,
        string_agg(DISTINCT w.job_id, ',') AS jobs
 FROM walk AS w

@@ -92,6 +92,8 @@ def test_impact_crosses_jobs_in_both_directions(project_env, warehouse):
     assert reached[("staging.orders", "amount")]["depth"] == 1
     assert reached[("marts.revenue", "total")]["depth"] == 2
     assert reached[("marts.revenue", "total")]["relationship_type"] == "fdd"
+    assert reached[("marts.revenue", "total")]["edge_types"] == "fdd"
+    assert reached[("marts.revenue", "PseudoRows")]["edge_types"] == "fdd+fdr"  # amount -fdd-> amount -fdr-> rows
     assert reached[("marts.revenue", "total")]["jobs"] == marts_v2
     assert graph.impact(column_lineage, "raw.orders", "amount", graph.Direction.DOWNSTREAM, depth=1).num_rows == 1
 
