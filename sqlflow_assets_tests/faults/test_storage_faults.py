@@ -28,6 +28,7 @@ pytestmark = pytest.mark.faults
 JOBS = ("0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210")
 RUN_TIMEOUT = 300
 TOKEN = "peer-token-7f3a9c"  # a token the runs hold; it must not land in any file
+SECRET = "peer-secret-+/=&%-41d2"  # the secret key a run fetches that token with
 # every asset of the one-step job lineage (it cannot be subset)
 JOB_ASSETS = ",".join([*(f"sqlflow_raw/{t}" for t in TABLE_NAMES), *(f"lineage/{t}" for t in LINEAGE_TABLES)])
 
@@ -117,17 +118,21 @@ def wait_for(condition, timeout: float = RUN_TIMEOUT) -> None:
         time.sleep(0.05)
 
 
-@pytest.mark.parametrize("kill_at", ["sqlflow", "sqlflow_lineage"], ids=["raw-load", "lineage-load"])
-def test_a_run_killed_while_loading_blocks_nothing_and_a_rerun_is_exact(tmp_path, peer, export, kill_at):
+@pytest.mark.parametrize("kill_at", [None, "sqlflow", "sqlflow_lineage"], ids=["starting", "raw-load", "lineage-load"])
+def test_a_killed_run_blocks_nothing_and_a_rerun_is_exact(tmp_path, peer, export, kill_at):
     database = tmp_path / "shared.duckdb"
     env = project(tmp_path, peer, "home", database)
     job_id = JOBS[0]
     finish(materialize(env, job_id))  # an earlier good load: the killed run must not damage it either
 
     run = materialize(env, job_id)
-    load_folder = Path(env["DLT_DATA_DIR"]) / "pipelines" / kill_at / "load"
-    wait_for(lambda: any(load_folder.glob("normalized/*")) or run.poll() is not None)
-    assert run.poll() is None, "the run ended before it could be killed while loading"
+    if kill_at is None:  # while Dagster starts the run, fetches and parses the export
+        started = time.monotonic()
+        wait_for(lambda: time.monotonic() - started > 1.5 or run.poll() is not None)
+    else:  # while dlt loads that pipeline's package
+        load_folder = Path(env["DLT_DATA_DIR"]) / "pipelines" / kill_at / "load"
+        wait_for(lambda: any(load_folder.glob("normalized/*")) or run.poll() is not None)
+    assert run.poll() is None, "the run ended before it could be killed"
     os.killpg(run.pid, signal.SIGKILL)
     run.wait()
 
@@ -141,12 +146,15 @@ def test_a_run_killed_while_loading_blocks_nothing_and_a_rerun_is_exact(tmp_path
 
 def test_two_dagster_homes_writing_one_database_take_turns(tmp_path, peer, export):
     database = tmp_path / "shared.duckdb"
-    runs = [materialize(project(tmp_path, peer, f"home{i}", database), job_id) for i, job_id in enumerate(JOBS)]
+    envs = [project(tmp_path, peer, f"home{i}", database) for i in range(len(JOBS))]
+    envs[1] = {k: v for k, v in envs[1].items() if k != "SOURCES__SQLFLOW__TOKEN"} | {"SOURCES__SQLFLOW__SECRET_KEY": SECRET}
+    runs = [materialize(env, job_id) for env, job_id in zip(envs, JOBS)]
     outputs = [finish(run) for run in runs]
     assert all("RUN_SUCCESS" in output for output in outputs)
-    # no file the runs left (Dagster homes, dlt folders, the database) nor their logs holds the token
-    leaked = [path for path in tmp_path.rglob("*") if path.is_file() and TOKEN.encode() in path.read_bytes()]
-    assert leaked == [] and not any(TOKEN in output for output in outputs)
+    # no file the runs left (Dagster homes, dlt folders, the database) nor their logs holds a secret
+    for secret in (TOKEN, SECRET):
+        leaked = [path for path in tmp_path.rglob("*") if path.is_file() and secret.encode() in path.read_bytes()]
+        assert leaked == [] and not any(secret in output for output in outputs), secret
     for job_id in JOBS:
         expected = expected_rows(export, job_id)
         stored = stored_rows(database, job_id, expected)
