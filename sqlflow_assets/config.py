@@ -69,10 +69,6 @@ class Storage:
     destination_type: str
     duckdb_database: str | None = None
 
-    @property
-    def is_duckdb(self) -> bool:
-        return self.duckdb_database is not None
-
     def destination(self) -> TDestinationReferenceArg:
         """The dlt destination to load into."""
         if self.duckdb_database is None:

@@ -168,11 +168,10 @@ def current_jobs(jobs: pa.Table, loaded_job_ids: Iterable[str]) -> pa.Table:
 
 def build_graph(current: pa.Table, end_to_end_edges: pa.Table) -> dict[str, pa.Table]:
     """`column_lineage` and `table_lineage` over the current jobs' end-to-end edges, stitched by name."""
-    names = _name_map(current, end_to_end_edges)
     conn = duckdb.connect()
     conn.register("current_jobs", current)
     conn.register("edges", end_to_end_edges)
-    conn.register("names", names)
+    conn.register("names", _name_map(conn, current))
     kind, subtype = transformation_sql("e.relationship_type", "e.clause_type", "e.\"function\"", "lower(e.source_column) = lower(e.target_column)")
     column_lineage = conn.execute(
         f"""
@@ -205,14 +204,12 @@ def build_graph(current: pa.Table, end_to_end_edges: pa.Table) -> dict[str, pa.T
     return {"current_jobs": current, "column_lineage": column_lineage, "table_lineage": table_lineage}
 
 
-def _name_map(current: pa.Table, edges: pa.Table) -> pa.Table:
-    """(job_id, name as written, normalised name) for every object name of the current jobs' edges."""
+def _name_map(conn: duckdb.DuckDBPyConnection, current: pa.Table) -> pa.Table:
+    """(job_id, name as written, normalised name) for every object name of the `edges` in `conn`."""
     contexts = {
         row["job_id"]: NameContext(row["db_vendor"], row["default_database"], row["default_schema"])
         for row in current.to_pylist()
     }
-    conn = duckdb.connect()
-    conn.register("edges", edges)
     pairs = conn.execute(
         "SELECT DISTINCT job_id, source_object FROM edges UNION SELECT DISTINCT job_id, target_object FROM edges"
     ).fetchall()
@@ -237,13 +234,13 @@ WITH RECURSIVE walk(object, column_name, depth, all_fdd, any_fdd, via_object, vi
     SELECT {next_object}, {next_column}, 1, relationship_type = 'fdd', relationship_type = 'fdd',
            {this_object}, {this_column}, job_id
     FROM {edges}
-    WHERE {this_object} = :object AND (:column IS NULL OR {this_column} = :column)
+    WHERE {this_object} = {p}object AND ({p}column IS NULL OR {this_column} = {p}column)
     UNION
     SELECT e.{next_object}, e.{next_column}, w.depth + 1, w.all_fdd AND e.relationship_type = 'fdd',
            w.any_fdd OR e.relationship_type = 'fdd', e.{this_object}, e.{this_column}, e.job_id
     FROM walk AS w
     JOIN {edges} AS e ON e.{this_object} = w.object AND e.{this_column} = w.column_name
-    WHERE w.depth < :depth
+    WHERE w.depth < {p}depth
 ), shortest AS (
     SELECT object, column_name, min(depth) AS depth FROM walk GROUP BY object, column_name
 )
@@ -259,11 +256,12 @@ ORDER BY s.depth, w.object, w.column_name
 """
 
 
-def impact_sql(direction: Direction = Direction.DOWNSTREAM, edges: str = "lineage.column_lineage") -> str:
-    """The impact query walking `edges` in `direction`; parameters `:object`, `:column`, `:depth`."""
+def impact_sql(direction: Direction = Direction.DOWNSTREAM, edges: str = "lineage.column_lineage", marker: str = ":") -> str:
+    """The impact query walking `edges` in `direction`; parameters `object`, `column`, `depth` after
+    `marker` (`:` for SQLAlchemy and the README, `$` for DuckDB)."""
     source = {"this_object": "source_object", "this_column": "source_column", "next_object": "target_object", "next_column": "target_column"}
     target = {"this_object": "target_object", "this_column": "target_column", "next_object": "source_object", "next_column": "source_column"}
-    return IMPACT_SQL.format(edges=edges, **(source if direction is Direction.DOWNSTREAM else target))
+    return IMPACT_SQL.format(edges=edges, p=marker, **(source if direction is Direction.DOWNSTREAM else target))
 
 
 def split_target(target: str, objects: set[str]) -> tuple[str | None, str | None]:
@@ -281,20 +279,23 @@ def impact(
     """Every column downstream (or upstream) of `object_name[.column]` to `depth` hops, in DuckDB."""
     conn = duckdb.connect()
     conn.register("column_lineage", column_lineage)
-    sql = impact_sql(direction, "column_lineage")
-    for name in ("object", "column", "depth"):
-        sql = sql.replace(f":{name}", f"${name}")
+    sql = impact_sql(direction, "column_lineage", marker="$")
     return conn.execute(sql, {"object": object_name, "column": column, "depth": depth}).to_arrow_table()
 
 
 # --- reading and writing the destination ---------------------------------------------------------
 
 
-def read_table(dataset: Any, table: str, job_ids: list[str] | None = None) -> pa.Table | None:
-    """A table of a dlt dataset as Arrow (only `job_ids`' rows when given); None when it does not exist yet."""
+def read_table(
+    dataset: Any, table: str, *, columns: tuple[str, ...] = (), job_ids: list[str] | None = None
+) -> pa.Table | None:
+    """A table of a dlt dataset as Arrow (only `columns`, only `job_ids`' rows, when given); None when
+    it does not exist yet."""
     if table not in dataset.schema.tables:
         return None
     relation = dataset.table(table)
+    if columns:
+        relation = relation.select(*columns)
     if job_ids is not None:
         relation = relation.where("job_id", "in", job_ids)
     return relation.arrow()
@@ -308,15 +309,15 @@ def refresh(storage: Storage) -> dict[str, pa.Table]:
 
 def _refresh(storage: Storage) -> dict[str, pa.Table]:
     jobs = read_table(storage.pipeline().dataset(), "jobs")
-    lineage = storage.lineage_pipeline().dataset()
-    loaded = read_table(lineage, "objects")
+    pipeline = storage.lineage_pipeline()
+    lineage = pipeline.dataset()
+    loaded = read_table(lineage, "objects", columns=("job_id",))
     if jobs is None or loaded is None:
         return {}
     current = current_jobs(jobs, set(loaded.column("job_id").to_pylist()))
     ids = current.column("job_id").to_pylist()
-    edges = read_table(lineage, "end_to_end_edges", ids) if ids else None
+    edges = read_table(lineage, "end_to_end_edges", job_ids=ids) if ids else None
     tables = build_graph(current, edges if edges is not None else _empty_edges())
-    pipeline = storage.lineage_pipeline()
     resources = [dlt.resource([table], name=name, write_disposition="replace") for name, table in tables.items()]
     # drop_resources: the graph tables are dropped and created again from their schema on every
     # rebuild, so a pipeline folder that once loaded elsewhere (another destination) cannot make

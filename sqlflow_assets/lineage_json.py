@@ -27,6 +27,8 @@ import msgspec
 import orjson
 import pyarrow as pa
 
+from sqlflow_assets.client import OK_CODES
+
 TABLE_NAMES = ("objects", "columns", "relationships", "relationship_sources", "processes", "errors")
 
 _TYPES = {"str": pa.string(), "bool": pa.bool_(), "int": pa.int64()}
@@ -64,7 +66,6 @@ SCHEMAS: Mapping[str, pa.Schema] = MappingProxyType(
 
 # Boolean flags that are False (not null) when the payload omits them.
 _FLAG_COLUMNS = frozenset({"primary_key", "foreign_key", "unique_key"})
-OK_CODES = frozenset({"200", "203"})  # 203 = success with warnings (API.md §0)
 _PSEUDO_NAMES = frozenset({"pseudorows", "relationrows"})
 _STRUCTURAL_KEYS = frozenset({"databases", "schemas"})
 # Nested buckets whose items may lack `type` (FORMAT.md §3: packages, schema.processes).

@@ -100,22 +100,19 @@ CHECKS: tuple[Check, ...] = (
         """,
         sample_columns="relationship_id, source_column_id, target_column_id, copies",
     ),
+    Check(
+        name="sql_errors",
+        doc="Every statement of the job was analysed: WARN when some failed, ERROR when none did.",
+        what="statements SQLFlow could not analyse",
+        query="""
+            FROM raw_errors
+            WHERE job_id = $job_id AND error_message IS NOT NULL AND coalesce(error_type, '') NOT ILIKE '%warning%'
+        """,
+        sample_columns="file_name, coordinates, error_type, error_message",
+        table=(RAW_SCHEMA, "errors"),
+        error_when="FROM (SELECT 1) WHERE NOT EXISTS (SELECT 1 FROM raw_processes WHERE job_id = $job_id)",
+    ),
 )
-
-
-SQL_ERRORS = Check(
-    name="sql_errors",
-    doc="Every statement of the job was analysed: WARN when some failed, ERROR when none did.",
-    what="statements SQLFlow could not analyse",
-    query="""
-        FROM raw_errors
-        WHERE job_id = $job_id AND error_message IS NOT NULL AND coalesce(error_type, '') NOT ILIKE '%warning%'
-    """,
-    sample_columns="file_name, coordinates, error_type, error_message",
-    table=(RAW_SCHEMA, "errors"),
-    error_when="FROM (SELECT 1) WHERE NOT EXISTS (SELECT 1 FROM raw_processes WHERE job_id = $job_id)",
-)
-CHECKS = (*CHECKS, SQL_ERRORS)
 
 
 def run_checks(conn: duckdb.DuckDBPyConnection, job_id: str) -> list[CheckOutcome]:

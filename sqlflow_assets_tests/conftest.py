@@ -15,7 +15,6 @@ import pytest
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DIR = REPO_ROOT.parent / "shared"
 
 os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
 os.environ.setdefault("DLT_PROJECT_DIR", str(REPO_ROOT))

@@ -117,7 +117,7 @@ def test_documented_impact_sql_gives_the_same_answer_on_postgres(project_env, wa
     refresh(project_env, instance)
     with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
         in_duckdb = conn.execute(
-            graph.impact_sql().replace(":object", "$object").replace(":column", "$column").replace(":depth", "$depth"),
+            graph.impact_sql(marker="$"),
             {"object": "raw.orders", "column": "amount", "depth": 10},
         ).fetchall()
 

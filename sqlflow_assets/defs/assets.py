@@ -43,9 +43,10 @@ LINEAGE_DESCRIPTIONS = {
 }
 
 
-def storage_kinds() -> set[str]:
-    """Kinds naming the configured destination (read when the code location loads)."""
-    return {"dlt", config.storage().destination_type}
+# The configured storage as the code location loads: it names kinds and tables in the specs.
+# Runs resolve it again (StorageResource), so a changed setting reaches them without a reload.
+SPEC_STORAGE = config.storage()
+STORAGE_KINDS = {"dlt", SPEC_STORAGE.destination_type}
 
 
 class SQLFlowTranslator(DagsterDltTranslator):
@@ -56,8 +57,8 @@ class SQLFlowTranslator(DagsterDltTranslator):
         return (
             super()
             .get_asset_spec(data)
-            .replace_attributes(key=dg.AssetKey([RAW_SCHEMA, name]), deps=[], group_name=RAW_GROUP, kinds=storage_kinds())
-            .merge_attributes(metadata={"dagster/table_name": config.storage().table_name(RAW_SCHEMA, name)})
+            .replace_attributes(key=dg.AssetKey([RAW_SCHEMA, name]), deps=[], group_name=RAW_GROUP, kinds=STORAGE_KINDS)
+            .merge_attributes(metadata={"dagster/table_name": SPEC_STORAGE.table_name(RAW_SCHEMA, name)})
         )
 
 
@@ -67,7 +68,7 @@ class SQLFlowTranslator(DagsterDltTranslator):
     dlt_pipeline=dlt.pipeline(
         pipeline_name=config.PIPELINE_NAME,
         pipelines_dir=str(Path(tempfile.gettempdir()) / "sqlflow_assets_specs"),
-        destination=config.storage().destination_type,
+        destination=SPEC_STORAGE.destination_type,
         dataset_name=RAW_SCHEMA,
     ),
     name="sqlflow_jobs_raw",
@@ -88,9 +89,9 @@ def _table_spec(dataset: str, table: str, description: str, deps: list[dg.AssetK
         dg.AssetKey([dataset, table]),
         deps=deps,
         group_name=dataset,
-        kinds=storage_kinds(),
+        kinds=STORAGE_KINDS,
         description=description,
-        metadata={"dagster/table_name": config.storage().table_name(dataset, table)},
+        metadata={"dagster/table_name": SPEC_STORAGE.table_name(dataset, table)},
     )
 
 
@@ -189,9 +190,9 @@ GRAPH_DESCRIPTIONS = {
             if table == "current_jobs"
             else [dg.AssetKey([LINEAGE_SCHEMA, "current_jobs"])],
             group_name="lineage_graph",
-            kinds=storage_kinds(),
+            kinds=STORAGE_KINDS,
             description=GRAPH_DESCRIPTIONS[table],
-            metadata={"dagster/table_name": config.storage().table_name(LINEAGE_SCHEMA, table)},
+            metadata={"dagster/table_name": SPEC_STORAGE.table_name(LINEAGE_SCHEMA, table)},
             automation_condition=GRAPH_AUTOMATION,
         )
         for table in graph.GRAPH_TABLES
