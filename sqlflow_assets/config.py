@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dlt
+from dlt.common.configuration.container import Container
+from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
 from dlt.common.destination import TDestinationReferenceArg
 from dlt.common.pipeline import get_dlt_pipelines_dir
 from filelock import FileLock, Timeout
@@ -164,3 +166,31 @@ def sensor_settings() -> SensorSettings:
     values = [dlt.config.get(f"sources.sqlflow.{name}") for name in ("sensor_created_after", "sensor_job_name_pattern")]
     created_after, pattern = (None if value is None else str(value) for value in values)
     return SensorSettings(created_after, pattern)
+
+
+_settings_stamp: tuple[tuple[str, int, int], ...] | None = None
+
+
+def reload_changed_settings() -> None:
+    """Make dlt read `.dlt/config.toml` and `secrets.toml` again when either changed on disk.
+
+    dlt reads its TOML files once per process, and the code server that evaluates sensors lives
+    for days: without this a changed secret or sensor setting would wait for "Reload definitions".
+    Called where settings are read (each sensor tick, each client, each storage lookup); a stat per
+    file when nothing changed.
+    """
+    global _settings_stamp
+    run_context = Container()[PluggableRunContext]
+    locations = sorted({location for provider in run_context.providers.providers for location in getattr(provider, "locations", ())})
+    stamp = tuple((location, *_file_stamp(location)) for location in locations)
+    if stamp != _settings_stamp:  # the first call too: the files may have changed since dlt read them
+        run_context.reload_providers()
+    _settings_stamp = stamp
+
+
+def _file_stamp(location: str) -> tuple[int, int]:
+    try:
+        status = os.stat(location)
+    except FileNotFoundError:
+        return (0, -1)
+    return (status.st_mtime_ns, status.st_size)

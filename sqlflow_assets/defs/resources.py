@@ -27,6 +27,7 @@ class SQLFlowResource(dg.ConfigurableResource):
 
         Config is read again on every call: a changed secret or server gets a new client.
         """
+        config.reload_changed_settings()
         overrides = {"base_url": self.base_url} if self.base_url else {}
         return shared_client(frozenset(SQLFlowClient.resolve_config(**overrides).items()))
 
@@ -45,6 +46,7 @@ class StorageResource(dg.ConfigurableResource):
     destination_type: str | None = None
 
     def storage(self) -> config.Storage:
+        config.reload_changed_settings()
         return config.storage(self.destination_type)
 
 

@@ -33,6 +33,7 @@ def sqlflow_job_sensor(context: dg.SensorEvaluationContext, sqlflow: SQLFlowReso
     Filters are read every tick, so a changed setting applies on the next one. Versions already
     settled cost a hash and a set lookup each; only pending versions are looked up in the instance.
     """
+    config.reload_changed_settings()
     settings = config.sensor_settings()
     job_filter = job_versions.JobFilter.parse(settings.created_after, settings.job_name_pattern)
     jobs = sqlflow.client().jobs_summary()["jobDetails"]
