@@ -16,6 +16,12 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
   "$VENV/bin/python" -m pip install --quiet -c constraints.txt -e ".[dev]"
   echo "$WANT" > "$STAMP"
 fi
+# `dagster` and `dg` read `.env` from the folder they run in: with this line, `dagster asset
+# materialize --partition <job id> ...` from the repo root uses the project's instance (which knows
+# the job partitions) instead of a throwaway one. Appended once; other lines of `.env` are the user's.
+if ! grep -qs '^DAGSTER_HOME=' .env; then
+  echo "DAGSTER_HOME=$ROOT/.dagster_home" >> .env
+fi
 export PATH=$VENV/bin:$PATH
 export DLT_PROJECT_DIR=$ROOT
 export RUNTIME__DLTHUB_TELEMETRY=false

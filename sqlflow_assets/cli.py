@@ -90,17 +90,22 @@ def start(args: argparse.Namespace) -> int:
     user_id, secret_key = ensure_credentials(project)
     base_url = dlt.config.get("sources.sqlflow.base_url") or "http://127.0.0.1:8165"
     dagster = [sys.executable, "-m", "dagster"]
+    # Dagster runs in its home, not in the project: there it would read the project's `.env`,
+    # whose DAGSTER_HOME would override one chosen in the environment.
+    home = Path(env["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
     with local_server(base_url, user_id, secret_key, project / "data" / "sqlflow-local"):
         if not args.no_sample:
             subprocess.run(
                 [*dagster, "asset", "materialize", "--select", "sqlflow/sql_submission", "-m", "sqlflow_assets.definitions"],
-                check=True,
+                check=True, cwd=home,
             )
         print(f"DuckDB file: {env['SQLFLOW_DUCKDB_PATH']}; Dagster UI on http://{args.host}:{args.port}", flush=True)
-        return run_until_interrupted([*dagster, "dev", "-w", "workspace.yaml", "-h", args.host, "-p", str(args.port)])
+        workspace = project / "workspace.yaml"
+        return run_until_interrupted([*dagster, "dev", "-w", str(workspace), "-h", args.host, "-p", str(args.port)], cwd=home)
 
 
-def run_until_interrupted(command: list[str]) -> int:
+def run_until_interrupted(command: list[str], cwd: Path | None = None) -> int:
     """Run `command` in its own process group; on Ctrl-C or SIGTERM stop that whole group.
 
     dagster dev ignores SIGTERM and only shuts its webserver, daemon and code servers down on
@@ -108,7 +113,7 @@ def run_until_interrupted(command: list[str]) -> int:
     process was started with it ignored); whatever is left after 30 s is killed.
     """
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    process = subprocess.Popen(command, start_new_session=True, preexec_fn=restore_sigint)
+    process = subprocess.Popen(command, cwd=cwd, start_new_session=True, preexec_fn=restore_sigint)
     try:
         return process.wait()
     except KeyboardInterrupt:

@@ -1,5 +1,6 @@
 """The code location loads with no SQLFlow secret anywhere, and holds what the README promises."""
 
+import json
 import os
 import subprocess
 import sys
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.instance.ref import InstanceRef
 
 from sqlflow_assets_tests.conftest import REPO_ROOT
 
@@ -54,3 +56,32 @@ def test_definitions_hold_assets_checks_sensor_and_schedules():
     assert {s.cron_schedule for s in defs.schedules} == {"0 * * * *", "0 3 * * *"}
     lineage_job = defs.resolve_job_def("sqlflow_lineage")
     assert lineage_job.partitions_def.name == "sqlflow_jobs"
+
+
+def test_dagster_cli_in_a_folder_with_the_scripts_env_file_uses_the_project_instance(project_env, tmp_path):
+    """`dagster job execute` of one job partition as the README shows it: DAGSTER_HOME comes from `.env`.
+
+    scripts/bootstrap.sh appends `DAGSTER_HOME=<repo>/.dagster_home` to the repo's `.env`; here the
+    same line points at a temp home, the variable is absent from the environment, and the job
+    partition, known only to that home, materialises.
+    """
+    from sqlflow_assets_tests.conftest import submit_and_wait
+
+    job_id = submit_and_wait([("t.sql", b"INSERT INTO t2 (x) SELECT x FROM t1;")])["jobId"]
+    home, folder = tmp_path / "home", tmp_path / "cwd"
+    home.mkdir()
+    folder.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    bootstrap = (REPO_ROOT / "scripts" / "bootstrap.sh").read_text()
+    assert 'echo "DAGSTER_HOME=$ROOT/.dagster_home" >> .env' in bootstrap
+    (folder / ".env").write_text(f"DAGSTER_HOME={home}\n")
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    add_partition = f"import dagster as dg; dg.DagsterInstance.get().add_dynamic_partitions('sqlflow_jobs', [{job_id!r}])"
+    subprocess.run([sys.executable, "-c", add_partition], env={**env, "DAGSTER_HOME": str(home)}, check=True, timeout=120)
+    dagster = str(Path(sys.executable).parent / "dagster")
+    partition = json.dumps({"dagster/partition": job_id})
+    command = [dagster, "job", "execute", "-m", "sqlflow_assets.definitions", "-j", "sqlflow_lineage", "--tags", partition]
+    result = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+        assert instance.get_latest_materialization_event(dg.AssetKey(["lineage", "column_edges"])) is not None

@@ -84,7 +84,7 @@ def test_cli_materialisation_and_asset_kinds_follow_the_configured_destination(p
     (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     materialize = [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "--select", "sqlflow_raw/jobs",
                    "-m", "sqlflow_assets.definitions"]
-    result = subprocess.run(materialize, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(materialize, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)  # no `.env` there
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
     engine = sa.create_engine(postgres_server.credentials.replace("postgresql:", "postgresql+psycopg2:"))
     with engine.connect() as conn:

@@ -20,7 +20,6 @@ import pytest
 from sqlflow_assets import job_lineage
 from sqlflow_assets.flatten import LINEAGE_TABLES
 from sqlflow_assets.lineage_json import TABLE_NAMES
-from sqlflow_assets_tests.conftest import REPO_ROOT
 from sqlflow_assets_tests.fixtures import generated_payload
 from sqlflow_assets_tests.http_peer import http_peer, json_body
 
@@ -79,7 +78,10 @@ def materialize(env: dict[str, str], job_id: str) -> subprocess.Popen:
     )
     command = [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "--select", JOB_ASSETS,
                "--partition", job_id, "-m", "sqlflow_assets.definitions"]
-    return subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    # run in the Dagster home: from the repo root, a `.env` written by scripts/bootstrap.sh would override DAGSTER_HOME
+    return subprocess.Popen(
+        command, cwd=env["DAGSTER_HOME"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def finish(process: subprocess.Popen) -> str:
