@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import copy
+import errno
 import json
+import os
+import subprocess
 
 import dagster as dg
 import pytest
@@ -27,7 +30,7 @@ def without_sources(payload: dict) -> dict:
     return broken
 
 
-def run_with_export(project_env, instance: dg.DagsterInstance, export: bytes) -> dg.ExecuteInPipelineResult:
+def run_with_export(project_env, instance: dg.DagsterInstance, export: bytes, duckdb_path=None) -> dg.ExecuteInPipelineResult:
     """Materialise JOB_ID's lineage from a peer serving `export` (and a token)."""
     summary = {"code": 200, "data": {"jobId": JOB_ID, "jobName": "peer job", "status": "success"}}
 
@@ -42,7 +45,7 @@ def run_with_export(project_env, instance: dg.DagsterInstance, export: bytes) ->
             [assets.sqlflow_job_lineage],
             partition_key=JOB_ID,
             instance=instance,
-            resources=resources_for(project_env.duckdb_path) | {"sqlflow": SQLFlowResource(base_url=peer.base_url)},
+            resources=resources_for(duckdb_path or project_env.duckdb_path) | {"sqlflow": SQLFlowResource(base_url=peer.base_url)},
             raise_on_error=False,
         )
 
@@ -147,3 +150,54 @@ def test_sql_errors_pass_on_clean_sql_and_are_an_error_when_nothing_parsed(proje
             schema.pop("processes", None)
     failed = {e.check_name: e for e in run_with_export(project_env, instance, json_body(nothing_parsed)).get_asset_check_evaluations()}
     assert not failed["sql_errors"].passed and failed["sql_errors"].severity == dg.AssetCheckSeverity.ERROR
+
+
+@pytest.fixture
+def small_disk(tmp_path, monkeypatch):
+    """A 64 MiB tmpfs holding the DuckDB file and dlt's data folder, so it can really run full.
+
+    Mounting needs root (CI runs as root); elsewhere the test is skipped with that reason.
+    """
+    mount_point = tmp_path / "small_disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount_point)], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail(f"cannot mount a tmpfs in CI: {mounted.stderr}")
+        pytest.skip(f"mounting a tmpfs needs root: {mounted.stderr.strip()}")
+    monkeypatch.setenv("SQLFLOW_DUCKDB_PATH", str(mount_point / "sqlflow.duckdb"))
+    monkeypatch.setenv("DLT_DATA_DIR", str(mount_point / "dlt"))
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=True)
+
+
+def fill(folder) -> None:
+    """Write until the file system says it is full."""
+    with open(folder / "filler", "wb") as filler:
+        block = b"\0" * (1 << 20)
+        try:
+            while True:
+                filler.write(block)
+                filler.flush()
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC, exc
+
+
+def test_a_full_disk_fails_naming_job_and_cause_and_keeps_rows(project_env, small_disk):
+    duckdb_path = small_disk / "sqlflow.duckdb"
+    instance = dg.DagsterInstance.ephemeral()
+    assert run_with_export(project_env, instance, json_body(GOOD), duckdb_path).success
+    before = counts(duckdb_path, JOB_ID)
+
+    fill(small_disk)
+    result = run_with_export(project_env, instance, json_body(GOOD), duckdb_path)
+    assert not result.success
+    message = step_failure(result)
+    assert JOB_ID in message and "No space left on device" in message, message
+
+    (small_disk / "filler").unlink()
+    assert counts(duckdb_path, JOB_ID) == before
+    assert run_with_export(project_env, instance, json_body(GOOD), duckdb_path).success
+    assert counts(duckdb_path, JOB_ID) == before
