@@ -1,8 +1,12 @@
-"""`sqlflow-assets`: `start` the whole product on one machine; `impact` walks the current lineage graph.
+"""`sqlflow-assets`: `start` the product; `submit`, `jobs`, `status`, `export` and `impact` for work outside the UI.
 
 `start` needs no account and no internet.
 
-Creates a local SQLFlow user in the gitignored `.dlt/secrets.toml` when none is configured, starts
+Exit codes: 0 done, 1 SQLFlow refused or could not be reached, a job failed, or a source could not be
+read; 2 a usage error (unknown source, bad option). Every command reads the same `.dlt/` settings
+as the Dagster assets.
+
+`start` creates a local SQLFlow user in the gitignored `.dlt/secrets.toml` when none is configured, starts
 `sqlflow-local serve` when `base_url` points at this machine, submits the bundled sample SQL through
 the `sqlflow/sql_submission` asset, and runs `dagster dev`; the sensor then loads the job's lineage.
 """
@@ -19,16 +23,22 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlparse
 
 import dlt
 import requests
 import tomlkit
+from filelock import FileLock
 
-from sqlflow_assets import config, graph
+from sqlflow_assets import config, graph, submission
+from sqlflow_assets.client import SQLFlowClient, SQLFlowError
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXPORT_FORMATS = ("json", "csv")
+JOB_COLUMNS = ("jobId", "jobName", "status", "dbVendor", "createTime", "files")
 
 
 def ensure_credentials(project: Path) -> tuple[str, str | None]:
@@ -146,9 +156,77 @@ def impact(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_rows(rows: list[dict], form: str) -> None:
+class UsageError(Exception):
+    """A request the command cannot act on (exit code 2), as opposed to a failure while acting (1)."""
+
+
+def submit(args: argparse.Namespace) -> int:
+    """Submit one source (a configured name or a folder path) when it changed, remembering what was sent."""
+    try:
+        source = submission.find_source(args.source, submission.configured_sources(), args.name)
+    except (submission.SourceError, ValueError) as error:
+        raise UsageError(str(error)) from None
+    if args.dbvendor:
+        source = source.model_copy(update={"dbvendor": args.dbvendor})
+    state_path = config.submission_state_path()
+    client = SQLFlowClient.from_config()
+    state_path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{state_path}.lock"):  # two submits at once must not lose each other's state
+        state = submission.load_state(state_path)
+        outcome = submission.submit_source(client, source, state.get(source.name), force=args.force)
+        if outcome.submitted:
+            submission.save_state(state_path, submission.merged_state(state, [outcome]))
+    if not outcome.submitted:
+        print(f"{source.name}: {outcome.file_count} files unchanged since job {outcome.job_id}; nothing submitted (--force sends it)")
+        return EXIT_OK
+    print(f"{source.name}: submitted {outcome.file_count} files ({outcome.action}) as job {outcome.job_id}", flush=True)
+    if args.wait:
+        job = client.wait_for_job(outcome.job_id, poll_seconds=args.poll, timeout=args.timeout)
+        print(f"job {outcome.job_id}: {job.get('status')}")
+    return EXIT_OK
+
+
+def jobs(args: argparse.Namespace) -> int:
+    """Every job of the user, oldest first, as the server lists them."""
+    details = SQLFlowClient.from_config().jobs_summary()["jobDetails"]
+    if args.format == "json":
+        print(json.dumps(details, indent=2))
+        return EXIT_OK
+    rows = [{**{c: job.get(c, "") for c in JOB_COLUMNS}, "files": len(job.get("fileNames") or [])} for job in details]
+    write_rows(rows, args.format, JOB_COLUMNS)
+    return EXIT_OK
+
+
+def status(args: argparse.Namespace) -> int:
+    """One job's object (status, vendor, files, error message), as JSON or `key: value` lines."""
+    job = SQLFlowClient.from_config().job_summary(args.job_id)
+    if args.format == "json":
+        print(json.dumps(job, indent=2))
+    else:
+        for key, value in job.items():
+            print(f"{key}: {', '.join(map(str, value)) if isinstance(value, list) else value}")
+    return EXIT_OK
+
+
+def export(args: argparse.Namespace) -> int:
+    """A finished job's lineage: SQLFlow's JSON, or its full column lineage as CSV; to stdout or `-o FILE`."""
+    client = SQLFlowClient.from_config()
+    if args.format == "csv":
+        content = client.export_full_lineage_csv(args.job_id).encode()
+    else:
+        content = client.export_lineage_json(args.job_id)
+    if args.output:
+        Path(args.output).write_bytes(content)
+        print(f"job {args.job_id}: {len(content)} bytes of {args.format} written to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(content)
+        sys.stdout.flush()
+    return EXIT_OK
+
+
+def write_rows(rows: list[dict], form: str, columns: Sequence[str] | None = None) -> None:
     """Rows as JSON (a list of objects), CSV, or an aligned text table."""
-    columns = list(rows[0]) if rows else ["object", "column", "depth", "relationship_type", "edge_types", "via", "jobs"]
+    columns = list(columns or (rows[0] if rows else ["object", "column", "depth", "relationship_type", "edge_types", "via", "jobs"]))
     if form == "json":
         print(json.dumps(rows, indent=2))
     elif form == "csv":
@@ -163,7 +241,9 @@ def write_rows(rows: list[dict], form: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="sqlflow-assets", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="sqlflow-assets", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     start_parser = commands.add_parser("start", help="local SQLFlow server + Dagster UI, with a sample job")
     start_parser.add_argument("--host", default="127.0.0.1")
@@ -180,8 +260,47 @@ def main(argv: list[str] | None = None) -> int:
     impact_parser.add_argument("--depth", type=int, default=graph.DEFAULT_DEPTH, help="hops to follow (default %(default)s)")
     impact_parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     impact_parser.set_defaults(run=impact)
+    add_work_commands(commands)
     args = parser.parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except UsageError as error:
+        print(f"sqlflow-assets {args.command}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (SQLFlowError, submission.SourceError, OSError) as error:
+        print(f"sqlflow-assets {args.command}: {error}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def add_work_commands(commands: argparse._SubParsersAction) -> None:
+    """`submit`, `jobs`, `status`, `export`: the SQLFlow side of the product, without Dagster."""
+    submit_parser = commands.add_parser(
+        "submit",
+        help="submit a SQL source as a SQLFlow job when its files or options changed",
+        description="Submit a SQL source configured in [[sources.sqlflow.sql_sources]] (by name) or a folder (by path), "
+        "only when its files, dbvendor or options changed since this command last submitted it. "
+        f"What was sent is remembered in {config.submission_state_path().name} under dlt's data folder.",
+    )
+    submit_parser.add_argument("source", help="a configured source name, or a folder of .sql files")
+    submit_parser.add_argument("--dbvendor", help="SQL dialect for this submission (dbvoracle, dbvsnowflake, ...)")
+    submit_parser.add_argument("--name", help="job name for a folder given by path (default: its absolute path)")
+    submit_parser.add_argument("--force", action="store_true", help="submit even when nothing changed")
+    submit_parser.add_argument("--wait", action="store_true", help="wait until the job finished; exit 1 when it failed")
+    submit_parser.add_argument("--poll", type=float, default=2.0, help=argparse.SUPPRESS)
+    submit_parser.add_argument("--timeout", type=float, default=3600.0, help="seconds --wait waits (default %(default)g)")
+    submit_parser.set_defaults(run=submit)
+    jobs_parser = commands.add_parser("jobs", help="list the SQLFlow jobs of the configured user")
+    jobs_parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    jobs_parser.set_defaults(run=jobs)
+    status_parser = commands.add_parser("status", help="one SQLFlow job: status, dbvendor, files, error message")
+    status_parser.add_argument("job_id")
+    status_parser.add_argument("--format", choices=("text", "json"), default="text")
+    status_parser.set_defaults(run=status)
+    export_parser = commands.add_parser("export", help="a finished job's lineage as SQLFlow JSON or CSV")
+    export_parser.add_argument("job_id")
+    export_parser.add_argument("--format", choices=EXPORT_FORMATS, default="json", help="default %(default)s")
+    export_parser.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    export_parser.set_defaults(run=export)
 
 
 if __name__ == "__main__":

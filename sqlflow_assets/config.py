@@ -21,6 +21,7 @@ from dlt.common.configuration.container import Container
 from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
 from dlt.common.destination import TDestinationReferenceArg
 from dlt.common.pipeline import get_dlt_pipelines_dir
+from dlt.common.runtime import run_context
 from filelock import FileLock, Timeout
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,33 @@ def sql_dir() -> Path:
     """The folder the `sqlflow/sql_submission` asset submits (`SQLFLOW_SQL_DIR`), else the bundled sample."""
     configured = os.environ.get("SQLFLOW_SQL_DIR")
     return Path(configured).resolve() if configured else SAMPLE_SQL_DIR
+
+
+def sql_source_settings() -> list[dict]:
+    """`[[sources.sqlflow.sql_sources]]` tables (env `SOURCES__SQLFLOW__SQL_SOURCES` as a JSON list), read now.
+
+    Each is one place SQL lives (folder, git repository, file list) with its dbvendor and default
+    database/schema; `submission.SqlSource` says what a table may hold. Empty: the `sql_dir()` folder.
+    """
+    settings = dlt.config.get("sources.sqlflow.sql_sources", list) or []
+    if not all(isinstance(entry, dict) for entry in settings):
+        raise ValueError("sources.sqlflow.sql_sources must be a list of tables ([[sources.sqlflow.sql_sources]])")
+    return [dict(entry) for entry in settings]
+
+
+def submissions_dir() -> Path:
+    """`sqlflow_assets/` in dlt's data folder (`DLT_DATA_DIR`): git caches and the CLI's submission state."""
+    return Path(run_context.active().get_data_entity("sqlflow_assets"))
+
+
+def git_cache_dir() -> Path:
+    """Bare clones of git SQL sources, one per remote, so a resubmission fetches only new commits."""
+    return submissions_dir() / "git"
+
+
+def submission_state_path() -> Path:
+    """What `sqlflow-assets submit` last sent per source (fingerprint, job id); the Dagster asset keeps its own in metadata."""
+    return submissions_dir() / "submissions.json"
 
 
 @dataclass(frozen=True)

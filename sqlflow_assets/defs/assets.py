@@ -1,4 +1,4 @@
-"""Assets: SQL submission, the SQLFlow jobs list (dlt), and each job's raw and `lineage.*` tables.
+"""Assets: the SQLFlow jobs list (dlt), and each job's raw and `lineage.*` tables.
 
 A job's lineage is one step (`sqlflow_job_lineage`): export, parse, flatten, check and one dlt load
 per dataset, all in the run's process, so a run costs seconds of overhead, not a subprocess per
@@ -15,8 +15,8 @@ import pyarrow as pa
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
-from sqlflow_assets import config, flatten, graph, job_lineage, quality, submission
-from sqlflow_assets.config import LINEAGE_SCHEMA, RAW_SCHEMA, sql_dir
+from sqlflow_assets import config, flatten, graph, job_lineage, quality
+from sqlflow_assets.config import LINEAGE_SCHEMA, RAW_SCHEMA
 from sqlflow_assets.defs.partitions import sqlflow_jobs_partitions
 from sqlflow_assets.defs.resources import SQLFlowResource, StorageResource
 from sqlflow_assets.lineage_json import TABLE_NAMES
@@ -24,7 +24,6 @@ from sqlflow_assets.source import sqlflow_source
 
 RAW_GROUP = RAW_SCHEMA
 LINEAGE_GROUP = LINEAGE_SCHEMA
-SUBMISSION_KEY = dg.AssetKey(["sqlflow", "sql_submission"])
 
 RAW_DESCRIPTIONS = {
     "objects": "Every dbobj of a job's lineage export (tables, views, result sets, functions, processes).",
@@ -213,28 +212,3 @@ def lineage_graph(context: dg.AssetExecutionContext, storage: StorageResource) -
                 **({"dagster/column_schema": _column_schema(rows.schema)} if rows is not None else {}),
             },
         )
-
-
-class SqlFolderConfig(dg.Config):
-    """Which SQL files to submit, and how SQLFlow should read them."""
-
-    folder: str | None = None  # None: SQLFLOW_SQL_DIR, else the bundled sample
-    dbvendor: str = "dbvpostgresql"
-    job_name: str = "sqlflow_assets sql folder"
-
-
-@dg.asset(key=SUBMISSION_KEY, group_name="sqlflow", output_required=False, kinds={"sql"})
-def sql_submission(context: dg.AssetExecutionContext, config: SqlFolderConfig, sqlflow: SQLFlowResource):
-    """Submit the SQL files of a folder as one SQLFlow job, only when their content changed."""
-    folder = Path(config.folder) if config.folder else sql_dir()
-    files = submission.read_sql_folder(folder)
-    fingerprint = submission.fingerprint(files)
-    last = context.instance.get_latest_materialization_event(SUBMISSION_KEY)
-    last_fingerprint = last.asset_materialization.metadata.get("content_hash") if last else None
-    if last_fingerprint is not None and last_fingerprint.value == fingerprint:
-        context.log.info(f"{len(files)} SQL files unchanged since the last submission; nothing submitted")
-        return
-    job = sqlflow.client().submit_user_job(config.job_name, files, config.dbvendor)
-    yield dg.MaterializeResult(
-        metadata={"job_id": job["jobId"], "content_hash": fingerprint, "file_count": len(files), "folder": str(folder)}
-    )

@@ -2,7 +2,8 @@
 
 import dagster as dg
 
-from sqlflow_assets.defs.assets import SUBMISSION_KEY, sqlflow_job_lineage, sqlflow_jobs_raw
+from sqlflow_assets.defs.assets import sqlflow_job_lineage, sqlflow_jobs_raw
+from sqlflow_assets.defs.submission import SUBMISSION_KEY
 
 lineage_job = dg.define_asset_job(
     "sqlflow_lineage",
@@ -15,5 +16,5 @@ jobs_refresh_job = dg.define_asset_job(
 sql_submission_job = dg.define_asset_job(
     "sqlflow_sql_submission",
     selection=dg.AssetSelection.assets(SUBMISSION_KEY),
-    description="Submit the SQL folder as a SQLFlow job if its content changed.",
+    description="Submit each configured SQL source whose content or options changed as a SQLFlow job.",
 )

@@ -131,29 +131,6 @@ def test_jobs_asset_lists_job_statuses(project_env, sample_job):
     assert rows[sample_job] == "success"
 
 
-def test_sql_submission_only_resubmits_changed_content(project_env, tmp_path, monkeypatch):
-    folder = tmp_path / "sql"
-    folder.mkdir()
-    (folder / "a.sql").write_text("INSERT INTO t2 (x) SELECT x FROM t1;")
-    monkeypatch.setenv("SQLFLOW_SQL_DIR", str(folder))
-    instance = dg.DagsterInstance.ephemeral()
-
-    def submit(**folder_config) -> list[dg.AssetMaterialization]:
-        run_config = dg.RunConfig({"sqlflow__sql_submission": assets.SqlFolderConfig(**folder_config)})
-        result = dg.materialize(
-            [assets.sql_submission], instance=instance, resources=resources_for(project_env.duckdb_path), run_config=run_config
-        )
-        return [event.materialization for event in result.get_asset_materialization_events()]
-
-    first = submit()  # the folder from SQLFLOW_SQL_DIR
-    assert len(first) == 1 and len(first[0].metadata["job_id"].value) == 32
-    assert first[0].metadata["folder"].value == str(folder)
-    assert submit(folder=str(folder)) == []  # same content, named in run config: nothing sent
-    (folder / "a.sql").write_text("INSERT INTO t3 (x) SELECT x FROM t1;")
-    third = submit()
-    assert len(third) == 1 and third[0].metadata["job_id"].value != first[0].metadata["job_id"].value
-
-
 def test_no_secret_or_token_reaches_events_or_tables(project_env, sample_job):
     instance = dg.DagsterInstance.ephemeral()
     result = materialize_job_lineage(instance, sample_job, project_env.duckdb_path)
