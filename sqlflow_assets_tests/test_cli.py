@@ -1,10 +1,14 @@
-"""`sqlflow-assets start` set-up: a local user is created once, never printed, and kept."""
+"""`sqlflow-assets`: `start` set-up (a local user created once, never printed, kept) and the commands for work outside the UI."""
 
+import json
 import os
 import stat
 import subprocess
 import sys
 
+import pytest
+
+from sqlflow_assets.client import SQLFlowClient
 from sqlflow_assets_tests.conftest import REPO_ROOT
 
 ENSURE = (
@@ -41,3 +45,131 @@ def test_first_start_writes_a_private_local_user_then_keeps_it(tmp_path):
 def test_configured_credentials_are_used_as_they_are(tmp_path):
     result = ensure_credentials_in(tmp_path, SOURCES__SQLFLOW__USER_ID="auth0|me", SOURCES__SQLFLOW__SECRET_KEY="k" * 20)
     assert "auth0|me" in result.stdout and not (tmp_path / ".dlt" / "secrets.toml").exists()
+
+
+# --- submit, jobs, status, export against the real local server ---------------------------------
+
+INSERT_1 = "INSERT INTO t2 (x) SELECT x FROM t1;"
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    from sqlflow_assets.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def sql_folder(tmp_path):
+    folder = tmp_path / "sql"
+    folder.mkdir()
+    (folder / "a.sql").write_text(INSERT_1)
+    return folder
+
+
+def test_submit_a_folder_then_only_when_it_changed(project_env, sql_folder, capsys):
+    code, out, _ = run_cli(capsys, "submit", str(sql_folder), "--wait", "--poll", "0.1")
+    assert code == 0 and f"{sql_folder}: submitted 1 files (new job) as job " in out and out.rstrip().endswith(": success")
+    job_id = out.split(" as job ")[1].split()[0]
+    client = SQLFlowClient.from_config()
+    assert client.job_summary(job_id)["jobName"] == str(sql_folder)  # a folder's job is named after its path
+
+    code, out, _ = run_cli(capsys, "submit", str(sql_folder))
+    assert code == 0 and f"unchanged since job {job_id}; nothing submitted" in out
+    code, out, _ = run_cli(capsys, "submit", str(sql_folder), "--dbvendor", "dbvoracle")
+    assert code == 0 and "submitted 1 files" in out
+    assert client.job_summary(out.split(" as job ")[1].split()[0])["dbVendor"] == "dbvoracle"
+    code, out, _ = run_cli(capsys, "submit", str(sql_folder), "--dbvendor", "dbvoracle", "--force", "--name", "nightly")
+    new_job = out.split(" as job ")[1].split()[0]
+    assert code == 0 and "nightly: submitted" in out and client.job_summary(new_job)["jobName"] == "nightly"
+
+
+def test_submit_a_configured_source_and_its_errors(project_env, sql_folder, capsys, monkeypatch):
+    monkeypatch.setenv("SOURCES__SQLFLOW__SQL_SOURCES", json.dumps([{"name": "etl", "path": str(sql_folder), "default_schema": "raw"}]))
+    code, out, _ = run_cli(capsys, "submit", "etl")
+    assert code == 0 and "etl: submitted 1 files" in out
+    assert SQLFlowClient.from_config().job_summary(out.split(" as job ")[1].split()[0])["defaultSchema"] == "raw"
+
+    code, out, err = run_cli(capsys, "submit", "nope")
+    assert code == 2 and out == "" and "'nope' is neither a configured SQL source ('etl') nor a folder" in err
+    (sql_folder / "a.sql").unlink()
+    code, _, err = run_cli(capsys, "submit", "etl")
+    assert code == 1 and "holds no matching files" in err
+    monkeypatch.setenv("SOURCES__SQLFLOW__SQL_SOURCES", json.dumps([{"name": "etl", "kind": "svn", "path": "x"}]))
+    code, _, err = run_cli(capsys, "submit", "etl")
+    assert code == 2 and "kind 'svn' is not one of folder, git, files" in err
+
+
+def test_submit_wait_reports_a_failed_job(project_env, tmp_path, capsys):
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "a.sql").write_text("SELEC nonsense FRM ;;")
+    code, out, err = run_cli(capsys, "submit", str(folder), "--wait", "--poll", "0.1")
+    job_id = out.split(" as job ")[1].split()[0]
+    status = SQLFlowClient.from_config().job_summary(job_id)["status"]
+    assert (code, status) == (1, "fail") and f"job {job_id} failed" in err  # no statement parsed: the job fails
+
+
+def test_jobs_status_and_export(project_env, sql_folder, capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "submit", str(sql_folder), "--name", "listed", "--wait", "--poll", "0.1")
+    job_id = out.split(" as job ")[1].split()[0]
+
+    code, out, _ = run_cli(capsys, "jobs", "--format", "json")
+    assert code == 0 and {"jobId": job_id, "jobName": "listed", "status": "success"}.items() <= {
+        k: v for job in json.loads(out) if job["jobId"] == job_id for k, v in job.items()
+    }.items()
+    code, out, _ = run_cli(capsys, "jobs")
+    header, *rows = out.splitlines()
+    assert code == 0 and header.split() == ["jobId", "jobName", "status", "dbVendor", "createTime", "files"]
+    assert any(row.split()[:3] == [job_id, "listed", "success"] for row in rows)
+
+    code, out, _ = run_cli(capsys, "status", job_id)
+    assert code == 0 and "status: success" in out.splitlines() and "fileNames: a.sql" in out.splitlines()
+    code, out, _ = run_cli(capsys, "status", job_id, "--format", "json")
+    assert json.loads(out)["jobId"] == job_id
+
+    code, out, _ = run_cli(capsys, "export", job_id)
+    lineage = json.loads(out)
+    assert code == 0 and lineage["code"] == 200 and "relationships" in json.dumps(lineage)
+    target = tmp_path / "out.csv"
+    code, out, err = run_cli(capsys, "export", job_id, "--format", "csv", "-o", str(target))
+    text = target.read_text().lower()
+    assert code == 0 and out == "" and f"written to {target}" in err and "t1" in text and "t2" in text
+
+
+def test_errors_name_the_cause_and_exit_non_zero(project_env, capsys, monkeypatch, tmp_path):
+    code, _, err = run_cli(capsys, "status", "0" * 32)
+    assert code == 1 and "displayUserJobSummary" in err and "0" * 32 in err
+    code, _, err = run_cli(capsys, "export", "0" * 32, "--format", "csv")
+    assert code == 1 and "exportFullLineageAsCsv" in err
+    code, _, err = run_cli(capsys, "export", "x", "-o", str(tmp_path / "no" / "such" / "dir" / "f.json"))
+    assert code == 1
+    with pytest.raises(SystemExit) as usage:
+        run_cli(capsys, "export", "x", "--format", "xml")
+    assert usage.value.code == 2 and "invalid choice: 'xml'" in capsys.readouterr().err
+
+    from sqlflow_assets_tests.conftest import free_port
+
+    monkeypatch.setenv("SOURCES__SQLFLOW__BASE_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "1")
+    code, out, err = run_cli(capsys, "jobs")
+    assert code == 1 and out == "" and "ConnectionError" in err and "Traceback" not in err
+    assert project_env.server.secret_key not in err
+
+
+@pytest.mark.parametrize("command", ["submit", "jobs", "status", "export", "impact", "start"])
+def test_every_command_has_help(command, capsys):
+    from sqlflow_assets.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0 and f"usage: sqlflow-assets {command}" in capsys.readouterr().out
+
+
+def test_the_installed_entry_point_exits_with_the_code(project_env):
+    result = subprocess.run(
+        [sys.executable, "-m", "sqlflow_assets.cli", "status", "f" * 32],
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 1 and result.stderr.startswith("sqlflow-assets status: SQLFlow")
