@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -37,7 +37,11 @@ from sqlflow_assets.client import SQLFlowClient, SQLFlowError
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-EXPORT_FORMATS = ("json", "csv")
+# --format of `export` -> the bytes it writes, for one job id
+EXPORTERS: dict[str, Callable[[SQLFlowClient, str], bytes]] = {
+    "json": lambda client, job_id: client.export_lineage_json(job_id),
+    "csv": lambda client, job_id: client.export_full_lineage_csv(job_id).encode(),
+}
 JOB_COLUMNS = ("jobId", "jobName", "status", "dbVendor", "createTime", "files")
 
 
@@ -210,11 +214,7 @@ def status(args: argparse.Namespace) -> int:
 
 def export(args: argparse.Namespace) -> int:
     """A finished job's lineage: SQLFlow's JSON, or its full column lineage as CSV; to stdout or `-o FILE`."""
-    client = SQLFlowClient.from_config()
-    if args.format == "csv":
-        content = client.export_full_lineage_csv(args.job_id).encode()
-    else:
-        content = client.export_lineage_json(args.job_id)
+    content = EXPORTERS[args.format](SQLFlowClient.from_config(), args.job_id)
     if args.output:
         Path(args.output).write_bytes(content)
         print(f"job {args.job_id}: {len(content)} bytes of {args.format} written to {args.output}", file=sys.stderr)
@@ -298,7 +298,7 @@ def add_work_commands(commands: argparse._SubParsersAction) -> None:
     status_parser.set_defaults(run=status)
     export_parser = commands.add_parser("export", help="a finished job's lineage as SQLFlow JSON or CSV")
     export_parser.add_argument("job_id")
-    export_parser.add_argument("--format", choices=EXPORT_FORMATS, default="json", help="default %(default)s")
+    export_parser.add_argument("--format", choices=list(EXPORTERS), default="json", help="default %(default)s")
     export_parser.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     export_parser.set_defaults(run=export)
 

@@ -296,7 +296,7 @@ def _git(source: SqlSource, args: list[str], stdin: bytes | None = None) -> byte
     except FileNotFoundError:
         raise SourceError("git is not installed (needed by git SQL sources)") from None
     except subprocess.TimeoutExpired:
-        raise SourceError(f"SQL source {source.name!r}: git {args[2] if len(args) > 2 else args[0]} took over {GIT_TIMEOUT:.0f} s") from None
+        raise SourceError(f"SQL source {source.name!r} ({source.describe()}): a git command took over {GIT_TIMEOUT:.0f} s") from None
     if done.returncode != 0:
         message = _mask_url_secret(done.stderr.decode(errors="replace").strip(), source.url)
         raise SourceError(f"SQL source {source.name!r} ({source.describe()}): git failed: {message[:500]}")
