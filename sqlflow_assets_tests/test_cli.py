@@ -167,9 +167,23 @@ def test_every_command_has_help(command, capsys):
     assert done.value.code == 0 and f"usage: sqlflow-assets {command}" in capsys.readouterr().out
 
 
-def test_the_installed_entry_point_exits_with_the_code(project_env):
-    result = subprocess.run(
-        [sys.executable, "-m", "sqlflow_assets.cli", "status", "f" * 32],
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, capture_output=True, text=True, timeout=120,
+def test_the_entry_point_reads_sources_from_dlt_config_toml(project_env, sql_folder, tmp_path):
+    """`[[sources.sqlflow.sql_sources]]` in the project's `.dlt/config.toml`, through a fresh process."""
+    (tmp_path / ".dlt").mkdir()
+    (tmp_path / ".dlt" / "config.toml").write_text(
+        '[[sources.sqlflow.sql_sources]]\nname = "etl"\npath = "sql"\ndbvendor = "dbvmysql"\n'
     )
-    assert result.returncode == 1 and result.stderr.startswith("sqlflow-assets status: SQLFlow")
+
+    def cli(*argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "sqlflow_assets.cli", *argv], cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, capture_output=True, text=True, timeout=120,
+        )
+
+    submitted = cli("submit", "etl")
+    assert submitted.returncode == 0 and "etl: submitted 1 files" in submitted.stdout, submitted.stderr
+    job_id = submitted.stdout.split(" as job ")[1].split()[0]
+    assert SQLFlowClient.from_config().job_summary(job_id)["dbVendor"] == "dbvmysql"
+    assert "unchanged" in cli("submit", "etl").stdout  # remembered across processes
+    missing = cli("status", "f" * 32)
+    assert missing.returncode == 1 and missing.stderr.startswith("sqlflow-assets status: SQLFlow")
