@@ -32,7 +32,7 @@ import requests
 import tomlkit
 from filelock import FileLock
 
-from sqlflow_assets import config, graph, submission
+from sqlflow_assets import config, graph, openlineage, submission
 from sqlflow_assets.client import SQLFlowClient, SQLFlowError
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
@@ -41,6 +41,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXPORTERS: dict[str, Callable[[SQLFlowClient, str], bytes]] = {
     "json": lambda client, job_id: client.export_lineage_json(job_id),
     "csv": lambda client, job_id: client.export_full_lineage_csv(job_id).encode(),
+    # the job's run events from the current graph (not the server): what the OpenLineage asset sends
+    "openlineage": lambda client, job_id: json.dumps(openlineage.to_dicts(openlineage.job_events(job_id)), indent=2).encode(),
 }
 JOB_COLUMNS = ("jobId", "jobName", "status", "dbVendor", "createTime", "files")
 
@@ -267,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"sqlflow-assets {args.command}: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except (SQLFlowError, submission.SourceError, OSError) as error:
+    except (SQLFlowError, submission.SourceError, openlineage.JobNotCurrent, OSError) as error:
         print(f"sqlflow-assets {args.command}: {error}", file=sys.stderr)
         return EXIT_FAILED
 

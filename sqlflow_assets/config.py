@@ -13,8 +13,9 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import dlt
 from dlt.common.configuration.container import Container
@@ -222,3 +223,85 @@ def _file_stamp(location: str) -> tuple[int, int]:
     except FileNotFoundError:
         return (0, -1)
     return (status.st_mtime_ns, status.st_size)
+
+
+OPENLINEAGE_SECTION = "sources.sqlflow.openlineage"
+OPENLINEAGE_JOB_NAMESPACE = "sqlflow"
+OPENLINEAGE_TRANSPORTS = frozenset({"http", "file", "console"})
+
+
+@dataclass(frozen=True)
+class OpenLineageSettings:
+    """Where OpenLineage events go and how their jobs and datasets are named.
+
+    `transport`: openlineage-python's transport config (`type` http, file or console, and that
+    transport's own keys: `url`, `endpoint`, `timeout`, `compression` / `log_file_path`, `append`);
+    None means OpenLineage is off. `namespace`: the jobs' namespace. `dataset_namespace`: the
+    datasets' namespace (the warehouse the analysed SQL runs on, e.g. `postgres://warehouse:5432`),
+    per source in `dataset_namespaces`, else `sqlflow://<dbvendor>`. `api_key` (a secret) becomes
+    the HTTP transport's bearer token; it is never part of `repr`, `describe()` or anything logged.
+    """
+
+    transport: dict | None = None
+    namespace: str = OPENLINEAGE_JOB_NAMESPACE
+    dataset_namespace: str | None = None
+    dataset_namespaces: dict = field(default_factory=dict)
+    api_key: str | None = field(default=None, repr=False)
+
+    @property
+    def enabled(self) -> bool:
+        return self.transport is not None
+
+    def transport_config(self) -> dict:
+        """The transport config openlineage-python's factory takes, with the secret added."""
+        if self.transport is None:
+            raise OpenLineageConfigError(f"OpenLineage is off: {OPENLINEAGE_SECTION}.transport is not set")
+        transport = dict(self.transport)
+        if self.api_key and transport.get("type") == "http":
+            transport["auth"] = {"type": "api_key", "apiKey": self.api_key}
+        return transport
+
+    def describe(self) -> str:
+        """Where events go, for logs and metadata: no secret, no credentials in a URL, no query string."""
+        transport = self.transport or {}
+        kind = transport.get("type")
+        if kind == "http":
+            url = urlsplit(str(transport.get("url", "")))
+            netloc = (url.hostname or "") + (f":{url.port}" if url.port else "")
+            base = urlunsplit((url.scheme, netloc, url.path if url.path.endswith("/") else url.path + "/", "", ""))
+            return urljoin(base, str(transport.get("endpoint", "api/v1/lineage")))
+        if kind == "file":
+            return f"file:{transport.get('log_file_path')}"
+        return str(kind or "off")
+
+
+class OpenLineageConfigError(ValueError):
+    """`[sources.sqlflow.openlineage]` is set but cannot work (unknown transport, no url or file)."""
+
+
+def openlineage_settings() -> OpenLineageSettings:
+    """`[sources.sqlflow.openlineage]` (env `SOURCES__SQLFLOW__OPENLINEAGE__*`), read now.
+
+    Off (`enabled` false) unless `transport` is set: a TOML table, or JSON text in the environment
+    variable `SOURCES__SQLFLOW__OPENLINEAGE__TRANSPORT`. The bearer token is `api_key` in
+    `.dlt/secrets.toml` (`SOURCES__SQLFLOW__OPENLINEAGE__API_KEY`), so it never sits in the
+    committed config. The names apply also when off, to events printed rather than sent.
+    """
+    transport = dlt.config.get(f"{OPENLINEAGE_SECTION}.transport", dict)
+    if transport:
+        transport = dict(transport)
+        kind = transport.get("type")
+        if kind not in OPENLINEAGE_TRANSPORTS:
+            raise OpenLineageConfigError(
+                f"{OPENLINEAGE_SECTION}.transport type must be one of {sorted(OPENLINEAGE_TRANSPORTS)}, not {kind!r}"
+            )
+        required = {"http": "url", "file": "log_file_path"}.get(kind)
+        if required and not transport.get(required):
+            raise OpenLineageConfigError(f"{OPENLINEAGE_SECTION}.transport of type {kind!r} needs {required!r}")
+    return OpenLineageSettings(
+        transport=transport or None,
+        namespace=dlt.config.get(f"{OPENLINEAGE_SECTION}.namespace") or OPENLINEAGE_JOB_NAMESPACE,
+        dataset_namespace=dlt.config.get(f"{OPENLINEAGE_SECTION}.dataset_namespace") or None,
+        dataset_namespaces=dict(dlt.config.get(f"{OPENLINEAGE_SECTION}.dataset_namespaces", dict) or {}),
+        api_key=dlt.secrets.get(f"{OPENLINEAGE_SECTION}.api_key") or None,
+    )
