@@ -151,16 +151,16 @@ def _table_dot(selection: Selection, title: str, rankdir: str = "LR") -> str:
     ids = {name: f"t{index}" for index, name in enumerate(selection.tables)}
     lines = [*_graph_header(title, selection.note, rankdir)]
     lines.append(f'node [shape=box style="rounded,filled" fillcolor="#eef4fb" color="#3b6ea5" fontname="{FONT}" fontsize=11]')
-    lines.extend(f"{ids[name]} [label={_table_label(name)} tooltip={_quote(name)}]" for name in selection.tables)
+    lines.extend(f"{ids[name]} [label={_table_label(name)} tooltip={_tooltip(name)}]" for name in selection.tables)
     busiest = max((edge.total for edge in selection.edges), default=1) or 1
     for edge in selection.edges:
         fdr_only = edge.fdr > 0 and edge.fdd == 0
         width = 1 + 3 * math.log1p(edge.total) / math.log1p(busiest)
         label = " · ".join(f"{count} {kind}" for kind, count in (("fdd", edge.fdd), ("fdr", edge.fdr)) if count)
         lines.append(
-            f"{ids[edge.source]} -> {ids[edge.target]} [label={_quote(label)} penwidth={width:.1f} "
+            f"{ids[edge.source]} -> {ids[edge.target]} [label={_label(label)} penwidth={width:.1f} "
             f'color="{FDR_COLOR if fdr_only else FDD_COLOR}" style={"dashed" if fdr_only else "solid"} '
-            f'tooltip={_quote(f"{edge.source} -> {edge.target}: {label}")}]'
+            f'tooltip={_tooltip(f"{edge.source} -> {edge.target}: {label}")}]'
         )
     lines.append("}")
     return "\n".join(lines)
@@ -186,7 +186,7 @@ def column_svg(edges: Iterable[ColumnEdge], title: str, targets: int = MAX_TARGE
     ids = {name: f"t{index}" for index, name in enumerate(sorted(kept))}
     lines = [*_graph_header(title, note), f'node [shape=plaintext fontname="{FONT}" fontsize=10]']
     for table in sorted(kept):
-        lines.append(f"{ids[table]} [label={_record(table, kept[table], len(columns[table]) - len(kept[table]))} tooltip={_quote(table)}]")
+        lines.append(f"{ids[table]} [label={_record(table, kept[table], len(columns[table]) - len(kept[table]))} tooltip={_tooltip(table)}]")
     for edge in sorted(set(shown), key=lambda e: (e.source, e.source_column, e.target, e.target_column, e.relationship_type)):
         src = f"{ids[edge.source]}:c{kept[edge.source].index(edge.source_column)}:e"
         tgt = f"{ids[edge.target]}:c{kept[edge.target].index(edge.target_column)}:w"
@@ -197,8 +197,8 @@ def column_svg(edges: Iterable[ColumnEdge], title: str, targets: int = MAX_TARGE
 
 
 def _record(table: str, columns: list[str], hidden: int) -> str:
-    rows = [f'<TR><TD BGCOLOR="#d5e3f3"><B>{escape(_short(table))}</B></TD></TR>']
-    rows += [f'<TR><TD PORT="c{index}" ALIGN="LEFT">{escape(_short(column))}</TD></TR>' for index, column in enumerate(columns)]
+    rows = [f'<TR><TD BGCOLOR="#d5e3f3"><B>{_html(table)}</B></TD></TR>']
+    rows += [f'<TR><TD PORT="c{index}" ALIGN="LEFT">{_html(column)}</TD></TR>' for index, column in enumerate(columns)]
     if hidden:
         rows.append(f'<TR><TD ALIGN="LEFT"><I>+ {hidden} more columns</I></TD></TR>')
     return f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" COLOR="#3b6ea5">{"".join(rows)}</TABLE>>'
@@ -207,16 +207,16 @@ def _record(table: str, columns: list[str], hidden: int) -> str:
 def _table_label(name: str) -> str:
     """The table name in bold under its smaller, grey database.schema prefix: boxes half as wide."""
     prefix, dot, table = name.rpartition(".")
-    first = f'<FONT POINT-SIZE="9" COLOR="#555555">{escape(_short(prefix + dot))}</FONT><BR/>' if prefix else ""
-    return f"<{first}<B>{escape(_short(table))}</B>>"
+    first = f'<FONT POINT-SIZE="9" COLOR="#555555">{_html(prefix + dot)}</FONT><BR/>' if prefix else ""
+    return f"<{first}<B>{_html(table)}</B>>"
 
 
 def _graph_header(title: str, note: str, rankdir: str = "LR") -> list[str]:
-    caption = f"{title}\n{note}" if note else title
+    caption = (title, note) if note else (title,)
     return [
         "digraph lineage {",
         f'graph [rankdir={rankdir} nodesep=0.25 ranksep=0.7 fontname="{FONT}" fontsize=12 labelloc=t labeljust=l '
-        f'label={_quote(caption)} bgcolor="white"]',
+        f'label={_label(*caption)} bgcolor="white"]',
         f'edge [fontname="{FONT}" fontsize=9 arrowsize=0.7 fontcolor="#555555"]',
     ]
 
@@ -258,6 +258,30 @@ def _short(name: str) -> str:
     return f"{name[:half]}…{name[-(MAX_LABEL - 1 - half):]}"
 
 
-def _quote(text: str) -> str:
-    """A DOT double-quoted string; backslash escapes (\\n, \\l, \\N...) are made literal."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+def _html(text: str) -> str:
+    """Text for an HTML-like label: shortened and escaped as XML; a backslash doubled, since Graphviz
+    expands its escapes (\\N is the node's id, \\G the graph's...) in these labels too."""
+    return escape(_one_line(_short(text)).replace("\\", "\\\\"))
+
+
+def _label(*lines: str) -> str:
+    """A quoted DOT label showing `lines` as written, one per line: Graphviz unescapes labels once
+    (a backslash goes in doubled) and passes `&...;` entities through to the SVG (`&` goes in as `&amp;`)."""
+    return _quoted(lines, backslash="\\" * 2)
+
+
+def _tooltip(text: str) -> str:
+    """A quoted DOT tooltip showing `text` as written: tooltips are unescaped twice (a backslash goes in as four)."""
+    return _quoted((text,), backslash="\\" * 4)
+
+
+def _quoted(lines: tuple[str, ...], backslash: str) -> str:
+    def one(text: str) -> str:
+        return _one_line(text).replace("\\", backslash).replace("&", "&amp;").replace('"', '\\"')
+
+    return '"' + "\\n".join(one(line) for line in lines) + '"'
+
+
+def _one_line(text: str) -> str:
+    """Line breaks in names become spaces: a box shows one name per line."""
+    return text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")

@@ -34,6 +34,12 @@ def drawn_tables(svg: str) -> set[str]:
     return {a.get(XLINK_TITLE) for g in root.iterfind(".//svg:g[@class='node']", NS) for a in g.iterfind(".//svg:a", NS)}
 
 
+def drawn_labels(svg: str) -> set[str]:
+    """What each table box shows, its text lines joined."""
+    root = ET.fromstring(svg)
+    return {"".join(text.text for text in g.iterfind(".//svg:text", NS)) for g in root.iterfind(".//svg:g[@class='node']", NS)}
+
+
 def drawn_edges(svg: str) -> int:
     return len(ET.fromstring(svg).findall(".//svg:g[@class='edge']", NS))
 
@@ -157,3 +163,15 @@ def test_counts_and_top_edges_match_the_rows() -> None:
     kinds = table.column("relationship_type").to_pylist()
     assert glance.count_by(table, "relationship_type") == {"fdd": kinds.count("fdd"), "fdr": kinds.count("fdr")}
     assert glance.top_edges_markdown([TableEdge("a|b", "c`d", 1, 0)]).splitlines()[2] == "| `a\\|b` | `c'd` | 1 | 0 |"
+
+
+def test_hostile_names_are_drawn_verbatim() -> None:
+    """Quotes, backslashes (Graphviz's \\N, \\G escapes), markup, braces and non-ASCII reach the picture as written."""
+    require_dot()
+    names = ['s."we""ird"', "s.back\\N\\slash", "s.<b>&amp;</b>", "s.{braces}[x]", "схема.таблица", "s.-> edge; }"]
+    rows = [{"source_object": names[i], "target_object": names[i + 1], "relationship_type": "fdd", "edge_count": 1} for i in range(len(names) - 1)]
+    rows.append({"source_object": names[0], "target_object": "s.line\nbreak", "relationship_type": "fdr", "edge_count": 2})
+    svg = pictures.table_svg(pictures.table_edges(rows), 'title "with" \\N')
+    assert drawn_tables(svg) == drawn_labels(svg) == {*names, "s.line break"}
+    assert drawn_edges(svg) == len(names)
+    assert 'title "with" \\N' in "".join(ET.fromstring(svg).itertext())
