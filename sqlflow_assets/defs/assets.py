@@ -6,7 +6,7 @@ table, and the lineage rows always come from the raw rows loaded with them.
 """
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -15,7 +15,7 @@ import pyarrow as pa
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
-from sqlflow_assets import config, flatten, graph, job_lineage, quality
+from sqlflow_assets import column_docs, config, flatten, glance, graph, job_lineage, quality
 from sqlflow_assets.config import LINEAGE_SCHEMA, RAW_SCHEMA
 from sqlflow_assets.defs.partitions import sqlflow_jobs_partitions
 from sqlflow_assets.defs.resources import SQLFlowResource, StorageResource
@@ -83,6 +83,17 @@ def sqlflow_jobs_raw(context: dg.AssetExecutionContext, dlt: DagsterDltResource,
             yield result._replace(metadata={**(result.metadata or {}), "dagster/table_name": table_name})
 
 
+def _column_schema(dataset: str, table: str, columns: Iterable[tuple[str, str]]) -> dg.TableSchema:
+    """Columns with their descriptions (`column_docs`), for the spec and for each materialisation."""
+    return dg.TableSchema(
+        columns=[dg.TableColumn(name, kind, description=column_docs.description(dataset, table, name)) for name, kind in columns]
+    )
+
+
+def _arrow_columns(schema: pa.Schema) -> list[tuple[str, str]]:
+    return [(field.name, str(field.type)) for field in schema]
+
+
 def _table_spec(dataset: str, table: str, description: str, deps: list[dg.AssetKey]) -> dg.AssetSpec:
     return dg.AssetSpec(
         dg.AssetKey([dataset, table]),
@@ -90,7 +101,10 @@ def _table_spec(dataset: str, table: str, description: str, deps: list[dg.AssetK
         group_name=dataset,
         kinds=STORAGE_KINDS,
         description=description,
-        metadata={"dagster/table_name": SPEC_STORAGE.table_name(dataset, table)},
+        metadata={
+            "dagster/table_name": SPEC_STORAGE.table_name(dataset, table),
+            "dagster/column_schema": _column_schema(dataset, table, column_docs.declared_columns(dataset, table)),
+        },
     )
 
 
@@ -130,18 +144,39 @@ def sqlflow_job_lineage(
     target = storage.storage()
     job_lineage.load(job, target)
     job_metadata = _job_metadata(details)
-    for (dataset, table), rows in job.tables().items():
+    tables = job.tables()
+    summary = {
+        (LINEAGE_SCHEMA, "table_edges"): _summary_metadata(details.get("jobName") or job_id, job.lineage, tables)
+    }
+    for (dataset, table), rows in tables.items():
         yield dg.MaterializeResult(
             asset_key=dg.AssetKey([dataset, table]),
             metadata={
                 "dagster/partition_row_count": rows.num_rows,
                 "dagster/table_name": target.table_name(dataset, table),
-                "dagster/column_schema": _column_schema(rows.schema),
+                "dagster/column_schema": _column_schema(dataset, table, _arrow_columns(rows.schema)),
                 "destination": target.destination_type,
                 **job_metadata,
+                **summary.get((dataset, table), {}),
             },
         )
     yield from results
+
+
+def _summary_metadata(job_label: str, lineage: dict[str, pa.Table], tables: dict[tuple[str, str], pa.Table]) -> dict[str, object]:
+    """The job at a glance, on `lineage/table_edges`: pictures, counts by type, the busiest table pairs."""
+    summary = glance.job_glance(job_label, lineage)
+    return {
+        "lineage/table_picture": dg.MetadataValue.md(summary["table_picture"].markdown),
+        "lineage/column_picture": dg.MetadataValue.md(summary["column_picture"].markdown),
+        "lineage/tables": summary["tables"],
+        "lineage/fdd_edges": summary["fdd_edges"],
+        "lineage/fdr_edges": summary["fdr_edges"],
+        "lineage/edges_by_type": dg.MetadataValue.json(summary["edges_by_type"]),
+        "lineage/objects_by_type": dg.MetadataValue.json(summary["objects_by_type"]),
+        "lineage/top_edges": dg.MetadataValue.md(summary["top_edges"]),
+        "lineage/rows_per_table": dg.MetadataValue.json({f"{d}.{t}": rows.num_rows for (d, t), rows in tables.items()}),
+    }
 
 
 def _job_metadata(details: dict) -> dict[str, object]:
@@ -166,10 +201,6 @@ def _check_result(outcome: quality.CheckOutcome) -> dg.AssetCheckResult:
     )
 
 
-def _column_schema(schema: pa.Schema) -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn(field.name, str(field.type)) for field in schema])
-
-
 # Eager, except that a job partition never loaded (a failed run, a partition added but not yet run)
 # must not hold the whole graph back: it is built from what is loaded.
 GRAPH_AUTOMATION = dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
@@ -191,7 +222,10 @@ GRAPH_DESCRIPTIONS = {
             group_name="lineage_graph",
             kinds=STORAGE_KINDS,
             description=GRAPH_DESCRIPTIONS[table],
-            metadata={"dagster/table_name": SPEC_STORAGE.table_name(LINEAGE_SCHEMA, table)},
+            metadata={
+                "dagster/table_name": SPEC_STORAGE.table_name(LINEAGE_SCHEMA, table),
+                "dagster/column_schema": _column_schema(LINEAGE_SCHEMA, table, column_docs.declared_columns(LINEAGE_SCHEMA, table)),
+            },
             automation_condition=GRAPH_AUTOMATION,
         )
         for table in graph.GRAPH_TABLES
@@ -202,6 +236,7 @@ def lineage_graph(context: dg.AssetExecutionContext, storage: StorageResource) -
     """Rebuild the one current, warehouse-wide graph after any job's lineage changed."""
     target = storage.storage()
     tables = graph.refresh(target)
+    picture = glance.warehouse_picture(tables.get("table_lineage"))
     for table in graph.GRAPH_TABLES:
         rows = tables.get(table)
         yield dg.MaterializeResult(
@@ -209,6 +244,11 @@ def lineage_graph(context: dg.AssetExecutionContext, storage: StorageResource) -
             metadata={
                 "dagster/row_count": rows.num_rows if rows is not None else 0,
                 "dagster/table_name": target.table_name(LINEAGE_SCHEMA, table),
-                **({"dagster/column_schema": _column_schema(rows.schema)} if rows is not None else {}),
+                **(
+                    {"dagster/column_schema": _column_schema(LINEAGE_SCHEMA, table, _arrow_columns(rows.schema))}
+                    if rows is not None
+                    else {}
+                ),
+                **({"lineage/picture": dg.MetadataValue.md(picture.markdown)} if table == "table_lineage" else {}),
             },
         )

@@ -1,4 +1,4 @@
-"""Renderings of a `sqlflow` lineage object (FORMAT.md §3): CSV exports and a table-level SVG.
+"""Renderings of a `sqlflow` lineage object (FORMAT.md §3): CSV exports and a table-level SVG (Graphviz).
 
 Endpoints are resolved by `parentId` against the nested `dbobjs`, never by name, because
 names differ in case and quoting between objects and relationships (FORMAT.md §5).
@@ -11,7 +11,8 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
+
+from sqlflow_assets import pictures
 
 CSV_HEADER = (
     "source_db", "source_schema", "source_table", "source_column",
@@ -126,66 +127,15 @@ def _reachable_real(start: str, successors: dict[str, set[str]], real: set[str])
     return found
 
 
-BOX_HEIGHT = 32
-CHAR_WIDTH = 8
-GAP_X = 80
-GAP_Y = 24
-MARGIN = 20
-
-
-def _layers(tables: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
-    """Longest-path layer of each table (capped, so cycles cannot loop forever)."""
-    layer = dict.fromkeys(tables, 0)
-    for _ in range(len(tables)):
-        changed = False
-        for src, tgt in edges:
-            if src != tgt and layer[tgt] < min(layer[src] + 1, len(tables)):
-                layer[tgt] = layer[src] + 1
-                changed = True
-        if not changed:
-            break
-    return layer
-
-
 def lineage_svg(sqlflow: dict[str, Any]) -> str:
-    """A table-level lineage picture: one box per table or view, arrows from sources to targets."""
+    """A table-level lineage picture: one box per table or view, arrows from sources to targets.
+
+    Drawn by the same Graphviz renderer as the Dagster metadata pictures (`sqlflow_assets.pictures`);
+    without `dot` it is a small SVG that says how to install it, so the endpoint still answers.
+    """
     tables, edges = table_edges(sqlflow)
-    layer = _layers(tables, edges)
-    columns: dict[int, list[str]] = {}
-    for table in tables:
-        columns.setdefault(layer[table], []).append(table)
-    boxes: dict[str, tuple[int, int, int]] = {}  # label -> (x, y, width)
-    x = MARGIN
-    for index in sorted(columns):
-        width = max(len(label) for label in columns[index]) * CHAR_WIDTH + 24
-        for row, label in enumerate(columns[index]):
-            boxes[label] = (x, MARGIN + row * (BOX_HEIGHT + GAP_Y), width)
-        x += width + GAP_X
-    height = MARGIN * 2 + max((len(c) for c in columns.values()), default=0) * (BOX_HEIGHT + GAP_Y)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{x}" height="{height}" viewBox="0 0 {x} {height}" '
-        'font-family="sans-serif" font-size="13">',
-        "<title>Table-level lineage</title>",
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
-        'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
-    ]
-    parts.extend(_edge_svg(boxes[src], boxes[tgt], src, tgt) for src, tgt in edges if src != tgt)
-    parts.extend(_box_svg(label, *boxes[label]) for label in tables)
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
-
-
-def _box_svg(label: str, x: int, y: int, width: int) -> str:
-    return (
-        f'<g class="table" data-name={quoteattr(label)}><rect x="{x}" y="{y}" width="{width}" height="{BOX_HEIGHT}" '
-        f'rx="4" fill="#eef4fb" stroke="#3b6ea5"/><text x="{x + 12}" y="{y + 21}">{escape(label)}</text></g>'
-    )
-
-
-def _edge_svg(src: tuple[int, int, int], tgt: tuple[int, int, int], src_label: str, tgt_label: str) -> str:
-    x1, y1 = src[0] + src[2], src[1] + BOX_HEIGHT // 2
-    x2, y2 = tgt[0], tgt[1] + BOX_HEIGHT // 2
-    return (
-        f'<line class="edge" x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#555" marker-end="url(#arrow)">'
-        f"<title>{escape(src_label)} -&gt; {escape(tgt_label)}</title></line>"
-    )
+    pairs = [pictures.TableEdge(src, tgt) for src, tgt in edges if src != tgt]
+    try:
+        return pictures.table_svg(pairs, "Table-level lineage", tables)
+    except pictures.DotMissing as exc:
+        return pictures.notice_svg(str(exc))

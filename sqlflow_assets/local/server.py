@@ -394,7 +394,8 @@ def build_router() -> APIRouter:
     @router.post("/sqlflow/generation/sqlflow/graph/image", **GENERATION_SVG)
     async def generation_image(request: Request, call: Caller) -> Response:
         sqlflow, _ = await analyze_request(request, call)
-        return Response(lineage_svg(sqlflow), media_type="image/svg+xml")
+        # `dot` runs as a subprocess: off the event loop, so other requests are served meanwhile.
+        return Response(await asyncio.to_thread(lineage_svg, sqlflow), media_type="image/svg+xml")
 
     @router.post("/sqlflow/job/submitUserJob", **SUBMISSION)
     async def submit_user_job(request: Request, call: Caller) -> dict[str, Any]:

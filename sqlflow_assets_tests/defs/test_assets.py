@@ -13,10 +13,11 @@ import pytest
 from dagster_dlt import DagsterDltResource
 from dagster_duckdb import DuckDBResource
 
-from sqlflow_assets import config, submission
+from sqlflow_assets import config, flatten, submission
 from sqlflow_assets.defs import assets
 from sqlflow_assets.defs.resources import SQLFlowResource, StorageResource
 from sqlflow_assets_tests.conftest import REPO_ROOT, submit_and_wait
+from sqlflow_assets_tests.test_pictures import drawn_tables, require_dot, svg_of
 
 LINEAGE_TABLES = ("objects", "columns", "column_edges", "end_to_end_edges", "table_edges")
 
@@ -178,3 +179,72 @@ def test_dlt_cli_finds_the_pipelines_from_the_repo_root(project_env, sample_job,
     assert result.returncode == 0, result.stdout + result.stderr
     assert expected in result.stdout, result.stdout
     assert project_env.server.secret_key not in result.stdout + result.stderr
+
+
+def test_job_materialisation_shows_pictures_counts_and_described_columns(project_env, sample_job):
+    """The job at a glance on `lineage/table_edges`: a picture naming every table of the job, counts
+    equal to the loaded rows, the busiest pair first, and every column described."""
+    require_dot()
+    instance = dg.DagsterInstance.ephemeral()
+    result = materialize_job_lineage(instance, sample_job, project_env.duckdb_path)
+    materialized = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
+    summary = materialized["lineage/table_edges"]
+    with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
+        tables = {r[0] for r in conn.execute(
+            "SELECT qualified_name FROM lineage.objects WHERE job_id = ? AND NOT is_intermediate", [sample_job]).fetchall()}
+        by_type = dict(conn.execute(
+            "SELECT relationship_type, count(*) FROM lineage.end_to_end_edges WHERE job_id = ? GROUP BY 1", [sample_job]).fetchall())
+        objects = dict(conn.execute(
+            "SELECT object_type, count(*) FROM lineage.objects WHERE job_id = ? GROUP BY 1", [sample_job]).fetchall())
+        busiest = conn.execute(
+            "SELECT source_object, target_object FROM lineage.table_edges WHERE job_id = ? "
+            "GROUP BY 1, 2 ORDER BY sum(edge_count) DESC, 1, 2 LIMIT 1", [sample_job]).fetchone()
+
+    assert drawn_tables(svg_of(summary["lineage/table_picture"].value)) == tables
+    column_svg = svg_of(summary["lineage/column_picture"].value)
+    assert "marts.customer_revenue" in column_svg and "revenue" in column_svg
+    assert summary["lineage/tables"].value == len(tables)
+    assert (summary["lineage/fdd_edges"].value, summary["lineage/fdr_edges"].value) == (by_type["fdd"], by_type["fdr"])
+    assert summary["lineage/objects_by_type"].value == objects
+    assert summary["lineage/top_edges"].value.splitlines()[2].startswith(f"| `{busiest[0]}` | `{busiest[1]}` |")
+    rows = summary["lineage/rows_per_table"].value
+    assert rows == {key.replace("/", "."): metadata["dagster/partition_row_count"].value for key, metadata in materialized.items()}
+    assert summary["sqlflow/job_name"].value == "sample"
+    for key, metadata in materialized.items():
+        undescribed = [c.name for c in metadata["dagster/column_schema"].schema.columns if not c.description]
+        assert set(undescribed) <= {"tombstone"}, (key, undescribed)
+
+
+def test_specs_describe_every_column_before_any_run():
+    specs = [*assets.sqlflow_job_lineage.specs, *assets.lineage_graph.specs]
+    assert len(specs) == 14
+    for spec in specs:
+        columns = spec.metadata["dagster/column_schema"].columns
+        assert columns and all(column.description for column in columns), spec.key
+    edges = next(s for s in specs if s.key == dg.AssetKey(["lineage", "column_edges"])).metadata["dagster/column_schema"]
+    assert [c.name for c in edges.columns] == [name for name, _ in flatten.LINEAGE_COLUMNS["column_edges"]]
+
+
+def test_graph_materialisation_shows_the_warehouse_picture(project_env, sample_job):
+    require_dot()
+    instance = dg.DagsterInstance.ephemeral()
+    materialize_job_lineage(instance, sample_job, project_env.duckdb_path)
+    result = dg.materialize([assets.lineage_graph], instance=instance, resources=resources_for(project_env.duckdb_path))
+    materialized = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
+    with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
+        pairs = conn.execute("SELECT source_object, target_object FROM lineage.table_lineage").fetchall()
+    assert drawn_tables(svg_of(materialized["lineage/table_lineage"]["lineage/picture"].value)) == {t for pair in pairs for t in pair}
+    assert [c.name for c in materialized["lineage/table_lineage"]["dagster/column_schema"].schema.columns][:4] == [
+        "source_object", "target_object", "relationship_type", "edge_count"]
+
+
+def test_without_dot_a_job_still_loads_and_its_metadata_says_how_to_install_it(project_env, sample_job, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", f"{tmp_path}")  # a real PATH without Graphviz: the step runs in this process
+    result = materialize_job_lineage(dg.DagsterInstance.ephemeral(), sample_job, project_env.duckdb_path)
+    assert result.success
+    summary = next(
+        e.materialization.metadata for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(["lineage", "table_edges"])
+    )
+    for key in ("lineage/table_picture", "lineage/column_picture"):
+        assert "apt-get install graphviz" in summary[key].value and "](data:" not in summary[key].value
+    assert summary["lineage/fdd_edges"].value > 0

@@ -1,4 +1,4 @@
-"""CSV and SVG renderings of real engine output, and the dbobjs walker on all three nestings."""
+"""CSV and SVG (Graphviz) renderings of real engine output, and the dbobjs walker on all three nestings."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import xml.etree.ElementTree as ET
 from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze
 from sqlflow_assets.local.render import CSV_HEADER, ObjectRef, index_objects, lineage_csv, lineage_svg, table_edges
 from sqlflow_assets_tests.local.test_server import GOOD_SQL, NEXT_SQL
+from sqlflow_assets_tests.test_pictures import drawn_edges, drawn_tables, require_dot
 
 SUBQUERY_SQL = "INSERT INTO big_orders (id) SELECT o.id FROM (SELECT id, amount FROM orders) o WHERE o.amount > 10;"
-SVG = {"svg": "http://www.w3.org/2000/svg"}
 
 
 def lineage(*texts: str, simple: bool = False) -> dict:
@@ -62,17 +62,24 @@ def test_table_edges_collapse_intermediate_result_sets() -> None:
 
 
 def test_svg_is_valid_xml_with_a_box_per_table_and_escaped_names() -> None:
-    root = ET.fromstring(
-        lineage_svg(lineage(GOOD_SQL, NEXT_SQL, 'INSERT INTO "a&b<c" (x) SELECT total FROM mart_orders;'))
-    )
-    labels = [text.text for text in root.iterfind(".//svg:g/svg:text", SVG)]
-    assert {"orders", "stg_orders", "mart_orders"} <= set(lower(labels))
-    assert any("a&b<c" in label for label in labels)
-    assert len(root.findall(".//svg:line", SVG)) == 3
+    require_dot()
+    svg = lineage_svg(lineage(GOOD_SQL, NEXT_SQL, 'INSERT INTO "a&b<c" (x) SELECT total FROM mart_orders;'))
+    tables = drawn_tables(svg)
+    assert {"orders", "stg_orders", "mart_orders"} <= set(lower(list(tables)))
+    assert any("a&b<c" in table for table in tables)
+    assert drawn_edges(svg) == 3
 
 
 def test_svg_of_no_lineage_is_still_a_picture() -> None:
+    require_dot()
     assert (
         ET.fromstring(lineage_svg({"dbobjs": {"servers": []}, "relationships": []})).tag
         == "{http://www.w3.org/2000/svg}svg"
     )
+
+
+def test_svg_without_dot_says_how_to_install_it(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # a real PATH without dot
+    root = ET.fromstring(lineage_svg(lineage(GOOD_SQL)))
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert "apt-get install graphviz" in "".join(root.itertext())

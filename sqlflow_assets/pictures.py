@@ -1,0 +1,287 @@
+"""Lineage pictures drawn by Graphviz `dot`: the table graph, the column graph of the busiest targets,
+and the bounded warehouse graph, as SVG text.
+
+Why Graphviz: a person reads lineage faster from a picture than from rows, and a hand-made layout
+draws edges through boxes past a handful of tables. `dot` is a kept layout engine (Debian's
+`graphviz`) that routes edges around nodes and ranks sources before targets; it is called as a
+subprocess (`dot -Tsvg`, DOT on stdin), so there is no Python binding to keep in step.
+
+Every picture is bounded: at most `MAX_TABLES` tables (the most connected ones; the rest are
+counted in a note on the picture), at most `MAX_COLUMNS` columns per table in the column graph and
+`MAX_SVG_BYTES` of SVG (fewer tables are drawn until it fits). At 50 tables a picture stays
+readable at its natural size: names are shortened to `MAX_LABEL` characters in the middle, ranks
+run left to right.
+
+When `dot` is missing nothing fails: `DotMissing` says how to install it, and callers show that
+line instead of the picture.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+import shutil
+import subprocess
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+MAX_TABLES = 50
+MAX_TARGETS = 3
+MAX_COLUMNS = 25
+MAX_LABEL = 48
+FRAME = (1400.0, 1000.0)  # points: what a person sees at once, natural size
+MAX_SVG_BYTES = 200_000  # per picture; its base64 data URI in Dagster metadata stays under 270 kB
+DOT_TIMEOUT = 60.0
+INSTALL_HINT = (
+    "Graphviz `dot` is not installed, so no picture is drawn: install it "
+    "(`apt-get install graphviz`, `brew install graphviz`) and rerun."
+)
+FONT = "Helvetica,Arial,sans-serif"
+FDD_COLOR = "#2b5c8a"
+FDR_COLOR = "#9a9a9a"
+
+
+class DotMissing(RuntimeError):
+    """Graphviz `dot` is not on PATH; the message says how to install it."""
+
+    def __init__(self) -> None:
+        super().__init__(INSTALL_HINT)
+
+
+@dataclass(frozen=True)
+class TableEdge:
+    """One source → target table pair with its column edges counted per type."""
+
+    source: str
+    target: str
+    fdd: int = 0
+    fdr: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.fdd + self.fdr
+
+
+@dataclass(frozen=True)
+class ColumnEdge:
+    source: str
+    source_column: str
+    target: str
+    target_column: str
+    relationship_type: str
+
+
+def dot_available() -> bool:
+    return shutil.which("dot") is not None
+
+
+def table_edges(rows: Iterable[Mapping[str, object]]) -> list[TableEdge]:
+    """`lineage.table_edges` / `lineage.table_lineage` rows (source_object, target_object,
+    relationship_type, edge_count) as one edge per pair, busiest first."""
+    counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for row in rows:
+        counts[(str(row["source_object"]), str(row["target_object"]))][str(row["relationship_type"])] += int(row["edge_count"] or 0)
+    edges = [TableEdge(src, tgt, kinds["fdd"], kinds["fdr"]) for (src, tgt), kinds in counts.items()]
+    return sorted(edges, key=lambda e: (-e.total, e.source, e.target))
+
+
+def column_edges(rows: Iterable[Mapping[str, object]]) -> list[ColumnEdge]:
+    """`lineage.end_to_end_edges` / `lineage.column_lineage` rows as column edges."""
+    return [
+        ColumnEdge(str(r["source_object"]), str(r["source_column"]), str(r["target_object"]), str(r["target_column"]), str(r["relationship_type"]))
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The tables and edges a picture draws, and how many it leaves out."""
+
+    tables: list[str]
+    edges: list[TableEdge]
+    hidden_tables: int
+    hidden_edges: int
+
+    @property
+    def note(self) -> str:
+        if not self.hidden_tables and not self.hidden_edges:
+            return ""
+        return f"+ {self.hidden_tables} more tables / {self.hidden_edges} edges not shown"
+
+
+def most_connected(edges: list[TableEdge], limit: int, tables: Iterable[str] = ()) -> Selection:
+    """The `limit` tables with the most distinct neighbours (then most column edges, then name), and
+    the edges between them. `tables` adds tables without edges (drawn alone)."""
+    neighbours: dict[str, set[str]] = {name: set() for name in tables}
+    weight: Counter[str] = Counter()
+    for edge in edges:
+        neighbours.setdefault(edge.source, set()).add(edge.target)
+        neighbours.setdefault(edge.target, set()).add(edge.source)
+        weight[edge.source] += edge.total
+        weight[edge.target] += edge.total
+    ranked = sorted(neighbours, key=lambda name: (-len(neighbours[name] - {name}), -weight[name], name))
+    kept = set(ranked[:limit])
+    shown = [edge for edge in edges if edge.source in kept and edge.target in kept]
+    return Selection(sorted(kept), shown, len(ranked) - len(kept), len(edges) - len(shown))
+
+
+def table_svg(edges: list[TableEdge], title: str, tables: Iterable[str] = (), limit: int = MAX_TABLES) -> str:
+    """Boxes per table, one arrow per pair labelled with its fdd/fdr counts (pen width grows with
+    the count; fdr-only pairs dashed grey), at most `limit` tables and `MAX_SVG_BYTES`."""
+    tables = list(tables)
+    while True:
+        selection = most_connected(edges, limit, tables)
+        svg = min((render(_table_dot(selection, title, rankdir)) for rankdir in ("LR", "TB")), key=_overflow)
+        if len(svg.encode()) <= MAX_SVG_BYTES or limit <= 1:
+            return svg
+        limit = max(1, limit * 2 // 3)
+
+
+def _overflow(svg: str) -> float:
+    """How far a picture overflows a landscape frame of `FRAME` points: shallow graphs read best
+    left to right, deep chains top to bottom; the smaller overflow wins."""
+    width, height = (float(value) for value in re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups())
+    return max(width / FRAME[0], height / FRAME[1])
+
+
+def _table_dot(selection: Selection, title: str, rankdir: str = "LR") -> str:
+    ids = {name: f"t{index}" for index, name in enumerate(selection.tables)}
+    lines = [*_graph_header(title, selection.note, rankdir)]
+    lines.append(f'node [shape=box style="rounded,filled" fillcolor="#eef4fb" color="#3b6ea5" fontname="{FONT}" fontsize=11]')
+    lines.extend(f"{ids[name]} [label={_table_label(name)} tooltip={_tooltip(name)}]" for name in selection.tables)
+    busiest = max((edge.total for edge in selection.edges), default=1) or 1
+    for edge in selection.edges:
+        fdr_only = edge.fdr > 0 and edge.fdd == 0
+        width = 1 + 3 * math.log1p(edge.total) / math.log1p(busiest)
+        label = " · ".join(f"{count} {kind}" for kind, count in (("fdd", edge.fdd), ("fdr", edge.fdr)) if count)
+        lines.append(
+            f"{ids[edge.source]} -> {ids[edge.target]} [label={_label(label)} penwidth={width:.1f} "
+            f'color="{FDR_COLOR if fdr_only else FDD_COLOR}" style={"dashed" if fdr_only else "solid"} '
+            f'tooltip={_tooltip(f"{edge.source} -> {edge.target}: {label}")}]'
+        )
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def column_svg(edges: Iterable[ColumnEdge], title: str, targets: int = MAX_TARGETS, all_targets: int | None = None) -> str:
+    """The column lineage into the `targets` target tables with the most incoming column edges: one
+    box per table with a row (port) per column, fdd arrows solid, fdr dashed. `all_targets` counts
+    the targets when `edges` was already cut down to the chosen ones (for the note)."""
+    edges = [edge for edge in edges if edge.source != edge.target or edge.source_column != edge.target_column]
+    incoming = Counter(edge.target for edge in edges)
+    chosen = sorted(incoming, key=lambda name: (-incoming[name], name))[:targets]
+    shown = [edge for edge in edges if edge.target in chosen]
+    total = max(all_targets or 0, len(incoming))
+    note = f"{len(chosen)} of {total} target tables (most incoming column edges)" if total > len(chosen) else ""
+    columns: dict[str, list[str]] = defaultdict(list)
+    for edge in shown:
+        for table, column in ((edge.source, edge.source_column), (edge.target, edge.target_column)):
+            if column not in columns[table]:
+                columns[table].append(column)
+    kept = {table: cols[:MAX_COLUMNS] for table, cols in columns.items()}
+    shown = [e for e in shown if e.source_column in kept[e.source] and e.target_column in kept[e.target]]
+    ids = {name: f"t{index}" for index, name in enumerate(sorted(kept))}
+    lines = [*_graph_header(title, note), f'node [shape=plaintext fontname="{FONT}" fontsize=10]']
+    for table in sorted(kept):
+        lines.append(f"{ids[table]} [label={_record(table, kept[table], len(columns[table]) - len(kept[table]))} tooltip={_tooltip(table)}]")
+    for edge in sorted(set(shown), key=lambda e: (e.source, e.source_column, e.target, e.target_column, e.relationship_type)):
+        src = f"{ids[edge.source]}:c{kept[edge.source].index(edge.source_column)}:e"
+        tgt = f"{ids[edge.target]}:c{kept[edge.target].index(edge.target_column)}:w"
+        fdr = edge.relationship_type != "fdd"
+        lines.append(f'{src} -> {tgt} [color="{FDR_COLOR if fdr else FDD_COLOR}" style={"dashed" if fdr else "solid"}]')
+    lines.append("}")
+    return render("\n".join(lines))
+
+
+def _record(table: str, columns: list[str], hidden: int) -> str:
+    rows = [f'<TR><TD BGCOLOR="#d5e3f3"><B>{_html(table)}</B></TD></TR>']
+    rows += [f'<TR><TD PORT="c{index}" ALIGN="LEFT">{_html(column)}</TD></TR>' for index, column in enumerate(columns)]
+    if hidden:
+        rows.append(f'<TR><TD ALIGN="LEFT"><I>+ {hidden} more columns</I></TD></TR>')
+    return f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" COLOR="#3b6ea5">{"".join(rows)}</TABLE>>'
+
+
+def _table_label(name: str) -> str:
+    """The table name in bold under its smaller, grey database.schema prefix: boxes half as wide."""
+    prefix, dot, table = name.rpartition(".")
+    first = f'<FONT POINT-SIZE="9" COLOR="#555555">{_html(prefix + dot)}</FONT><BR/>' if prefix else ""
+    return f"<{first}<B>{_html(table)}</B>>"
+
+
+def _graph_header(title: str, note: str, rankdir: str = "LR") -> list[str]:
+    caption = (title, note) if note else (title,)
+    return [
+        "digraph lineage {",
+        f'graph [rankdir={rankdir} nodesep=0.25 ranksep=0.7 fontname="{FONT}" fontsize=12 labelloc=t labeljust=l '
+        f'label={_label(*caption)} bgcolor="white"]',
+        f'edge [fontname="{FONT}" fontsize=9 arrowsize=0.7 fontcolor="#555555"]',
+    ]
+
+
+def notice_svg(text: str) -> str:
+    """A small SVG that says `text`, for callers that must answer with a picture when `dot` is missing."""
+    width = 12 + 7 * len(text)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="40" viewBox="0 0 {width} 40">'
+        f'<text x="6" y="24" font-family="sans-serif" font-size="12">{escape(text)}</text></svg>\n'
+    )
+
+
+def render(dot_source: str) -> str:
+    """SVG text of a DOT graph, comments and the XML prolog dropped (they only cost bytes)."""
+    executable = shutil.which("dot")
+    if executable is None:
+        raise DotMissing()
+    done = subprocess.run(
+        [executable, "-Tsvg"], input=dot_source.encode(), capture_output=True, timeout=DOT_TIMEOUT, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"dot failed ({done.returncode}): {done.stderr.decode(errors='replace')[:500]}")
+    svg = done.stdout.decode()
+    svg = re.sub(r"<!--.*?-->", "", svg[svg.index("<svg"):], flags=re.S)
+    return re.sub(r">\s+<", "><", svg).strip() + "\n"
+
+
+def markdown_image(svg: str, alt: str) -> str:
+    """Markdown showing `svg` as an image: a `data:` URI, which Dagster's UI Markdown allows in `img src`."""
+    return f"![{alt}](data:image/svg+xml;base64,{base64.b64encode(svg.encode()).decode()})"
+
+
+def _short(name: str) -> str:
+    """`name` cut in the middle to `MAX_LABEL` characters (the full name is the tooltip)."""
+    if len(name) <= MAX_LABEL:
+        return name
+    half = (MAX_LABEL - 1) // 2
+    return f"{name[:half]}…{name[-(MAX_LABEL - 1 - half):]}"
+
+
+def _html(text: str) -> str:
+    """Text for an HTML-like label: shortened and escaped as XML; a backslash doubled, since Graphviz
+    expands its escapes (\\N is the node's id, \\G the graph's...) in these labels too."""
+    return escape(_one_line(_short(text)).replace("\\", "\\\\"))
+
+
+def _label(*lines: str) -> str:
+    """A quoted DOT label showing `lines` as written, one per line: Graphviz unescapes labels once
+    (a backslash goes in doubled) and passes `&...;` entities through to the SVG (`&` goes in as `&amp;`)."""
+    return _quoted(lines, backslash="\\" * 2)
+
+
+def _tooltip(text: str) -> str:
+    """A quoted DOT tooltip showing `text` as written: tooltips are unescaped twice (a backslash goes in as four)."""
+    return _quoted((text,), backslash="\\" * 4)
+
+
+def _quoted(lines: tuple[str, ...], backslash: str) -> str:
+    def one(text: str) -> str:
+        return _one_line(text).replace("\\", backslash).replace("&", "&amp;").replace('"', '\\"')
+
+    return '"' + "\\n".join(one(line) for line in lines) + '"'
+
+
+def _one_line(text: str) -> str:
+    """Line breaks in names become spaces: a box shows one name per line."""
+    return text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
