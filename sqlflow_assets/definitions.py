@@ -1,20 +1,10 @@
-"""The code location: assembles the Dagster definitions and nothing else."""
+"""The code location: every definition found in `sqlflow_assets/defs/` (Dagster's defs-folder convention).
+
+A module added under `defs/` (by hand or with `dg scaffold defs ...`) is loaded with no edit here.
+"""
+
+from pathlib import Path
 
 import dagster as dg
 
-from sqlflow_assets.defs import assets, automation, jobs, openlineage, schedules, sensors, submission
-from sqlflow_assets.defs.resources import default_resources
-
-defs = dg.Definitions(
-    assets=[
-        submission.sql_submission,
-        assets.sqlflow_jobs_raw,
-        assets.sqlflow_job_lineage,
-        assets.lineage_graph,
-        openlineage.openlineage_events,
-    ],
-    jobs=[jobs.lineage_job, jobs.jobs_refresh_job, jobs.sql_submission_job],
-    schedules=[schedules.jobs_refresh_schedule, schedules.sql_submission_schedule],
-    sensors=[sensors.sqlflow_job_sensor, automation.graph_automation_sensor],
-    resources=default_resources(),
-)
+defs = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)

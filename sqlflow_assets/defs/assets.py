@@ -7,6 +7,7 @@ table, and the lineage rows always come from the raw rows loaded with them.
 
 import tempfile
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -42,6 +43,17 @@ LINEAGE_DESCRIPTIONS = {
 }
 
 
+# The jobs list is reloaded every hour (and by the sensor whenever new jobs appear); two missed
+# hours make it stale.
+JOBS_AUTOMATION = dg.AutomationCondition.on_cron("0 * * * *")
+JOBS_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=2), warn_window=timedelta(minutes=90))
+
+
+def layer_tags(layer: str) -> dict[str, str]:
+    """Tags that let `--select tag:sqlflow/layer=raw` (or the catalog's filter) pick a layer."""
+    return {"sqlflow/layer": layer}
+
+
 # The configured storage as the code location loads: it names kinds and tables in the specs.
 # Runs resolve it again (StorageResource), so a changed setting reaches them without a reload.
 SPEC_STORAGE = config.storage()
@@ -49,15 +61,22 @@ STORAGE_KINDS = {"dlt", SPEC_STORAGE.destination_type}
 
 
 class SQLFlowTranslator(DagsterDltTranslator):
-    """Keys raw tables as `sqlflow_raw/<table>` with no stub upstream assets and their real table name."""
+    """Keys raw tables as `sqlflow_raw/<table>` with no stub upstream assets, their real table name, hourly."""
 
     def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
         name = data.resource.name
         return (
             super()
             .get_asset_spec(data)
-            .replace_attributes(key=dg.AssetKey([RAW_SCHEMA, name]), deps=[], group_name=RAW_GROUP, kinds=STORAGE_KINDS)
-            .merge_attributes(metadata={"dagster/table_name": SPEC_STORAGE.table_name(RAW_SCHEMA, name)})
+            .replace_attributes(
+                key=dg.AssetKey([RAW_SCHEMA, name]),
+                deps=[],
+                group_name=RAW_GROUP,
+                kinds=STORAGE_KINDS,
+                automation_condition=JOBS_AUTOMATION,
+                freshness_policy=JOBS_FRESHNESS,
+            )
+            .merge_attributes(metadata={"dagster/table_name": SPEC_STORAGE.table_name(RAW_SCHEMA, name)}, tags=layer_tags("raw"))
         )
 
 
@@ -100,6 +119,7 @@ def _table_spec(dataset: str, table: str, description: str, deps: list[dg.AssetK
         deps=deps,
         group_name=dataset,
         kinds=STORAGE_KINDS,
+        tags=layer_tags("raw" if dataset == RAW_SCHEMA else "lineage"),
         description=description,
         metadata={
             "dagster/table_name": SPEC_STORAGE.table_name(dataset, table),
@@ -108,19 +128,24 @@ def _table_spec(dataset: str, table: str, description: str, deps: list[dg.AssetK
     )
 
 
-RAW_LINEAGE_KEYS = [dg.AssetKey([RAW_SCHEMA, name]) for name in TABLE_NAMES]
-JOB_TABLE_SPECS = [_table_spec(RAW_SCHEMA, name, RAW_DESCRIPTIONS[name], []) for name in TABLE_NAMES] + [
-    _table_spec(LINEAGE_SCHEMA, name, LINEAGE_DESCRIPTIONS[name], RAW_LINEAGE_KEYS) for name in flatten.LINEAGE_TABLES
-]
-CHECK_SPECS = [
-    dg.AssetCheckSpec(check.name, asset=dg.AssetKey(list(check.table)), description=check.doc, blocking=check.blocking)
-    for check in quality.CHECKS
-]
+def _job_table_specs() -> list[dg.AssetSpec]:
+    """The eleven per-job tables (built in a function: `load_from_defs_folder` would load module-level specs twice)."""
+    raw_keys = [dg.AssetKey([RAW_SCHEMA, name]) for name in TABLE_NAMES]
+    return [_table_spec(RAW_SCHEMA, name, RAW_DESCRIPTIONS[name], []) for name in TABLE_NAMES] + [
+        _table_spec(LINEAGE_SCHEMA, name, LINEAGE_DESCRIPTIONS[name], raw_keys) for name in flatten.LINEAGE_TABLES
+    ]
+
+
+def _check_specs() -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(check.name, asset=dg.AssetKey(list(check.table)), description=check.doc, blocking=check.blocking)
+        for check in quality.CHECKS
+    ]
 
 
 @dg.multi_asset(
-    specs=JOB_TABLE_SPECS,
-    check_specs=CHECK_SPECS,
+    specs=_job_table_specs(),
+    check_specs=_check_specs(),
     partitions_def=sqlflow_jobs_partitions,
     name="sqlflow_job_lineage",
 )
@@ -221,6 +246,7 @@ GRAPH_DESCRIPTIONS = {
             else [dg.AssetKey([LINEAGE_SCHEMA, "current_jobs"])],
             group_name="lineage_graph",
             kinds=STORAGE_KINDS,
+            tags=layer_tags("graph"),
             description=GRAPH_DESCRIPTIONS[table],
             metadata={
                 "dagster/table_name": SPEC_STORAGE.table_name(LINEAGE_SCHEMA, table),

@@ -1,4 +1,4 @@
-"""Asset jobs that the sensor and the schedules launch."""
+"""Asset jobs that the sensor and the schedule launch."""
 
 import dagster as dg
 

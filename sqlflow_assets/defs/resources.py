@@ -58,3 +58,9 @@ def default_resources() -> dict[str, object]:
         "dlt": DagsterDltResource(),
         "duckdb": DuckDBResource(database=config.duckdb_database()),
     }
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    """The resources every asset of the defs folder binds to."""
+    return dg.Definitions(resources=default_resources())

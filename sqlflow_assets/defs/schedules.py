@@ -1,15 +1,14 @@
-"""Schedules: the jobs list hourly, the SQL folder submission daily."""
+"""The daily submission of the configured SQL sources, a scheduled asset job.
+
+A schedule rather than an automation condition: a submission sends work to an external service,
+and a schedule is the switch a user expects to find and turn off on its own. (The jobs list, which
+only reads, refreshes through its automation condition.)
+"""
 
 import dagster as dg
 
-from sqlflow_assets.defs.jobs import jobs_refresh_job, sql_submission_job
+from sqlflow_assets.defs.jobs import sql_submission_job
 
-jobs_refresh_schedule = dg.ScheduleDefinition(
-    name="sqlflow_jobs_hourly",
-    job=jobs_refresh_job,
-    cron_schedule="0 * * * *",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-)
 sql_submission_schedule = dg.ScheduleDefinition(
     name="sqlflow_sql_submission_daily",
     job=sql_submission_job,
