@@ -72,12 +72,13 @@ def analyse(job_id: str, export: Path, details: dict[str, Any] | None = None) ->
         return JobLineage(job_id, raw.as_dict(), flatten.lineage_tables(conn), quality.run_checks(conn, job_id), details)
 
 
-def load(job: JobLineage, storage: Storage) -> list[LoadInfo]:
-    """Load raw then lineage tables into `storage`; refuses a job whose blocking checks failed.
+def load(job: JobLineage, storage: Storage) -> dict[tuple[str, str], int]:
+    """Load raw then lineage tables into `storage`; the row count of each whole table afterwards.
 
-    One after the other: two dlt loads opening one DuckDB file at the same moment from two
-    threads can fail with DuckDB's "Unique file handle conflict" (seen in tests). Both run under
-    the storage's write locks, so concurrent runs take turns and a killed one blocks nobody.
+    Refuses a job whose blocking checks failed. One load after the other: two dlt loads opening
+    one DuckDB file at the same moment from two threads can fail with DuckDB's "Unique file handle
+    conflict" (seen in tests). Both run, and the tables are counted, under the storage's write
+    locks, so concurrent runs take turns, the counts are this load's, and a killed run blocks nobody.
     """
     failed = job.blocking_failures()
     if failed:
@@ -85,11 +86,22 @@ def load(job: JobLineage, storage: Storage) -> list[LoadInfo]:
     raw = [per_job_resource("lineage", lambda: [(job.job_id, job.raw)])]
     if job.details is not None:
         raw.append(jobs_resource(lambda: [job.details]))
+    loads = [
+        (storage.pipeline(), raw, list(job.raw)),
+        (storage.lineage_pipeline(), per_job_resource("lineage_tables", lambda: [(job.job_id, job.lineage)]), list(job.lineage)),
+    ]
+    counts: dict[tuple[str, str], int] = {}
     with storage.writing():
-        return [
-            _run(job.job_id, storage, storage.pipeline(), raw),
-            _run(job.job_id, storage, storage.lineage_pipeline(), per_job_resource("lineage_tables", lambda: [(job.job_id, job.lineage)])),
-        ]
+        for pipeline, resources, tables in loads:
+            _run(job.job_id, storage, pipeline, resources)
+            counts.update(_row_counts(pipeline, tables))
+    return counts
+
+
+def _row_counts(pipeline: dlt.Pipeline, tables: list[str]) -> dict[tuple[str, str], int]:
+    """`dagster/row_count` of the whole tables (all jobs), from one count query through dlt's dataset."""
+    rows = pipeline.dataset().row_counts(table_names=tables).fetchall()
+    return {(pipeline.dataset_name, table): count for table, count in rows}
 
 
 def _run(job_id: str, storage: Storage, pipeline: dlt.Pipeline, resource: DltResource | list[DltResource]) -> LoadInfo:

@@ -167,7 +167,7 @@ def sqlflow_job_lineage(
         yield from results
         raise dg.Failure(str(job_lineage.LineageCheckFailed(job_id=job_id, failed=job.blocking_failures())))
     target = storage.storage()
-    job_lineage.load(job, target)
+    row_counts = job_lineage.load(job, target)
     job_metadata = _job_metadata(details)
     tables = job.tables()
     summary = {
@@ -178,6 +178,7 @@ def sqlflow_job_lineage(
             asset_key=dg.AssetKey([dataset, table]),
             metadata={
                 "dagster/partition_row_count": rows.num_rows,
+                "dagster/row_count": row_counts[(dataset, table)],
                 "dagster/table_name": target.table_name(dataset, table),
                 "dagster/column_schema": _column_schema(dataset, table, _arrow_columns(rows.schema)),
                 "destination": target.destination_type,

@@ -248,3 +248,17 @@ def test_without_dot_a_job_still_loads_and_its_metadata_says_how_to_install_it(p
     for key in ("lineage/table_picture", "lineage/column_picture"):
         assert "apt-get install graphviz" in summary[key].value and "](data:" not in summary[key].value
     assert summary["lineage/fdd_edges"].value > 0
+
+
+def test_row_count_is_the_whole_table_and_partition_row_count_the_jobs_rows(project_env, sample_job):
+    other = submit_and_wait([("t.sql", b"INSERT INTO t2 (x) SELECT x FROM t1 WHERE y > 0;")], job_name="other")["jobId"]
+    instance = dg.DagsterInstance.ephemeral()
+    materialize_job_lineage(instance, sample_job, project_env.duckdb_path)
+    result = materialize_job_lineage(instance, other, project_env.duckdb_path)
+    materialized = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
+    with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
+        for key, metadata in materialized.items():
+            table = key.replace("/", ".")
+            total, of_job = conn.execute(f"SELECT count(*), count(*) FILTER (job_id = ?) FROM {table}", [other]).fetchone()
+            assert (metadata["dagster/row_count"].value, metadata["dagster/partition_row_count"].value) == (total, of_job), key
+    assert materialized["lineage/column_edges"]["dagster/row_count"].value > materialized["lineage/column_edges"]["dagster/partition_row_count"].value
