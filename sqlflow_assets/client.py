@@ -30,6 +30,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from sqlflow_assets.errors import ConfigError, DeadlineExceeded, JobNotFinished, SQLFlowError
+
 log = logging.getLogger(__name__)
 
 OK_CODES = frozenset({"200", "203"})  # 203 = success with warnings (API.md §0)
@@ -78,16 +80,6 @@ _MESSAGE_CHARS = 300  # error texts quote at most this much of an answer, cut af
 _MIN_MASKED_CHARS = 6  # shorter encoded fragments of a secret would mask unrelated text
 
 
-class SQLFlowError(Exception):
-    """A failed SQLFlow call: HTTP error, non-200/203 `code`, unreadable body, or failed job."""
-
-    def __init__(self, endpoint: str | None, code: int | str | None, message: str) -> None:
-        super().__init__(f"SQLFlow {endpoint or 'client'}: {message}" + ("" if code is None else f" (code {code})"))
-        self.endpoint = endpoint
-        self.code = code
-        self.message = message
-
-
 @dataclass
 class SQLFlowClient:
     """One SQLFlow user on one server. Fetches and caches a token from `secret_key` unless `token` is given."""
@@ -104,7 +96,7 @@ class SQLFlowClient:
 
     def __post_init__(self) -> None:
         if not self.secret_key and not self.token:
-            raise SQLFlowError(None, None, f"user {self.user_id!r} needs a secret_key or a token")
+            raise ConfigError(message=f"SQLFlow user {self.user_id!r} needs a secret_key or a token")
         self._retrying = Client(request_timeout=self.timeout, raise_for_status=False)
         self._single_shot = Client(
             request_timeout=self.timeout, raise_for_status=False, request_max_attempts=1, status_codes=(), exceptions=()
@@ -134,7 +126,7 @@ class SQLFlowClient:
         values.update(overrides)
         missing = [name for name in ("base_url", "user_id") if not values.get(name)]
         if missing:
-            raise SQLFlowError(None, None, f"missing config {', '.join(f'{CONFIG_SECTION}.{m}' for m in missing)}")
+            raise ConfigError(message=f"missing config {', '.join(f'{CONFIG_SECTION}.{m}' for m in missing)}")
         return {name: value for name, value in values.items() if value is not None}
 
     # --- endpoints -------------------------------------------------------------------------------
@@ -143,15 +135,15 @@ class SQLFlowClient:
         """A fresh token from userId + secretKey; cached for later calls."""
         endpoint = "/user/generateToken"
         if not self.secret_key:
-            raise SQLFlowError(endpoint, None, "no secret_key to generate a token with")
+            raise SQLFlowError(endpoint=endpoint, message="no secret_key to generate a token with")
         response = self._send(endpoint, {"userId": self.user_id, "secretKey": self.secret_key}, (), retry=True)
         problem = _problem(response)
         if problem is not None:
-            raise self._error(endpoint, *problem)
+            raise self._error(endpoint=endpoint, code=problem[0], message=problem[1], answer=problem[2])
         body = self._json(endpoint, response)
         token = body.get("token")
         if not isinstance(token, str) or not token:
-            raise SQLFlowError(endpoint, body.get("code"), "the answer holds no token")
+            raise SQLFlowError(endpoint=endpoint, code=body.get("code"), message="the answer holds no token")
         self.token = token
         return token
 
@@ -191,7 +183,7 @@ class SQLFlowClient:
         for job in self._job_details(endpoint, data):
             if job["jobId"] == job_id:
                 return job
-        raise SQLFlowError(endpoint, None, f"job {job_id} has no status in the answer")
+        raise SQLFlowError(endpoint=endpoint, message=f"job {job_id} has no status in the answer")
 
     def jobs_summary(self) -> dict[str, Any]:
         """All jobs of the user: `total`, `success`, `partialSuccess`, `fail`, `jobIds`, `jobDetails`.
@@ -220,6 +212,7 @@ class SQLFlowClient:
 
     def wait_for_job(self, job_id: str, poll_seconds: float = 2, timeout: float = 3600) -> dict[str, Any]:
         """Poll until `success`/`partial_success` (returns the job) or `fail` (raises), per API.md §7."""
+        endpoint = "/sqlflow/job/displayUserJobSummary"
         deadline = time.monotonic() + timeout
         while True:
             job = self.job_summary(job_id)
@@ -227,9 +220,9 @@ class SQLFlowClient:
             if status in DONE_STATUSES:
                 return job
             if status == FAILED_STATUS:
-                raise SQLFlowError("/sqlflow/job/displayUserJobSummary", None, f"job {job_id} failed: {job.get('errorMessage')}")
+                raise SQLFlowError(endpoint=endpoint, message=f"job {job_id} failed: {job.get('errorMessage')}")
             if time.monotonic() + poll_seconds > deadline:
-                raise SQLFlowError(None, status, f"job {job_id} not finished after {timeout:g} s (status {status!r})")
+                raise JobNotFinished(endpoint=endpoint, job_id=job_id, status=status, timeout=timeout)
             time.sleep(poll_seconds)
 
     # --- plumbing --------------------------------------------------------------------------------
@@ -241,7 +234,7 @@ class SQLFlowClient:
         fields = {"jobName": job_name, "dbvendor": dbvendor, **_api_options(options)}
         job = self._data(endpoint, self._call(endpoint, fields, uploads, retry=False))
         if not job.get("jobId"):
-            raise SQLFlowError(endpoint, None, "the answer holds no jobId")
+            raise SQLFlowError(endpoint=endpoint, message="the answer holds no jobId")
         return job
 
     def _call(
@@ -261,7 +254,7 @@ class SQLFlowClient:
             response = self._send(endpoint, {"userId": self.user_id, "token": self.token, **fields}, files, retry=retry)
             problem = _problem(response)
         if problem is not None:
-            raise self._error(endpoint, *problem)
+            raise self._error(endpoint=endpoint, code=problem[0], message=problem[1], answer=problem[2])
         return response
 
     def _send(self, endpoint: str, fields: Mapping[str, Any], files: Sequence[Any], *, retry: bool) -> Response:
@@ -283,9 +276,9 @@ class SQLFlowClient:
             else:
                 failure = None
         if deadline.expired:  # an answer without a length just ends where the deadline cut it
-            raise self._error(endpoint, None, f"no complete answer within {self.timeout:g} s")
+            raise self._error(endpoint=endpoint, message=f"no complete answer within {self.timeout:g} s")
         if failure is not None:
-            raise self._error(endpoint, None, f"request failed: {type(failure).__name__}", answer=str(failure))
+            raise self._error(endpoint=endpoint, message=f"request failed: {type(failure).__name__}", answer=str(failure))
         return response
 
     def _json(self, endpoint: str, response: Response) -> dict[str, Any]:
@@ -293,17 +286,17 @@ class SQLFlowClient:
         try:
             body = orjson.loads(response.content)
         except orjson.JSONDecodeError:
-            raise self._error(endpoint, None, "the answer is not JSON", answer=response.text) from None
+            raise self._error(endpoint=endpoint, message="the answer is not JSON", answer=response.text) from None
         if not isinstance(body, dict):
-            raise self._error(endpoint, None, "the answer is not a JSON object", answer=response.text)
+            raise self._error(endpoint=endpoint, message="the answer is not a JSON object", answer=response.text)
         if str(body.get("code")) not in OK_CODES:
-            raise self._error(endpoint, body.get("code"), str(body.get("error") or "no error message"))
+            raise self._error(endpoint=endpoint, code=body.get("code"), message=str(body.get("error") or "no error message"))
         return body
 
     def _data(self, endpoint: str, response: Response) -> dict[str, Any]:
         data = self._json(endpoint, response).get("data")
         if not isinstance(data, dict):
-            raise self._error(endpoint, None, "the answer holds no `data` object")
+            raise self._error(endpoint=endpoint, message="the answer holds no `data` object")
         return data
 
     def _job_details(self, endpoint: str, data: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -316,7 +309,7 @@ class SQLFlowClient:
         if details is None:
             return []
         if not isinstance(details, list):
-            raise self._error(endpoint, None, f"`jobDetails` is a {type(details).__name__}, not a list")
+            raise self._error(endpoint=endpoint, message=f"`jobDetails` is a {type(details).__name__}, not a list")
         jobs = []
         for index, job in enumerate(details):
             if isinstance(job, dict) and isinstance(job.get("jobId"), str) and job["jobId"]:
@@ -325,7 +318,9 @@ class SQLFlowClient:
                 log.warning("SQLFlow %s: skipped jobDetails[%d], not a job object with a jobId: %.200r", endpoint, index, job)
         return jobs
 
-    def _error(self, endpoint: str, code: int | str | None, message: str, answer: str | None = None) -> SQLFlowError:
+    def _error(
+        self, *, endpoint: str, message: str, code: int | str | None = None, answer: str | None = None
+    ) -> SQLFlowError:
         """A SQLFlowError whose text never carries the secret key or the token, in any encoding.
 
         `answer` (a server's body or an exception text) is quoted after masking and only then cut,
@@ -417,13 +412,6 @@ def _encodings(secret: str) -> set[str]:
 
 
 _URLSAFE = str.maketrans("+/", "-_")
-
-
-class DeadlineExceeded(SQLFlowError):
-    """Raised inside a request that starts after its call's deadline passed (never retried)."""
-
-    def __init__(self) -> None:
-        super().__init__(endpoint=None, code=None, message="deadline passed")
 
 
 class _Deadline:

@@ -25,6 +25,8 @@ from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.common.runtime import run_context
 from filelock import FileLock, Timeout
 
+from sqlflow_assets.errors import StorageBusy
+
 log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -139,10 +141,6 @@ class Storage:
         return f"{dataset}.{table}"
 
 
-class StorageBusy(TimeoutError):
-    """Another writer held a storage lock for longer than the wait allowed."""
-
-
 @contextmanager
 def _wait_for(lock: FileLock, timeout: float) -> Iterator[None]:
     """Take `lock`, saying in the log when another writer holds it, and for how long we wait."""
@@ -153,7 +151,7 @@ def _wait_for(lock: FileLock, timeout: float) -> Iterator[None]:
         try:
             lock.acquire(timeout=timeout)
         except Timeout:
-            raise StorageBusy(f"{lock.lock_file} stayed locked by another writer for {timeout:.0f} s") from None
+            raise StorageBusy(lock_file=str(lock.lock_file), timeout=timeout) from None
     try:
         yield
     finally:

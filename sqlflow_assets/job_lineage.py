@@ -19,25 +19,9 @@ from dlt.extract.resource import DltResource
 
 from sqlflow_assets import flatten, quality
 from sqlflow_assets.config import LINEAGE_SCHEMA, RAW_SCHEMA, Storage
-from sqlflow_assets.lineage_json import LineagePayloadError, read_lineage_file
+from sqlflow_assets.errors import JobLineageError, LineageCheckFailed, LineagePayloadError
+from sqlflow_assets.lineage_json import read_lineage_file
 from sqlflow_assets.source import jobs_resource, per_job_resource
-
-
-class JobLineageError(Exception):
-    """A job's lineage could not be loaded; the message names the job and the cause, never a secret."""
-
-    def __init__(self, *, job_id: str, message: str) -> None:
-        super().__init__(f"SQLFlow job {job_id}: {message}")
-        self.job_id = job_id
-
-
-class LineageCheckFailed(JobLineageError):
-    """A blocking check failed: the job's lineage is not loaded."""
-
-    def __init__(self, *, job_id: str, failed: list[quality.CheckOutcome]) -> None:
-        detail = "; ".join(f"{outcome.name}: {outcome.description}" for outcome in failed)
-        super().__init__(job_id=job_id, message=f"blocking check failed, nothing loaded ({detail})")
-        self.failed = failed
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from sqlflow_assets.client import DONE_STATUSES, FAILED_STATUS
+from sqlflow_assets.errors import ConfigError
 
 CURSOR_FORMAT = 2
 VERSION_KEY_TAG = "sqlflow/version_key"  # on every lineage run of one analysis, retries included
@@ -68,7 +69,7 @@ class JobFilter:
         try:
             after = datetime.fromisoformat(created_after) if created_after else None
         except ValueError as exc:
-            raise ValueError(f"sensor_created_after {created_after!r} is not an ISO date or date-time") from exc
+            raise ConfigError(message=f"sensor_created_after {created_after!r} is not an ISO date or date-time") from exc
         if after is not None and after.tzinfo is not None:
             after = after.astimezone(timezone.utc).replace(tzinfo=None)
         return cls(after, name_pattern or None)

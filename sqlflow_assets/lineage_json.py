@@ -28,6 +28,7 @@ import orjson
 import pyarrow as pa
 
 from sqlflow_assets.client import OK_CODES
+from sqlflow_assets.errors import LineagePayloadError
 
 TABLE_NAMES = ("objects", "columns", "relationships", "relationship_sources", "processes", "errors")
 
@@ -78,10 +79,6 @@ _BUCKET_TYPES = MappingProxyType(
 _NAME_PART = re.compile(r'"[^"]*"|\[[^\]]*\]|`[^`]*`|[^.]+')
 _LEGACY_COORD = re.compile(r"\[\s*(-?\d+)\s*,\s*(-?\d+)\s*,\s*([^\]]*?)\s*\]")
 _NULL = msgspec.Raw(b"null")
-
-
-class LineagePayloadError(ValueError):
-    """The payload is not SQLFlow lineage JSON, or the server answered with an error code."""
 
 
 # --- the typed view of the payload (only the keys we read; scalars stay `Any`: odd payloads
@@ -199,7 +196,7 @@ def read_lineage_file(path: Path, job_id: str) -> LineageTables:
     """Parse an export saved on disk, memory-mapped: the file's pages are not copied onto the heap."""
     with open(path, "rb") as file:
         if file.seek(0, 2) == 0:
-            raise LineagePayloadError(f"the export of job {job_id} is empty")
+            raise LineagePayloadError(message=f"the export of job {job_id} is empty")
         with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as mapped, _gc_paused():
             view = memoryview(mapped)
             try:
@@ -289,8 +286,8 @@ def _decode(decoder: msgspec.json.Decoder, raw: Any, what: str) -> Any:
         return decoder.decode(raw)
     except msgspec.DecodeError as exc:
         if isinstance(exc, msgspec.ValidationError):
-            raise LineagePayloadError(f"{what} is not SQLFlow lineage JSON: {exc}") from None
-        raise LineagePayloadError(f"payload is not valid JSON: {exc}") from None
+            raise LineagePayloadError(message=f"{what} is not SQLFlow lineage JSON: {exc}") from None
+        raise LineagePayloadError(message=f"payload is not valid JSON: {exc}") from None
 
 
 def _starts_with(raw: msgspec.Raw, char: bytes) -> bool:
@@ -305,7 +302,7 @@ def _find_sqlflow(root: Mapping[str, msgspec.Raw]) -> Mapping[str, msgspec.Raw]:
             detail = next(
                 (_decode(_ANY, root[key], key) for key in ("error", "message") if key in root), None
             ) or "no error text"
-            raise LineagePayloadError(f"SQLFlow answered code {code!r}: {detail}")
+            raise LineagePayloadError(message=f"SQLFlow answered code {code!r}: {detail}")
     candidates = [root]
     if _starts_with(root.get("data", _NULL), b"{"):
         data = _decode(_FIELDS, root["data"], "data")
@@ -316,7 +313,7 @@ def _find_sqlflow(root: Mapping[str, msgspec.Raw]) -> Mapping[str, msgspec.Raw]:
         dbobjs = candidate.get("dbobjs", _NULL)
         if _starts_with(dbobjs, b"[") or _starts_with(dbobjs, b"{"):
             return candidate
-    raise LineagePayloadError("no `dbobjs` list or object found at data.sqlflow, data, or the root")
+    raise LineagePayloadError(message="no `dbobjs` list or object found at data.sqlflow, data, or the root")
 
 
 def _items(decoder: msgspec.json.Decoder, raw: msgspec.Raw, what: str, skip_non_objects: bool = False) -> Iterator[Any]:

@@ -8,6 +8,7 @@ import jwt
 import pytest
 
 from sqlflow_assets.client import SQLFlowClient, SQLFlowError
+from sqlflow_assets.errors import ConfigError, JobNotFinished, SQLFlowAssetsError
 from sqlflow_assets.lineage_json import read_lineage
 from sqlflow_assets_tests.http_peer import http_peer, json_body, peer_client
 
@@ -129,7 +130,7 @@ def test_unknown_option_is_rejected_before_sending(client: SQLFlowClient) -> Non
 
 
 def test_credentials_are_required_and_hidden() -> None:
-    with pytest.raises(SQLFlowError, match="secret_key or a token"):
+    with pytest.raises(ConfigError, match="secret_key or a token"):
         SQLFlowClient("http://127.0.0.1:9", "u|1")
     text = repr(SQLFlowClient("http://127.0.0.1:9", "u|1", secret_key=WRONG_SECRET, token=GARBAGE_TOKEN))
     assert WRONG_SECRET not in text and GARBAGE_TOKEN not in text and "secret_key=***" in text
@@ -144,7 +145,7 @@ def test_from_config_reads_dlt_env_at_call_time(monkeypatch) -> None:
     assert (client.base_url, client.user_id, client.secret_key, client.token, client.path_prefix) == (
         "http://sqlflow.example:8081", "auth0|cfg", "cfg-secret", "given", "/api/gspLive_backend",
     )
-    with pytest.raises(SQLFlowError, match="sources.sqlflow.user_id"):
+    with pytest.raises(ConfigError, match="sources.sqlflow.user_id"):
         SQLFlowClient.from_config(user_id="")
 
 
@@ -235,8 +236,12 @@ def test_wait_for_job_polls_until_done_and_raises_on_fail() -> None:
 
     running = json_body({"code": 200, "data": {"jobId": "j1", "status": "running"}})
     with http_peer(lambda path: (200, running)) as peer:
-        with pytest.raises(SQLFlowError, match="not finished"):
+        with pytest.raises(JobNotFinished, match="job j1 not finished") as caught:
             peer_client(peer).wait_for_job("j1", poll_seconds=0.01, timeout=0.05)
+    # the job's status is kept as a status, not passed off as the server's error code
+    assert (caught.value.code, caught.value.status) == (None, "running")
+    assert caught.value.endpoint == "/sqlflow/job/displayUserJobSummary"
+    assert isinstance(caught.value, SQLFlowError) and isinstance(caught.value, SQLFlowAssetsError)
 
 
 def test_job_summary_falls_back_to_job_details() -> None:

@@ -21,14 +21,12 @@ from typing import Any
 
 import jwt
 
+from sqlflow_assets.errors import AuthError, ConfigError
+
 AUDIENCE = "gudusoft"
 USERS_ENV = "SQLFLOW_LOCAL_USERS"
 CONFIG_FILE = "config.json"
 KEY_FILE = "signing.key"
-
-
-class AuthError(Exception):
-    """A request whose userId/secretKey/token is missing or wrong."""
 
 
 def read_config(data_dir: Path) -> dict[str, Any]:
@@ -43,7 +41,7 @@ def parse_users(spec: str) -> dict[str, str]:
     for pair in filter(None, (part.strip() for part in spec.split(","))):
         user_id, sep, secret = pair.rpartition(":")
         if not sep or not user_id:
-            raise ValueError(f"{USERS_ENV}: expected userId:secretKey, got an entry without ':'")
+            raise ConfigError(message=f"{USERS_ENV}: expected userId:secretKey, got an entry without ':'")
         users[user_id] = secret
     return users
 
@@ -83,7 +81,7 @@ class TokenAuthority:
         """A fresh token for a known user with the right secret."""
         expected = self._users.get(user_id)
         if not user_id or expected is None or not hmac.compare_digest(expected.encode(), secret_key.encode()):
-            raise AuthError("wrong userId or secretKey")
+            raise AuthError(message="wrong userId or secretKey")
         now = int(time.time())
         claims = {"sub": user_id, "aud": AUDIENCE, "iat": now, "exp": now + self._ttl, "kv": self._fingerprint(user_id)}
         return jwt.encode(claims, self._key, algorithm="HS256")
@@ -96,14 +94,14 @@ class TokenAuthority:
     def verify(self, user_id: str, token: str) -> None:
         """Accept only an unexpired token of ours whose subject is this (still configured) user."""
         if not user_id or not token:
-            raise AuthError("userId and token are required")
+            raise AuthError(message="userId and token are required")
         try:
             claims = jwt.decode(token, self._key, algorithms=["HS256"], audience=AUDIENCE)
         except jwt.ExpiredSignatureError:
-            raise AuthError("token expired, generate a new one") from None
+            raise AuthError(message="token expired, generate a new one") from None
         except jwt.InvalidTokenError:
-            raise AuthError("invalid token") from None
+            raise AuthError(message="invalid token") from None
         if claims.get("sub") != user_id or user_id not in self._users:
-            raise AuthError("token does not belong to this userId")
+            raise AuthError(message="token does not belong to this userId")
         if not hmac.compare_digest(str(claims.get("kv", "")), self._fingerprint(user_id)):
-            raise AuthError("token was issued for an older secretKey, generate a new one")
+            raise AuthError(message="token was issued for an older secretKey, generate a new one")

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from sqlflow_assets.errors import JobError
 from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze
 
 log = logging.getLogger(__name__)
@@ -51,10 +52,6 @@ PENDING = ("create", "running")
 DONE = ("success", "partial_success")
 MAX_NAME_BYTES = 255  # one path component, as most file systems allow
 MAX_PATH_BYTES = 1024
-
-
-class JobError(Exception):
-    """A job request that cannot be served (unknown job, not done yet, bad upload)."""
 
 
 @dataclass(frozen=True)
@@ -102,14 +99,14 @@ def safe_relpath(name: str) -> str:
     JobError, an API error for the client, rather than an OSError deep in the store.
     """
     if any(ord(char) < 32 or ord(char) == 127 for char in name):
-        raise JobError(f"file name {name!r} contains a control character")
+        raise JobError(message=f"file name {name!r} contains a control character")
     parts = [p for p in PurePosixPath(name.replace("\\", "/")).parts if p not in ("", ".", "..", "/")]
     if not parts:
-        raise JobError(f"unusable file name {name!r}")
+        raise JobError(message=f"unusable file name {name!r}")
     path = "/".join(parts)
     if max(len(part.encode()) for part in parts) > MAX_NAME_BYTES or len(path.encode()) > MAX_PATH_BYTES:
         raise JobError(
-            f"file name {name[:60]!r}... is too long (at most {MAX_NAME_BYTES} bytes a part, {MAX_PATH_BYTES} in all)"
+            message=f"file name {name[:60]!r}... is too long (at most {MAX_NAME_BYTES} bytes a part, {MAX_PATH_BYTES} in all)"
         )
     return path
 
@@ -125,7 +122,7 @@ def plan_files(kept: Sequence[str], uploads: Sequence[Upload]) -> list[tuple[str
         parents = PurePosixPath(name).parents
         clash = next((str(parent) for parent in parents if str(parent) in names), None)
         if clash is not None:
-            raise JobError(f"{clash!r} is uploaded as a file and also used as a folder by {name!r}")
+            raise JobError(message=f"{clash!r} is uploaded as a file and also used as a folder by {name!r}")
     return planned
 
 
@@ -140,10 +137,10 @@ def expand_uploads(uploads: Sequence[Upload], max_expanded_bytes: int) -> list[U
             with zipfile.ZipFile(io.BytesIO(upload.data)) as archive:
                 members = [m for m in archive.infolist() if not m.is_dir() and not _hidden(m.filename)]
                 if sum(m.file_size for m in members) > max_expanded_bytes:
-                    raise JobError(f"{upload.name}: expands beyond {max_expanded_bytes} bytes")
+                    raise JobError(message=f"{upload.name}: expands beyond {max_expanded_bytes} bytes")
                 expanded.extend(Upload(m.filename, archive.read(m)) for m in members)
         except zipfile.BadZipFile:
-            raise JobError(f"{upload.name}: not a valid zip file") from None
+            raise JobError(message=f"{upload.name}: not a valid zip file") from None
     return expanded
 
 
@@ -392,9 +389,9 @@ class JobStore:
         job_dir, record = self._owned(user_id, job_id)
         job = record["job"]
         if job["status"] in PENDING:
-            raise JobError(f"job {job_id} is not finished yet (status {job['status']}); export it once it is done")
+            raise JobError(message=f"job {job_id} is not finished yet (status {job['status']}); export it once it is done")
         if job["status"] not in DONE:
-            raise JobError(f"job {job_id} failed: {job.get('errorMessage', '')}")
+            raise JobError(message=f"job {job_id} failed: {job.get('errorMessage', '')}")
         options = {**record["options"], **overrides}
         if options == record["options"]:
             return job, read_json(job_dir / RESULT_FILE)
@@ -404,7 +401,7 @@ class JobStore:
             try:
                 await asyncio.wrap_future(self._pool.submit(write_variant, str(job_dir), options, cached.name))
             except BrokenProcessPool:
-                raise JobError(f"the analysis worker died while exporting job {job_id}; ask again") from None
+                raise JobError(message=f"the analysis worker died while exporting job {job_id}; ask again") from None
         return job, read_json(cached)
 
     def _owned(self, user_id: str, job_id: str) -> tuple[Path, dict[str, Any]]:
@@ -415,7 +412,7 @@ class JobStore:
         except FileNotFoundError:
             record = None
         if record is None or record["job"]["userId"] != user_id:
-            raise JobError(f"unknown jobId {job_id!r}")
+            raise JobError(message=f"unknown jobId {job_id!r}")
         return job_dir, record
 
     def _all_records(self) -> Iterator[dict[str, Any]]:

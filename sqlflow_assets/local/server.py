@@ -41,17 +41,16 @@ from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 
-from sqlflow_assets.local.auth import AuthError, TokenAuthority, load_users, signing_key
+from sqlflow_assets.errors import ApiError, LocalServerError, UnknownVendorError
+from sqlflow_assets.local.auth import TokenAuthority, load_users, signing_key
 from sqlflow_assets.local.engine import (
     AnalysisOptions,
     SqlFile,
-    UnknownVendorError,
     analyze,
     dialect_for,
     summarize,
 )
 from sqlflow_assets.local.jobs import (
-    JobError,
     JobStore,
     Upload,
     WorkerPool,
@@ -84,15 +83,6 @@ _MULTIPART_FIELD = re.compile(
 )
 
 
-class ApiError(Exception):
-    """An error answered with the API's envelope."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
 @dataclass
 class Params:
     """Request fields from the query string and the form body (urlencoded or multipart)."""
@@ -106,7 +96,7 @@ class Params:
     def required(self, name: str) -> str:
         value = self.text(name)
         if not value:
-            raise ApiError(400, f"{name} is required")
+            raise ApiError(code=400, message=f"{name} is required")
         return value
 
     def flag(self, name: str, default: bool = False) -> bool:
@@ -115,7 +105,7 @@ class Params:
         if not word:
             return default
         if word not in TRUE_WORDS | FALSE_WORDS:
-            raise ApiError(400, f"{name} must be true or false, got {word!r}")
+            raise ApiError(code=400, message=f"{name} must be true or false, got {word!r}")
         return word in TRUE_WORDS
 
     def uploads(self, name: str) -> list[Upload]:
@@ -144,7 +134,7 @@ async def parse_params(request: Request, authority: TokenAuthority | None) -> Pa
     limit: int = request.app.state.max_upload_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise ApiError(413, f"request body of {declared} bytes exceeds the upload limit of {limit} bytes")
+        raise ApiError(code=413, message=f"request body of {declared} bytes exceeds the upload limit of {limit} bytes")
     params = Params(values=dict(request.query_params))
     content_type = request.headers.get("content-type", "")
     multipart = content_type.startswith("multipart/form-data")
@@ -159,7 +149,7 @@ async def parse_params(request: Request, authority: TokenAuthority | None) -> Pa
         try:
             form = await parser.parse()
         except MultiPartException as exc:
-            raise ApiError(400, f"unreadable form body: {exc.message}") from None
+            raise ApiError(code=400, message=f"unreadable form body: {exc.message}") from None
         for key, value in form.multi_items():
             if isinstance(value, UploadFile):
                 data = await value.read()
@@ -169,7 +159,7 @@ async def parse_params(request: Request, authority: TokenAuthority | None) -> Pa
                 params.values[key] = value
     size = sum(len(u.data) for files in params.files.values() for u in files) + len(params.text("sqltext"))
     if size > limit:
-        raise ApiError(413, f"upload of {size} bytes exceeds the limit of {limit} bytes")
+        raise ApiError(code=413, message=f"upload of {size} bytes exceeds the limit of {limit} bytes")
     return params
 
 
@@ -240,7 +230,7 @@ def vendor_of(params: Params) -> str:
     try:
         dialect_for(vendor)
     except UnknownVendorError as exc:
-        raise ApiError(400, str(exc)) from None
+        raise ApiError(code=400, message=str(exc)) from None
     return vendor
 
 
@@ -282,7 +272,7 @@ def csv_response(sqlflow: dict[str, Any], params: Params) -> Response:
     """Raw CSV body with the request's `delimiter` and `tableToTable`."""
     delimiter = params.values.get("delimiter") or ","
     if len(delimiter) != 1:
-        raise ApiError(400, "delimiter must be a single character")
+        raise ApiError(code=400, message="delimiter must be a single character")
     body = lineage_csv(sqlflow, delimiter=delimiter, table_to_table=params.flag("tableToTable"))
     return Response(body, media_type="text/csv; charset=utf-8")
 
@@ -315,7 +305,7 @@ async def analyze_in_query_lane(pool: WorkerPool, sql: SqlFile, vendor: str, opt
     try:
         return await attempt()
     except BrokenProcessPool:
-        raise ApiError(500, "the analysis worker died (killed or out of memory) twice on this request") from None
+        raise ApiError(code=500, message="the analysis worker died (killed or out of memory) twice on this request") from None
 
 
 def request_sql(params: Params) -> SqlFile:
@@ -326,7 +316,7 @@ def request_sql(params: Params) -> SqlFile:
         text = upload.data.decode("utf-8-sig", errors="replace")
         if text.strip():
             return SqlFile(upload.name, text)
-    raise ApiError(400, "sqltext or sqlfile is required")
+    raise ApiError(code=400, message="sqltext or sqlfile is required")
 
 
 # --- OpenAPI: the form fields and answer types, which FastAPI cannot see behind `parse_params` -------
@@ -459,7 +449,7 @@ def job_uploads(request: Request, params: Params) -> list[Upload]:
     """The `sqlfiles` uploads with zips expanded; at least one is required."""
     uploads = expand_uploads(params.uploads("sqlfiles"), request.app.state.max_upload_bytes * ZIP_EXPANSION_FACTOR)
     if not uploads:
-        raise ApiError(400, "at least one SQL file is required in the multipart field sqlfiles")
+        raise ApiError(code=400, message="at least one SQL file is required in the multipart field sqlfiles")
     return uploads
 
 
@@ -478,7 +468,7 @@ async def job_result(request: Request, call: Call, **defaults: Any) -> tuple[dic
     if not job_id:
         jobs = store.list_jobs(call.user_id)
         if not jobs:
-            raise ApiError(400, "jobId is required (you have no jobs)")
+            raise ApiError(code=400, message="jobId is required (you have no jobs)")
         job_id = jobs[-1]["jobId"]
     return await store.result(call.user_id, job_id, {**defaults, **explicit_options(call.params)})
 
@@ -515,12 +505,9 @@ def create_app(
     )
     app.state.max_upload_bytes = max_upload_bytes
 
-    @app.exception_handler(ApiError)
-    @app.exception_handler(AuthError)
-    @app.exception_handler(JobError)
-    async def error_envelope(request: Request, exc: Exception) -> JSONResponse:
-        code = exc.code if isinstance(exc, ApiError) else 401 if isinstance(exc, AuthError) else 400
-        return JSONResponse({"code": code, "error": str(exc)})
+    @app.exception_handler(LocalServerError)
+    async def error_envelope(request: Request, exc: LocalServerError) -> JSONResponse:
+        return JSONResponse({"code": exc.code, "error": exc.message})
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

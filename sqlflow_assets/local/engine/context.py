@@ -11,13 +11,11 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from sqlflow_assets.errors import StatementTimeout
+
 from .coords import Locator
 from .graph import Graph
 from .model import Coordinates, DbObject, ErrorInfo
-
-
-class StatementTimeout(Exception):
-    """A statement ran past its analysis time limit."""
 
 
 def expire(signum: int, frame: object) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlflow_assets.errors import UnknownVendorError
+
 # None means sqlglot's generic (ANSI-ish) dialect: used where sqlglot has no dedicated one.
 _DIALECTS: dict[str, str | None] = {
     "dbvansi": None,
@@ -35,17 +37,9 @@ _DIALECTS: dict[str, str | None] = {
 SUPPORTED_VENDORS: tuple[str, ...] = tuple(sorted(_DIALECTS))
 
 
-class UnknownVendorError(ValueError):
-    """Raised for a dbvendor outside API.md §0; the message lists the valid ones."""
-
-    def __init__(self, dbvendor: str) -> None:
-        super().__init__(f"unknown dbvendor {dbvendor!r}; valid values: {', '.join(SUPPORTED_VENDORS)}")
-        self.dbvendor = dbvendor
-
-
 def dialect_for(dbvendor: str) -> str | None:
     """sqlglot dialect name for a dbvendor (case-insensitive); None is sqlglot's default."""
     key = dbvendor.strip().lower()
     if key not in _DIALECTS:
-        raise UnknownVendorError(dbvendor)
+        raise UnknownVendorError(dbvendor=dbvendor, supported=SUPPORTED_VENDORS)
     return _DIALECTS[key]

@@ -1,0 +1,149 @@
+"""Every error the package raises, under one root, each built with keyword arguments.
+
+One root (`SQLFlowAssetsError`) lets a caller catch "anything this package refused" without
+catching bugs (a `TypeError`, a `KeyError`); the subclasses say which layer refused: the SQLFlow
+API (`SQLFlowError`), a lineage payload (`LineagePayloadError`), the local engine (`EngineError`),
+configuration (`ConfigError`), the storage lock (`StorageBusy`), a job's load (`JobLineageError`)
+or the local server's answer to a request (`LocalServerError`). Keyword construction keeps the
+fields from being swapped (an endpoint passed as a code, a job status passed as an error code).
+
+Messages name the endpoint or the job; they never carry a secret: the client masks the secret
+key and the token in every text it quotes (`client._mask`) before it builds an error.
+This module imports nothing from the package, so every layer can import it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+class SQLFlowAssetsError(Exception):
+    """The root: everything the package raises on purpose."""
+
+
+# --- the SQLFlow API (the client) ----------------------------------------------------------------
+
+
+class SQLFlowError(SQLFlowAssetsError):
+    """A failed SQLFlow call: HTTP error, non-200/203 `code`, unreadable body, or failed job.
+
+    `code` is what the server answered (an HTTP status or the envelope's `code`), never a job status.
+    """
+
+    def __init__(self, *, endpoint: str | None = None, code: int | str | None = None, message: str) -> None:
+        super().__init__(f"SQLFlow {endpoint or 'client'}: {message}" + ("" if code is None else f" (code {code})"))
+        self.endpoint = endpoint
+        self.code = code
+        self.message = message
+
+
+class DeadlineExceeded(SQLFlowError):
+    """Raised inside a request that starts after its call's deadline passed (never retried)."""
+
+    def __init__(self) -> None:
+        super().__init__(message="deadline passed")
+
+
+class JobNotFinished(SQLFlowError):
+    """A job still pending when the wait for it ran out; `status` is its last status."""
+
+    def __init__(self, *, endpoint: str, job_id: str, status: Any, timeout: float) -> None:
+        super().__init__(endpoint=endpoint, message=f"job {job_id} not finished after {timeout:g} s (status {status!r})")
+        self.job_id = job_id
+        self.status = status
+
+
+# --- configuration -------------------------------------------------------------------------------
+
+
+class ConfigError(SQLFlowAssetsError, ValueError):
+    """A setting is missing or unreadable; the message names the setting, never its secret value."""
+
+    def __init__(self, *, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class StorageBusy(SQLFlowAssetsError, TimeoutError):
+    """Another writer held a storage lock for longer than the wait allowed (also a TimeoutError)."""
+
+    def __init__(self, *, lock_file: str, timeout: float) -> None:
+        super().__init__(f"{lock_file} stayed locked by another writer for {timeout:.0f} s")
+        self.lock_file = lock_file
+
+
+# --- lineage payloads and their load -------------------------------------------------------------
+
+
+class LineagePayloadError(SQLFlowAssetsError, ValueError):
+    """The payload is not SQLFlow lineage JSON, or the server answered with an error code."""
+
+    def __init__(self, *, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class JobLineageError(SQLFlowAssetsError):
+    """A job's lineage could not be loaded; the message names the job and the cause, never a secret."""
+
+    def __init__(self, *, job_id: str, message: str) -> None:
+        super().__init__(f"SQLFlow job {job_id}: {message}")
+        self.job_id = job_id
+        self.message = message
+
+
+class LineageCheckFailed(JobLineageError):
+    """A blocking check failed: the job's lineage is not loaded. `failed` holds the check outcomes."""
+
+    def __init__(self, *, job_id: str, failed: Sequence[Any]) -> None:
+        detail = "; ".join(f"{outcome.name}: {outcome.description}" for outcome in failed)
+        super().__init__(job_id=job_id, message=f"blocking check failed, nothing loaded ({detail})")
+        self.failed = list(failed)
+
+
+# --- the local engine ----------------------------------------------------------------------------
+
+
+class EngineError(SQLFlowAssetsError):
+    """The local lineage engine refused its input."""
+
+
+class UnknownVendorError(EngineError, ValueError):
+    """A dbvendor outside API.md §0; the message lists the valid ones."""
+
+    def __init__(self, *, dbvendor: str, supported: Sequence[str]) -> None:
+        super().__init__(f"unknown dbvendor {dbvendor!r}; valid values: {', '.join(supported)}")
+        self.dbvendor = dbvendor
+
+
+class StatementTimeout(EngineError):
+    """A statement ran past its analysis time limit."""
+
+
+# --- the local server's answers ------------------------------------------------------------------
+
+
+class LocalServerError(SQLFlowAssetsError):
+    """A request the local server refuses; answered as the API's envelope `{"code": code, "error": message}`."""
+
+    default_code = 400
+
+    def __init__(self, *, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = self.default_code if code is None else code
+        self.message = message
+
+
+class ApiError(LocalServerError):
+    """A malformed request (missing or bad field, too big a body), with the code to answer."""
+
+
+class AuthError(LocalServerError):
+    """A request whose userId/secretKey/token is missing or wrong (the API's 401)."""
+
+    default_code = 401
+
+
+class JobError(LocalServerError):
+    """A job request that cannot be served (unknown job, not done yet, bad upload)."""
