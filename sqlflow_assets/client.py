@@ -30,13 +30,11 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from sqlflow_assets.domain import DONE_STATUSES, FAILED_STATUS, OK_CODES
 from sqlflow_assets.errors import ConfigError, DeadlineExceeded, JobNotFinished, SQLFlowError
 
 log = logging.getLogger(__name__)
 
-OK_CODES = frozenset({"200", "203"})  # 203 = success with warnings (API.md §0)
-DONE_STATUSES = frozenset({"success", "partial_success"})
-FAILED_STATUS = "fail"
 CONFIG_SECTION = "sources.sqlflow"
 
 # Python option name -> API field name, for every analysis/job option the client forwards.

@@ -25,7 +25,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
 from sqlglot.errors import ParseError
 
-from sqlflow_assets.client import DONE_STATUSES
+from sqlflow_assets.domain import DONE_STATUSES
 from sqlflow_assets.config import Storage
 from sqlflow_assets.local.engine.vendors import UnknownVendorError, dialect_for
 
@@ -151,7 +151,7 @@ def current_jobs(jobs: pa.Table, loaded_job_ids: Iterable[str]) -> pa.Table:
     conn = duckdb.connect()
     conn.register("jobs", jobs)
     conn.register("loaded", pa.table({"job_id": pa.array(list(loaded_job_ids), pa.string())}))
-    statuses = list(DONE_STATUSES)
+    statuses = sorted(str(status) for status in DONE_STATUSES)
     return conn.execute(
         """
         SELECT coalesce(nullif(job_name, ''), job_id) AS source, job_id, job_name, status, create_time,

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from fnmatch import fnmatchcase
 from typing import Any
 
-from sqlflow_assets.client import DONE_STATUSES, FAILED_STATUS
+from sqlflow_assets.domain import DONE_STATUSES, FAILED_STATUS
 from sqlflow_assets.errors import ConfigError
 
 CURSOR_FORMAT = 2

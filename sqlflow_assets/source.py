@@ -24,7 +24,8 @@ import orjson
 import pyarrow as pa
 from dlt.extract.resource import DltResource
 
-from sqlflow_assets.client import DONE_STATUSES, SQLFlowClient
+from sqlflow_assets.client import SQLFlowClient
+from sqlflow_assets.domain import DONE_STATUSES
 from sqlflow_assets.lineage_json import read_lineage
 
 JOB_FIELDS = {

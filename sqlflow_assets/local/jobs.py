@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from sqlflow_assets.domain import DONE_STATUSES, PENDING_STATUSES, JobStatus
 from sqlflow_assets.errors import JobError
 from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze
 
@@ -48,8 +49,6 @@ JOB_FILE = "job.json"
 RESULT_FILE = "result.json"
 FILES_DIR = "files"
 LOCK_FILE = ".lock"
-PENDING = ("create", "running")
-DONE = ("success", "partial_success")
 MAX_NAME_BYTES = 255  # one path component, as most file systems allow
 MAX_PATH_BYTES = 1024
 
@@ -165,10 +164,10 @@ def judge(sqlflow: dict[str, Any]) -> tuple[str, str | None]:
     """Job status and error message from an analysis: errors with lineage are a partial success."""
     messages = [str(e.get("errorMessage", "")) for e in sqlflow.get("errors") or []]
     if not messages:
-        return "success", None
+        return JobStatus.SUCCESS, None
     if sqlflow.get("relationships"):
-        return "partial_success", None
-    return "fail", "\r\n".join(messages)
+        return JobStatus.PARTIAL_SUCCESS, None
+    return JobStatus.FAIL, "\r\n".join(messages)
 
 
 def _analyze_job(job_dir: Path, record: dict[str, Any], options: AnalysisOptions) -> dict[str, Any]:
@@ -189,7 +188,7 @@ def run_job(job_dir_name: str, generation: int) -> None:
     def mark_running(record: dict[str, Any]) -> bool:
         if not is_current(record):
             return False
-        record["job"]["status"] = "running"
+        record["job"]["status"] = JobStatus.RUNNING
         record["workerPid"] = os.getpid()  # tells a crash of this worker from a crash of another one
         return True
 
@@ -334,7 +333,7 @@ class JobStore:
             "defaultSchema": options.default_schema or "",
             "fileNames": self._store_files(job_dir, [], planned),
             "createTime": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
-            "status": "create",
+            "status": JobStatus.CREATE,
         }
         record = {"job": job, "options": options_to_json(options), "generation": 1, "created": time.time()}
         write_json_atomic(job_dir / JOB_FILE, record)
@@ -352,7 +351,7 @@ class JobStore:
                 (job_dir / FILES_DIR).mkdir()
             record["job"]["fileNames"] = self._store_files(job_dir, kept, planned)
             record["generation"] += 1
-            _set_outcome(record, "create", None)
+            _set_outcome(record, JobStatus.CREATE, None)
             record["job"].pop("sessionId", None)
             for cached in job_dir.glob("result*.json"):
                 cached.unlink()
@@ -377,7 +376,7 @@ class JobStore:
 
     def recover(self) -> int:
         """Queue again, oldest first, the jobs a crash or stop left `create`/`running`; returns how many."""
-        pending = sorted((r for r in self._all_records() if r["job"]["status"] in PENDING), key=lambda r: r["created"])
+        pending = sorted((r for r in self._all_records() if r["job"]["status"] in PENDING_STATUSES), key=lambda r: r["created"])
         for record in pending:
             self._requeue(self._root / record["job"]["jobId"], record["generation"])
         return len(pending)
@@ -388,9 +387,9 @@ class JobStore:
         """(job object, sqlflow) of a finished job; `overrides` change analysis options for this export."""
         job_dir, record = self._owned(user_id, job_id)
         job = record["job"]
-        if job["status"] in PENDING:
+        if job["status"] in PENDING_STATUSES:
             raise JobError(message=f"job {job_id} is not finished yet (status {job['status']}); export it once it is done")
-        if job["status"] not in DONE:
+        if job["status"] not in DONE_STATUSES:
             raise JobError(message=f"job {job_id} failed: {job.get('errorMessage', '')}")
         options = {**record["options"], **overrides}
         if options == record["options"]:
@@ -443,7 +442,7 @@ class JobStore:
         def reset(record: dict[str, Any]) -> bool:
             if record["generation"] != generation:
                 return False
-            record["job"]["status"] = "create"
+            record["job"]["status"] = JobStatus.CREATE
             record.pop("workerPid", None)
             return True
 
@@ -465,9 +464,9 @@ class JobStore:
                 record = read_json(job_dir / JOB_FILE)
             except FileNotFoundError:
                 return
-            if record["generation"] != generation or record["job"]["status"] not in PENDING:
+            if record["generation"] != generation or record["job"]["status"] not in PENDING_STATUSES:
                 return
-            if record["job"]["status"] == "create" or worker_alive(record.get("workerPid")):
+            if record["job"]["status"] == JobStatus.CREATE or worker_alive(record.get("workerPid")):
                 log.info("job %s was queued when a worker died; queueing it again", job_dir.name)
                 self._requeue(job_dir, generation)
                 return
@@ -479,7 +478,7 @@ class JobStore:
         def fail(record: dict[str, Any]) -> bool:
             if record["generation"] != generation:
                 return False
-            _set_outcome(record, "fail", message)
+            _set_outcome(record, JobStatus.FAIL, message)
             return True
 
         update_record(job_dir, fail)

@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlflow_assets import pictures
+from sqlflow_assets.domain import dict_objects, end_to_end, is_real, kind_of
 
 CSV_HEADER = (
     "source_db", "source_schema", "source_table", "source_column",
     "target_db", "target_schema", "target_table", "target_column",
     "relation_type", "effect_type",
 )  # fmt: skip
-NESTING_KEYS = ("databases", "schemas")
-REAL_TYPES = frozenset({"table", "view"})
 PLACEHOLDERS = frozenset({"", "DEFAULT"})
 
 
@@ -40,26 +39,12 @@ class ObjectRef:
 
 
 def index_objects(sqlflow: dict[str, Any]) -> dict[str, ObjectRef]:
-    """Every dbobj by id, walking servers > [databases >] [schemas >] object buckets."""
-    index: dict[str, ObjectRef] = {}
-    for server in (sqlflow.get("dbobjs") or {}).get("servers", []):
-        _walk(server, "", "", index)
-    return index
-
-
-def _walk(container: dict[str, Any], database: str, schema: str, index: dict[str, ObjectRef]) -> None:
-    for key, value in container.items():
-        if not isinstance(value, list):
-            continue
-        for item in value:
-            if not isinstance(item, dict):
-                continue
-            if key == "databases":
-                _walk(item, item.get("name", ""), schema, index)
-            elif key == "schemas":
-                _walk(item, database, item.get("name", ""), index)
-            elif "id" in item:
-                index[str(item["id"])] = ObjectRef(database, schema, item.get("name", ""), item.get("type", key))
+    """Every dbobj by id, walking servers > [databases >] [schemas >] object buckets (`domain.dict_objects`)."""
+    return {
+        str(item["id"]): ObjectRef(place.database or "", place.schema or "", item.get("name", ""), kind_of(item, place.bucket) or "")
+        for item, place in dict_objects(sqlflow)
+        if "id" in item
+    }
 
 
 def _endpoint_ref(endpoint: dict[str, Any], index: dict[str, ObjectRef]) -> ObjectRef:
@@ -96,35 +81,15 @@ def lineage_csv(sqlflow: dict[str, Any], delimiter: str = ",", table_to_table: b
 
 
 def table_edges(sqlflow: dict[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:
-    """Tables/views and the table-to-table edges between them, collapsing paths through intermediates."""
+    """Real objects (`domain.REAL_KINDS`) and the edges between them, intermediates collapsed by the
+    chain rule (`domain.end_to_end`, the rule the engine and the flattening SQL apply to columns)."""
     index = index_objects(sqlflow)
-    successors: dict[str, set[str]] = {}
-    for _, source, target in _pairs(sqlflow):
-        successors.setdefault(str(source.get("parentId")), set()).add(str(target.get("parentId")))
-    real = {oid for oid, ref in index.items() if ref.type in REAL_TYPES}
-    edges: dict[tuple[str, str], None] = {}
-    for start in sorted(real):
-        for end in _reachable_real(start, successors, real):
-            edges[(index[start].label, index[end].label)] = None
+    hops = [(str(source.get("parentId")), str(target.get("parentId")), rel.get("type", "")) for rel, source, target in _pairs(sqlflow)]
+    real = {oid for oid, ref in index.items() if is_real(ref.type)}
+    reached = end_to_end(hops, real.__contains__)
+    edges = dict.fromkeys((index[start].label, index[end].label) for start, end in sorted(reached))
     tables = sorted({index[oid].label for oid in real})
     return tables, list(edges)
-
-
-def _reachable_real(start: str, successors: dict[str, set[str]], real: set[str]) -> set[str]:
-    """The real objects reached from `start` through intermediate ones only."""
-    found: set[str] = set()
-    seen: set[str] = set()
-    stack = list(successors.get(start, ()))
-    while stack:
-        node = stack.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        if node in real:
-            found.add(node)
-        else:
-            stack.extend(successors.get(node, ()))
-    return found
 
 
 def lineage_svg(sqlflow: dict[str, Any]) -> str:

@@ -41,6 +41,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 
+from sqlflow_assets.domain import JobStatus
 from sqlflow_assets.errors import ApiError, LocalServerError, UnknownVendorError
 from sqlflow_assets.local.auth import TokenAuthority, load_users, signing_key
 from sqlflow_assets.local.engine import (
@@ -410,9 +411,9 @@ def build_router() -> APIRouter:
         return ok(
             {
                 "total": len(jobs),
-                "success": counts["success"],
-                "partialSuccess": counts["partial_success"],
-                "fail": counts["fail"],
+                "success": counts[JobStatus.SUCCESS],
+                "partialSuccess": counts[JobStatus.PARTIAL_SUCCESS],
+                "fail": counts[JobStatus.FAIL],
                 "jobIds": [job["jobId"] for job in jobs],
                 "jobDetails": jobs,
             }

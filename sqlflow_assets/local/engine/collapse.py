@@ -1,6 +1,8 @@
 """Chain rule (FORMAT.md §8): collapse intermediates into end-to-end edges.
 
-A path is fdr if any hop is fdr; when several paths join the same pair, an all-fdd path wins.
+A path is fdr if any hop is fdr; when several paths join the same pair, an all-fdd path wins:
+`domain.chain` and `domain.wins`, the rule the renderings and the flattening SQL apply too. This
+walk also carries each path's clause, effect, process and function, and memoises upstream paths.
 """
 
 from __future__ import annotations
@@ -8,6 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+
+from sqlflow_assets.domain import DATA_FLOW_TYPES, chain, wins
 
 from .graph import Graph
 from .model import DbObject, Edge, Endpoint
@@ -33,9 +37,8 @@ class Path:
 
     def then(self, edge: Edge) -> Path:
         """This path continued by `edge` (one hop closer to the target)."""
-        rel_type = "fdd" if self.type == "fdd" and edge.type == "fdd" else "fdr"
         return Path(
-            rel_type,
+            chain(self.type, edge.type),
             self.clause or edge.source.clause,
             edge.effect or self.effect,
             edge.process_id or self.process_id,
@@ -58,7 +61,7 @@ class Frame:
 def merge_into(best: Upstream, key: NodeKey, path: Path) -> None:
     """Keep the fdd path when a pair is reached by several paths."""
     current = best.get(key)
-    if current is None or (current.type != "fdd" and path.type == "fdd"):
+    if wins(path.type, None if current is None else current.type):
         best[key] = path
 
 
@@ -70,7 +73,7 @@ class Collapser:
         self.keep = keep
         self.incoming: dict[NodeKey, list[Edge]] = defaultdict(list)
         for edge in graph.edges:
-            if edge.type in ("fdd", "fdr"):
+            if edge.type in DATA_FLOW_TYPES:
                 self.incoming[(edge.target.obj_id, edge.target.col_id)].append(edge)
         self.memo: dict[NodeKey, Upstream] = {}
 
@@ -187,6 +190,6 @@ def to_table_level(graph: Graph, edges: Iterable[Edge]) -> list[Edge]:
             edge.process_id,
         )
         key = (source_obj.id, target_obj.id)
-        if key not in best or (best[key].type != "fdd" and edge.type == "fdd"):
+        if wins(edge.type, best[key].type if key in best else None):
             best[key] = table_edge
     return list(best.values())

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from sqlflow_assets.domain import is_real
+
 PSEUDO_COLUMN = "PseudoRows"
-# Object types that are real database objects; everything else is an intermediate (FORMAT.md §4).
-PERSISTENT_TYPES = frozenset({"table", "view"})
 
 Coordinates = list[dict[str, object]]
 TableColumns = tuple[tuple[str, str], ...]
@@ -93,7 +93,8 @@ class DbObject:
 
     @property
     def persistent(self) -> bool:
-        return self.type in PERSISTENT_TYPES
+        """A real object (`domain.REAL_KINDS`), kept when intermediates are collapsed."""
+        return is_real(self.type)
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
+from sqlflow_assets.domain import containers, dict_children, dict_scalar
+
 
 def schemas_of(sqlflow: dict) -> Iterator[tuple[str, dict]]:
-    for server in sqlflow["dbobjs"]["servers"]:
-        for database in server["databases"]:
-            for schema in database["schemas"]:
-                yield database["name"], schema
+    """(database name, schema) for every schema container, by the one walk of `domain.containers`."""
+    for container, place, level in containers(sqlflow["dbobjs"], dict_children, dict_scalar):
+        if level == "schema":
+            yield place.database, container
 
 
 def summarize(sqlflow: dict) -> dict:
