@@ -5,15 +5,20 @@ in-memory DuckDB over the job's Arrow tables: the lineage rows are computed in t
 the very tables that are then loaded, so they can never come from another database, and the
 destination (DuckDB, PostgreSQL, any dlt destination) only ever receives finished rows.
 
-`is_intermediate`: objects whose type is in `REAL_OBJECT_TYPES` (tables, views and the external
+`is_intermediate`: objects whose type is in `domain.REAL_KINDS` (tables, views and the external
 storage kinds SQLFlow documents: file, directory, stage, stream, path) are real. Everything else is
 intermediate: the `others` bucket (select_list, insert-select, function, with_cte, select_union,
 constantTable, pseudoTable...), processes, procedures, packages, triggers, and unknown or missing
 types (FORMAT.md §4: parse unknown types as intermediate).
+
+The SQL files are plain DuckDB SQL: they name the raw views (`raw_<table>`) and the lineage tables
+(unqualified: the connection's schema is the lineage one) and take values as named parameters
+(`$job_id`, `$max_hops`, `$real_object_types`); nothing is pasted into their text.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,10 +29,11 @@ import duckdb
 import pyarrow as pa
 
 from sqlflow_assets.config import LINEAGE_SCHEMA
+from sqlflow_assets.domain import REAL_KINDS
 from sqlflow_assets.lineage_json import LineageTables
 
 LINEAGE_TABLES: tuple[str, ...] = ("objects", "columns", "column_edges", "end_to_end_edges", "table_edges")
-REAL_OBJECT_TYPES = ("table", "view", "file", "directory", "stage", "stream", "path")
+REAL_OBJECT_TYPES = tuple(sorted(REAL_KINDS))
 MAX_HOPS = 32
 # DuckDB spills to a temp folder past this; the job's Arrow tables live outside it, in Python's heap.
 MEMORY_LIMIT = "1GB"
@@ -80,10 +86,11 @@ def flattened(raw: LineageTables, job_id: str) -> Iterator[duckdb.DuckDBPyConnec
     try:
         for name, table in raw.as_dict().items():
             conn.register(f"raw_{name}", table)
-        placeholders = _placeholders()
-        conn.execute(f"CREATE SCHEMA {LINEAGE_SCHEMA}")
+        conn.execute(f"CREATE SCHEMA {_quote(LINEAGE_SCHEMA)}")
+        conn.execute(f"USE {_quote(LINEAGE_SCHEMA)}")  # the SQL files name the lineage tables unqualified
+        parameters = {"job_id": job_id, "max_hops": MAX_HOPS, "real_object_types": list(REAL_OBJECT_TYPES)}
         for table in LINEAGE_TABLES:
-            _build(conn, table, job_id, placeholders)
+            _build(conn, table, parameters)
         yield conn
     finally:
         conn.close()
@@ -101,28 +108,29 @@ def flatten(raw: LineageTables, job_id: str) -> dict[str, pa.Table]:
         return lineage_tables(conn)
 
 
-def _build(conn: duckdb.DuckDBPyConnection, table: str, job_id: str, placeholders: dict[str, str]) -> None:
+def _build(conn: duckdb.DuckDBPyConnection, table: str, parameters: dict[str, object]) -> None:
     """Create one typed lineage table and fill it; later tables read the earlier ones.
 
-    A SQL file may start with helper statements (`;`-separated) that its final SELECT reads.
+    A SQL file may start with helper statements (`;`-separated) that its final SELECT reads. Each
+    statement gets the parameters it names (DuckDB refuses unused ones).
     """
     definition = ", ".join(f"{_quote(name)} {kind}" for name, kind in LINEAGE_COLUMNS[table])
     target = _qualified(LINEAGE_SCHEMA, table)
     conn.execute(f"CREATE TABLE {target} ({definition})")
     text = resources.files(__package__).joinpath("flatten_sql", f"{table}.sql").read_text(encoding="utf-8")
-    *helpers, select = (statement for statement in text.format(**placeholders).split(";\n") if statement.strip())
+    *helpers, select = (statement for statement in text.split(";\n") if statement.strip())
     for statement in helpers:
-        conn.execute(statement, {"job_id": job_id})
-    conn.execute(f"INSERT INTO {target}\n{select}", {"job_id": job_id})
+        conn.execute(statement, _used(statement, parameters))
+    conn.execute(f"INSERT INTO {target}\n{select}", _used(select, parameters))
 
 
-def _placeholders() -> dict[str, str]:
-    """SQL text for every name the SELECTs use."""
-    placeholders = {f"raw_{name}": f"raw_{name}" for name in LineageTables.__dataclass_fields__}
-    placeholders |= {f"out_{name}": _qualified(LINEAGE_SCHEMA, name) for name in LINEAGE_TABLES}
-    placeholders["real_object_types"] = ", ".join(f"'{kind}'" for kind in REAL_OBJECT_TYPES)
-    placeholders["max_hops"] = str(MAX_HOPS)
-    return placeholders
+_PARAMETER = re.compile(r"\$(\w+)")
+_COMMENT = re.compile(r"--[^\n]*")
+
+
+def _used(statement: str, parameters: dict[str, object]) -> dict[str, object]:
+    named = set(_PARAMETER.findall(_COMMENT.sub("", statement)))
+    return {name: value for name, value in parameters.items() if name in named}
 
 
 def _qualified(*parts: str) -> str:

@@ -21,12 +21,13 @@ from typing import Any
 import dlt
 import duckdb
 import pyarrow as pa
+import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
 from sqlglot.errors import ParseError
 
-from sqlflow_assets.domain import DONE_STATUSES
 from sqlflow_assets.config import Storage
+from sqlflow_assets.domain import DONE_STATUSES
 from sqlflow_assets.local.engine.vendors import UnknownVendorError, dialect_for
 
 GRAPH_TABLES: tuple[str, ...] = ("current_jobs", "column_lineage", "table_lineage")
@@ -229,18 +230,20 @@ def _name_map(conn: duckdb.DuckDBPyConnection, current: pa.Table) -> pa.Table:
 # UNION ALL) and the depth bound make it terminate on cycles; each column is reported at its
 # shortest depth, with the chain rule over the paths of that length (fdd if an all-fdd one exists)
 # and the edge types along those paths (`fdd`, `fdr`, or `fdd+fdr` for a path mixing both).
+# Written once, downstream over `lineage.column_lineage`; `impact_sql` derives the other forms by
+# rewriting its syntax tree (sqlglot), never by pasting text into it.
 IMPACT_SQL = """
 WITH RECURSIVE walk(object, column_name, depth, all_fdd, any_fdd, via_object, via_column, job_id) AS (
-    SELECT {next_object}, {next_column}, 1, relationship_type = 'fdd', relationship_type = 'fdd',
-           {this_object}, {this_column}, job_id
-    FROM {edges}
-    WHERE {this_object} = {p}object AND ({p}column IS NULL OR {this_column} = {p}column)
+    SELECT target_object, target_column, 1, relationship_type = 'fdd', relationship_type = 'fdd',
+           source_object, source_column, job_id
+    FROM lineage.column_lineage
+    WHERE source_object = :object AND (:column IS NULL OR source_column = :column)
     UNION
-    SELECT e.{next_object}, e.{next_column}, w.depth + 1, w.all_fdd AND e.relationship_type = 'fdd',
-           w.any_fdd OR e.relationship_type = 'fdd', e.{this_object}, e.{this_column}, e.job_id
+    SELECT e.target_object, e.target_column, w.depth + 1, w.all_fdd AND e.relationship_type = 'fdd',
+           w.any_fdd OR e.relationship_type = 'fdd', e.source_object, e.source_column, e.job_id
     FROM walk AS w
-    JOIN {edges} AS e ON e.{this_object} = w.object AND e.{this_column} = w.column_name
-    WHERE w.depth < {p}depth
+    JOIN lineage.column_lineage AS e ON e.source_object = w.object AND e.source_column = w.column_name
+    WHERE w.depth < :depth
 ), shortest AS (
     SELECT object, column_name, min(depth) AS depth FROM walk GROUP BY object, column_name
 )
@@ -254,14 +257,39 @@ JOIN shortest AS s ON s.object = w.object AND s.column_name = w.column_name AND 
 GROUP BY w.object, w.column_name, s.depth
 ORDER BY s.depth, w.object, w.column_name
 """
+_IMPACT_TREE = sqlglot.parse_one(IMPACT_SQL, dialect="postgres")
+_IMPACT_EDGES = exp.to_table("lineage.column_lineage")
+_UPSTREAM_COLUMNS = {
+    "source_object": "target_object", "source_column": "target_column",
+    "target_object": "source_object", "target_column": "source_column",
+}  # fmt: skip
+PARAMETER_MARKERS = (":", "$")  # SQLAlchemy's / PostgreSQL drivers' named style, and DuckDB's
 
 
 def impact_sql(direction: Direction = Direction.DOWNSTREAM, edges: str = "lineage.column_lineage", marker: str = ":") -> str:
     """The impact query walking `edges` in `direction`; parameters `object`, `column`, `depth` after
-    `marker` (`:` for SQLAlchemy and the README, `$` for DuckDB)."""
-    source = {"this_object": "source_object", "this_column": "source_column", "next_object": "target_object", "next_column": "target_column"}
-    target = {"this_object": "target_object", "this_column": "target_column", "next_object": "source_object", "next_column": "source_column"}
-    return IMPACT_SQL.format(edges=edges, p=marker, **(source if direction is Direction.DOWNSTREAM else target))
+    `marker` (`:` for SQLAlchemy and the README, `$` for DuckDB).
+
+    `edges` is a table name, parsed and re-quoted by sqlglot (a name that is not one fails here),
+    and only identifiers and parameter markers change: the query's logic is `IMPACT_SQL`'s.
+    """
+    if marker not in PARAMETER_MARKERS:
+        raise ValueError(f"marker must be one of {PARAMETER_MARKERS}, got {marker!r}")
+    table = exp.to_table(edges, dialect="postgres")
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Table) and node.this == _IMPACT_EDGES.this and node.args.get("db") == _IMPACT_EDGES.args.get("db"):
+            replaced = table.copy()
+            replaced.set("alias", node.args.get("alias"))
+            return replaced
+        if isinstance(node, exp.Column) and direction is Direction.UPSTREAM and node.name in _UPSTREAM_COLUMNS:
+            return exp.column(_UPSTREAM_COLUMNS[node.name], table=node.table or None)
+        if isinstance(node, exp.Placeholder):
+            return exp.var(f"{marker}{node.name}")  # a marker sqlglot's dialects would each spell differently
+        return node
+
+    text = _IMPACT_TREE.transform(rewrite).sql(dialect="postgres", pretty=True)
+    return "\n".join(line for line in text.splitlines() if line.strip()) + "\n"
 
 
 def split_target(target: str, objects: set[str]) -> tuple[str | None, str | None]:

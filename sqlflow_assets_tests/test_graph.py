@@ -210,3 +210,20 @@ def test_partition_materialisations_carry_the_job_as_people_read_it(project_env)
     assert metadata["sqlflow/job_name"].value == "ingest" and metadata["sqlflow/source"].value == "ingest"
     assert metadata["sqlflow/files"].value == ["ingest.sql"]
     assert metadata["sqlflow/status"].value == "success" and metadata["sqlflow/created"].value
+
+
+def test_readme_shows_what_impact_sql_prints() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"```sql\n{graph.impact_sql().rstrip()};\n```" in readme
+
+
+def test_impact_sql_rewrites_identifiers_and_markers_not_text() -> None:
+    """Upstream swaps source_/target_ columns only; the table name is parsed and quoted; markers are checked."""
+    down, up = graph.impact_sql(), graph.impact_sql(graph.Direction.UPSTREAM)
+    assert up.replace("source_", "X_").replace("target_", "source_").replace("X_", "target_") == down
+    assert "FROM column_lineage\n" in graph.impact_sql(edges="column_lineage", marker="$")
+    assert ":object" not in graph.impact_sql(marker="$") and "$object" in graph.impact_sql(marker="$")
+    hostile = graph.impact_sql(edges='lineage."x; DROP TABLE y"')
+    assert 'FROM lineage."x; DROP TABLE y"\n' in hostile and hostile.count("DROP") == 2  # quoted, in both FROMs
+    with pytest.raises(ValueError, match="marker"):
+        graph.impact_sql(marker="{")

@@ -12,9 +12,9 @@ SELECT
     coalesce(o.qualified_name, r.target_parent_name) AS target_name,
     coalesce(c.name, r.target_column) AS target_column_name,
     coalesce(o.is_intermediate, false) AS target_is_intermediate
-FROM {raw_relationships} AS r
-LEFT JOIN {out_objects} AS o ON o.job_id = $job_id AND o.object_id = r.target_object_id
-LEFT JOIN {out_columns} AS c ON c.job_id = $job_id AND c.object_id = r.target_object_id AND c.column_id = r.target_column_id
+FROM raw_relationships AS r
+LEFT JOIN objects AS o ON o.job_id = $job_id AND o.object_id = r.target_object_id
+LEFT JOIN columns AS c ON c.job_id = $job_id AND c.object_id = r.target_object_id AND c.column_id = r.target_column_id
 WHERE r.job_id = $job_id;
 
 CREATE TABLE edge_sources AS
@@ -23,14 +23,14 @@ SELECT
     coalesce(o.qualified_name, s.parent_name) AS source_name,
     coalesce(c.name, s."column") AS source_column_name,
     coalesce(o.is_intermediate, false) AS source_is_intermediate
-FROM {raw_relationship_sources} AS s
-LEFT JOIN {out_objects} AS o ON o.job_id = $job_id AND o.object_id = s.object_id
-LEFT JOIN {out_columns} AS c ON c.job_id = $job_id AND c.object_id = s.object_id AND c.column_id = s.column_id
+FROM raw_relationship_sources AS s
+LEFT JOIN objects AS o ON o.job_id = $job_id AND o.object_id = s.object_id
+LEFT JOIN columns AS c ON c.job_id = $job_id AND c.object_id = s.object_id AND c.column_id = s.column_id
 WHERE s.job_id = $job_id;
 
 WITH processes AS (
     SELECT process_id, any_value(name) AS name, any_value(process_type) AS process_type
-    FROM {raw_processes}
+    FROM raw_processes
     WHERE job_id = $job_id
     GROUP BY process_id
 )

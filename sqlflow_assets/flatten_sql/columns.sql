@@ -12,7 +12,7 @@ SELECT
     c.primary_key,
     c.foreign_key,
     c.unique_key
-FROM {raw_columns} AS c
-LEFT JOIN {out_objects} AS o ON o.job_id = $job_id AND o.object_id = c.object_id
+FROM raw_columns AS c
+LEFT JOIN objects AS o ON o.job_id = $job_id AND o.object_id = c.object_id
 WHERE c.job_id = $job_id
 QUALIFY row_number() OVER (PARTITION BY c.object_id, c.column_id ORDER BY c.name) = 1

@@ -2,7 +2,9 @@
 -- intermediate objects only, to a column of a real object. Chain rule (FORMAT.md §8): a path is
 -- fdr when any hop is fdr; between the same two columns, fdd wins when an all-fdd path exists.
 -- hops = the shortest path of the winning kind. Only fdd and fdr edges carry data flow here
--- (join, er, ... do not). Paths stop after {max_hops} hops, which also bounds cycles.
+-- (join, er, ... do not). Paths stop after $max_hops hops (flatten.MAX_HOPS), which also bounds cycles.
+-- This is the rule of `domain.end_to_end` (and `domain.chain` / `domain.wins`), which the engine
+-- and the renderings use; test_domain asserts the two give the same edges on a job.
 -- clause_type = the clause of the first fdr hop of a winning fdr path (WHERE, JOIN, GROUP BY...);
 -- function = the first function met on a winning path: what OpenLineage's subtypes are read from.
 WITH RECURSIVE edges AS (
@@ -16,7 +18,7 @@ WITH RECURSIVE edges AS (
         lower(relationship_type) = 'fdd' AS is_fdd,
         CASE WHEN lower(relationship_type) = 'fdr' THEN clause_type END AS fdr_clause,
         "function"
-    FROM {out_column_edges}
+    FROM column_edges
     WHERE job_id = $job_id AND lower(relationship_type) IN ('fdd', 'fdr')
 ), paths AS (
     SELECT
@@ -36,7 +38,7 @@ WITH RECURSIVE edges AS (
         coalesce(p.clause, e.fdr_clause), coalesce(p.func, e."function")
     FROM paths AS p
     JOIN edges AS e ON e.from_object_key = p.object_key AND e.from_column_key = p.column_key
-    WHERE p.is_intermediate AND p.hops < {max_hops}
+    WHERE p.is_intermediate AND p.hops < $max_hops
 )
 SELECT
     $job_id,

@@ -15,11 +15,11 @@ SELECT
             lambda part: part IS NOT NULL AND trim(part, '"') <> '' AND upper(part) <> 'DEFAULT'
         ), name), '.')
     END,
-    lower(coalesce(object_type, '')) NOT IN ({real_object_types}),
+    NOT list_contains($real_object_types, lower(coalesce(object_type, ''))),
     server,
     display_name,
     db_vendor,
     bucket
-FROM {raw_objects}
+FROM raw_objects
 WHERE job_id = $job_id
 QUALIFY row_number() OVER (PARTITION BY object_id ORDER BY bucket, name) = 1
