@@ -34,6 +34,7 @@ from filelock import FileLock
 
 from sqlflow_assets import config, graph, openlineage, submission
 from sqlflow_assets.client import SQLFlowClient, SQLFlowError
+from sqlflow_assets.errors import UsageError
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -162,16 +163,12 @@ def impact(args: argparse.Namespace) -> int:
     return 0
 
 
-class UsageError(Exception):
-    """A request the command cannot act on (exit code 2), as opposed to a failure while acting (1)."""
-
-
 def submit(args: argparse.Namespace) -> int:
     """Submit one source (a configured name or a folder path) when it changed, remembering what was sent."""
     try:
         source = submission.find_source(args.source, submission.configured_sources(), args.name)
     except (submission.SourceError, ValueError) as error:
-        raise UsageError(str(error)) from None
+        raise UsageError(message=str(error)) from None
     if args.dbvendor:
         source = source.model_copy(update={"dbvendor": args.dbvendor})
     state_path = config.submission_state_path()

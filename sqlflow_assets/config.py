@@ -25,7 +25,7 @@ from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.common.runtime import run_context
 from filelock import FileLock, Timeout
 
-from sqlflow_assets.errors import StorageBusy
+from sqlflow_assets.errors import OpenLineageConfigError, StorageBusy
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +253,7 @@ class OpenLineageSettings:
     def transport_config(self) -> dict:
         """The transport config openlineage-python's factory takes, with the secret added."""
         if self.transport is None:
-            raise OpenLineageConfigError(f"OpenLineage is off: {OPENLINEAGE_SECTION}.transport is not set")
+            raise OpenLineageConfigError(message=f"OpenLineage is off: {OPENLINEAGE_SECTION}.transport is not set")
         transport = dict(self.transport)
         if self.api_key and transport.get("type") == "http":
             transport["auth"] = {"type": "api_key", "apiKey": self.api_key}
@@ -273,10 +273,6 @@ class OpenLineageSettings:
         return str(kind or "off")
 
 
-class OpenLineageConfigError(ValueError):
-    """`[sources.sqlflow.openlineage]` is set but cannot work (unknown transport, no url or file)."""
-
-
 def openlineage_settings() -> OpenLineageSettings:
     """`[sources.sqlflow.openlineage]` (env `SOURCES__SQLFLOW__OPENLINEAGE__*`), read now.
 
@@ -291,11 +287,11 @@ def openlineage_settings() -> OpenLineageSettings:
         kind = transport.get("type")
         if kind not in OPENLINEAGE_TRANSPORTS:
             raise OpenLineageConfigError(
-                f"{OPENLINEAGE_SECTION}.transport type must be one of {sorted(OPENLINEAGE_TRANSPORTS)}, not {kind!r}"
+                message=f"{OPENLINEAGE_SECTION}.transport type must be one of {sorted(OPENLINEAGE_TRANSPORTS)}, not {kind!r}"
             )
         required = {"http": "url", "file": "log_file_path"}.get(kind)
         if required and not transport.get(required):
-            raise OpenLineageConfigError(f"{OPENLINEAGE_SECTION}.transport of type {kind!r} needs {required!r}")
+            raise OpenLineageConfigError(message=f"{OPENLINEAGE_SECTION}.transport of type {kind!r} needs {required!r}")
     return OpenLineageSettings(
         transport=transport or None,
         namespace=dlt.config.get(f"{OPENLINEAGE_SECTION}.namespace") or OPENLINEAGE_JOB_NAMESPACE,

@@ -65,6 +65,26 @@ class ConfigError(SQLFlowAssetsError, ValueError):
         self.message = message
 
 
+class OpenLineageConfigError(ConfigError):
+    """`[sources.sqlflow.openlineage]` is set but cannot work (unknown transport, no url or file)."""
+
+
+class SourceError(SQLFlowAssetsError):
+    """A SQL source that cannot be read: missing folder or file, no matching files, a git failure."""
+
+    def __init__(self, *, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(SQLFlowAssetsError):
+    """A command-line request the CLI cannot act on (exit code 2), as opposed to a failure while acting (1)."""
+
+    def __init__(self, *, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 class StorageBusy(SQLFlowAssetsError, TimeoutError):
     """Another writer held a storage lock for longer than the wait allowed (also a TimeoutError)."""
 
@@ -100,6 +120,22 @@ class LineageCheckFailed(JobLineageError):
         detail = "; ".join(f"{outcome.name}: {outcome.description}" for outcome in failed)
         super().__init__(job_id=job_id, message=f"blocking check failed, nothing loaded ({detail})")
         self.failed = list(failed)
+
+
+class JobNotCurrent(SQLFlowAssetsError, LookupError):
+    """The job id is not the current job of any source (superseded, not loaded, or no graph yet)."""
+
+    def __init__(self, *, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class DotMissing(SQLFlowAssetsError, RuntimeError):
+    """Graphviz `dot` is not on PATH; `message` says how to install it."""
+
+    def __init__(self, *, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 # --- the local engine ----------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from openlineage.client.uuid import generate_static_uuid
 
 from sqlflow_assets import config, graph
 from sqlflow_assets.config import OpenLineageSettings, Storage
+from sqlflow_assets.errors import JobNotCurrent
 from sqlflow_assets.job_versions import analysis_version
 
 PSEUDO_COLUMNS = frozenset({"pseudorows", "relationrows"})  # SQLFlow's row-count columns, not real fields
@@ -74,10 +75,6 @@ class Naming:
 
     def datasets_of(self, source: str, db_vendor: str | None) -> str:
         return self.dataset_namespaces.get(source) or self.dataset_namespace or f"sqlflow://{db_vendor or 'unknown'}"
-
-
-class JobNotCurrent(LookupError):
-    """The job id is not the current job of any source (superseded, not loaded, or no graph yet)."""
 
 
 # --- events --------------------------------------------------------------------------------------
@@ -228,12 +225,12 @@ def job_events(
     if snapshot is None:
         snapshot = read_graph(storage or config.storage(), [job_id] if job_id is not None else None)
     if snapshot is None:
-        raise JobNotCurrent("no lineage graph yet: materialise lineage/current_jobs first")
+        raise JobNotCurrent(message="no lineage graph yet: materialise lineage/current_jobs first")
     current = snapshot.current_jobs
     if job_id is not None:
         current = current.filter(pc.equal(current.column("job_id"), job_id))
         if current.num_rows == 0:
-            raise JobNotCurrent(f"job {job_id!r} is not the current job of any source in lineage.current_jobs")
+            raise JobNotCurrent(message=f"job {job_id!r} is not the current job of any source in lineage.current_jobs")
     naming = naming or Naming.from_settings(config.openlineage_settings())
     return build_events(current, snapshot.column_lineage, snapshot.versions, naming)
 

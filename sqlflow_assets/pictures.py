@@ -28,6 +28,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+from sqlflow_assets.errors import DotMissing
+
 MAX_TABLES = 50
 MAX_TARGETS = 3
 MAX_COLUMNS = 25
@@ -44,11 +46,6 @@ FDD_COLOR = "#2b5c8a"
 FDR_COLOR = "#9a9a9a"
 
 
-class DotMissing(RuntimeError):
-    """Graphviz `dot` is not on PATH; the message says how to install it."""
-
-    def __init__(self) -> None:
-        super().__init__(INSTALL_HINT)
 
 
 @dataclass(frozen=True)
@@ -234,7 +231,7 @@ def render(dot_source: str) -> str:
     """SVG text of a DOT graph, comments and the XML prolog dropped (they only cost bytes)."""
     executable = shutil.which("dot")
     if executable is None:
-        raise DotMissing()
+        raise DotMissing(message=INSTALL_HINT)
     done = subprocess.run(
         [executable, "-Tsvg"], input=dot_source.encode(), capture_output=True, timeout=DOT_TIMEOUT, check=False
     )

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from sqlflow_assets import config
 from sqlflow_assets.client import SQLFlowClient, SQLFlowError
+from sqlflow_assets.errors import SourceError
 
 KINDS = ("folder", "git", "files")
 DEFAULT_INCLUDE = ("**/*.sql",)
@@ -38,10 +39,6 @@ DEFAULT_DBVENDOR = "dbvpostgresql"
 GIT_TIMEOUT = 600.0  # seconds one git command may take (a first fetch of a big repository)
 
 Files = list[tuple[str, bytes]]
-
-
-class SourceError(Exception):
-    """A source that cannot be read: missing folder or file, no matching files, a git failure."""
 
 
 class SqlSource(BaseModel):
@@ -158,7 +155,7 @@ def find_source(name_or_path: str, sources: Sequence[SqlSource], name: str | Non
         resolved = str(folder.resolve())
         return SqlSource(name=name or resolved, path=resolved)
     known = ", ".join(repr(s.name) for s in sources)
-    raise SourceError(f"{name_or_path!r} is neither a configured SQL source ({known}) nor a folder")
+    raise SourceError(message=f"{name_or_path!r} is neither a configured SQL source ({known}) nor a folder")
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -169,7 +166,7 @@ def read_source(source: SqlSource) -> SourceFiles:
     readers: dict[str, Callable[[SqlSource], SourceFiles]] = {"folder": _read_folder, "git": _read_git, "files": _read_files}
     found = readers[source.kind](source)
     if not found.files:
-        raise SourceError(f"SQL source {source.name!r} ({source.describe()}) holds no matching files")
+        raise SourceError(message=f"SQL source {source.name!r} ({source.describe()}) holds no matching files")
     return found
 
 
@@ -187,7 +184,7 @@ def _project_path(path: str) -> Path:
 def _read_folder(source: SqlSource) -> SourceFiles:
     folder = _project_path(source.path or "")
     if not folder.is_dir():
-        raise SourceError(f"SQL source {source.name!r}: folder {folder} does not exist")
+        raise SourceError(message=f"SQL source {source.name!r}: folder {folder} does not exist")
     matches = _matcher(source.include or DEFAULT_INCLUDE, source.exclude or ())
     files = [
         (relative, path.read_bytes())
@@ -203,14 +200,14 @@ def _read_files(source: SqlSource) -> SourceFiles:
     for entry in source.files or []:
         path = base / Path(entry).expanduser()
         if not path.is_file():
-            raise SourceError(f"SQL source {source.name!r}: file {path} does not exist")
+            raise SourceError(message=f"SQL source {source.name!r}: file {path} does not exist")
         resolved, root = path.resolve(), base.resolve()
         name = resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else resolved.name
         files.append((name, path.read_bytes()))
     names = [name for name, _ in files]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
-        raise SourceError(f"SQL source {source.name!r}: two files would be sent as {', '.join(duplicates)}")
+        raise SourceError(message=f"SQL source {source.name!r}: two files would be sent as {', '.join(duplicates)}")
     return SourceFiles(sorted(files))
 
 
@@ -294,12 +291,12 @@ def _git(source: SqlSource, args: list[str], stdin: bytes | None = None) -> byte
     try:
         done = subprocess.run(["git", *args], input=stdin, capture_output=True, env=env, timeout=GIT_TIMEOUT)
     except FileNotFoundError:
-        raise SourceError("git is not installed (needed by git SQL sources)") from None
+        raise SourceError(message="git is not installed (needed by git SQL sources)") from None
     except subprocess.TimeoutExpired:
-        raise SourceError(f"SQL source {source.name!r} ({source.describe()}): a git command took over {GIT_TIMEOUT:.0f} s") from None
+        raise SourceError(message=f"SQL source {source.name!r} ({source.describe()}): a git command took over {GIT_TIMEOUT:.0f} s") from None
     if done.returncode != 0:
         message = _mask_url_secret(done.stderr.decode(errors="replace").strip(), source.url)
-        raise SourceError(f"SQL source {source.name!r} ({source.describe()}): git failed: {message[:500]}")
+        raise SourceError(message=f"SQL source {source.name!r} ({source.describe()}): git failed: {message[:500]}")
     return done.stdout
 
 
@@ -456,9 +453,9 @@ def load_state(path: Path) -> dict[str, dict[str, Any]]:
     except FileNotFoundError:
         return {}
     except ValueError:
-        raise SourceError(f"{path} is not readable JSON; delete it to submit every source again") from None
+        raise SourceError(message=f"{path} is not readable JSON; delete it to submit every source again") from None
     if not isinstance(state, dict):
-        raise SourceError(f"{path} holds no map of sources; delete it to submit every source again")
+        raise SourceError(message=f"{path} holds no map of sources; delete it to submit every source again")
     return state
 
 

@@ -20,7 +20,7 @@ def _package_error_classes() -> list[type[BaseException]]:
 
 def test_every_error_of_the_package_has_the_one_root() -> None:
     classes = _package_error_classes()
-    assert len(classes) >= 12
+    assert len(classes) >= 20
     assert all(issubclass(cls, errors.SQLFlowAssetsError) for cls in classes)
 
 
@@ -52,6 +52,11 @@ def test_no_module_defines_its_own_exception_class() -> None:
         (errors.ApiError, {"code": 413, "message": "m"}),
         (errors.AuthError, {"message": "m"}),
         (errors.JobError, {"message": "m"}),
+        (errors.OpenLineageConfigError, {"message": "m"}),
+        (errors.SourceError, {"message": "m"}),
+        (errors.UsageError, {"message": "m"}),
+        (errors.JobNotCurrent, {"message": "m"}),
+        (errors.DotMissing, {"message": "m"}),
     ],
 )
 def test_errors_are_built_with_keywords_only(cls: type[Exception], fields: dict) -> None:
@@ -75,7 +80,8 @@ def test_local_server_errors_carry_their_answer_code() -> None:
 
 def test_builtin_families_are_kept_where_callers_rely_on_them() -> None:
     """A lock wait that runs out is still a TimeoutError; bad payloads, vendors and settings are still ValueErrors."""
-    assert issubclass(errors.StorageBusy, TimeoutError)
+    assert issubclass(errors.StorageBusy, TimeoutError) and issubclass(errors.JobNotCurrent, LookupError)
+    assert issubclass(errors.DotMissing, RuntimeError)
     assert all(issubclass(cls, ValueError) for cls in (errors.LineagePayloadError, errors.UnknownVendorError, errors.ConfigError))
 
 
@@ -87,9 +93,16 @@ def test_old_import_paths_still_work() -> None:
     from sqlflow_assets.local.auth import AuthError
     from sqlflow_assets.local.engine import UnknownVendorError
     from sqlflow_assets.local.jobs import JobError
+    from sqlflow_assets.config import OpenLineageConfigError
+    from sqlflow_assets.openlineage import JobNotCurrent
+    from sqlflow_assets.pictures import DotMissing
+    from sqlflow_assets.submission import SourceError
 
     assert (SQLFlowError, DeadlineExceeded, StorageBusy, LineagePayloadError, AuthError, JobError, UnknownVendorError) == (
         errors.SQLFlowError, errors.DeadlineExceeded, errors.StorageBusy, errors.LineagePayloadError,
         errors.AuthError, errors.JobError, errors.UnknownVendorError,
     )
     assert (JobLineageError, LineageCheckFailed) == (errors.JobLineageError, errors.LineageCheckFailed)
+    assert (OpenLineageConfigError, JobNotCurrent, DotMissing, SourceError) == (
+        errors.OpenLineageConfigError, errors.JobNotCurrent, errors.DotMissing, errors.SourceError,
+    )
