@@ -69,20 +69,42 @@ def ensure_credentials(project: Path) -> tuple[str, str | None]:
 @contextmanager
 def local_server(base_url: str, user_id: str, secret_key: str | None, data_dir: Path):
     """Run `sqlflow-local serve` for the duration of the block when base_url is on this machine."""
-    url = urlparse(base_url)
-    if url.hostname not in LOCAL_HOSTS:
+    if urlparse(base_url).hostname not in LOCAL_HOSTS:
         yield None
         return
-    env = {**os.environ, "SQLFLOW_LOCAL_USERS": f"{user_id}:{secret_key or ''}"}
-    command = [sys.executable, "-m", "sqlflow_assets.local.cli", "serve", "--port", str(url.port or 80), "--data-dir", str(data_dir)]
-    server = subprocess.Popen(command, env=env)
+    server = start_local_server(base_url, f"{user_id}:{secret_key or ''}", data_dir)
     try:
-        wait_until_up(f"{url.scheme}://{url.netloc}/healthz", server)
         print(f"local SQLFlow server on {base_url}", flush=True)
         yield server
     finally:
-        server.terminate()
-        server.wait(timeout=15)
+        stop_local_server(server)
+
+
+def start_local_server(base_url: str, users: str, data_dir: Path, stdout: int | None = None) -> subprocess.Popen:
+    """Spawn `sqlflow-local serve` on `base_url`'s port for `users` (`userId:secretKey[,...]`) and wait until it answers.
+
+    The one start-and-wait of the local server: `start` uses it, and so do the tests' fixtures.
+    """
+    url = urlparse(base_url)
+    env = {**os.environ, "SQLFLOW_LOCAL_USERS": users}
+    command = [sys.executable, "-m", "sqlflow_assets.local.cli", "serve", "--port", str(url.port or 80), "--data-dir", str(data_dir)]
+    server = subprocess.Popen(command, env=env, stdout=stdout)
+    try:
+        wait_until_up(f"{url.scheme}://{url.netloc}/healthz", server)
+    except BaseException:
+        stop_local_server(server)
+        raise
+    return server
+
+
+def stop_local_server(server: subprocess.Popen, timeout: float = 15) -> None:
+    """Stop a server `start_local_server` started: SIGTERM, then SIGKILL if it is still there after `timeout`."""
+    server.terminate()
+    try:
+        server.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60) -> None:

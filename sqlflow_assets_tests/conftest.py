@@ -5,14 +5,11 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,35 +32,17 @@ def free_port() -> int:
 
 
 def start_local_server(data_dir: Path, users: str) -> tuple[subprocess.Popen, str]:
-    """Start `sqlflow-local serve` as a child process and wait until it answers HTTP."""
-    port = free_port()
-    env = {**os.environ, "SQLFLOW_LOCAL_USERS": users}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sqlflow_assets.local.cli", "serve", "--port", str(port), "--data-dir", str(data_dir)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"sqlflow-local exited early: {proc.stderr.read().decode()}")
-        try:
-            requests.get(f"{base_url}/healthz", timeout=1)
-            return proc, base_url
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("sqlflow-local did not start within 30 s")
+    """Start `sqlflow-local serve` on a free loopback port with the product's own start-and-wait."""
+    from sqlflow_assets import cli  # imported late: the environment above is set before dlt loads
+
+    base_url = f"http://127.0.0.1:{free_port()}"
+    return cli.start_local_server(base_url, users, data_dir, stdout=subprocess.DEVNULL), base_url
 
 
 def stop_local_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    from sqlflow_assets import cli
+
+    cli.stop_local_server(proc, timeout=10)
 
 
 @pytest.fixture(scope="session")

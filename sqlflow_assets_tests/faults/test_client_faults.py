@@ -148,12 +148,10 @@ def dripping(seconds: int) -> Iterator[bytes]:
 def test_dripping_answer_ends_at_the_call_deadline() -> None:
     with http_peer(lambda path: (200, dripping(12))) as peer:
         client = peer_client(peer, timeout=2)
-        started = time.monotonic()
         with pytest.raises(SQLFlowError, match="no complete answer within 2 s") as caught:
             client.jobs_summary()
-        elapsed = time.monotonic() - started
         assert caught.value.endpoint == "/sqlflow/job/displayUserJobsSummary"
-        assert elapsed < 10  # the peer would drip for 12 s; the call gave up at its deadline
+        # the client hung up while the peer was still dripping: it gave up at its deadline, not at the end
         poll(lambda: SUMMARY in peer.hangups, timeout=5, what="peer notices the client left")
     assert peer.counts[SUMMARY] == 1  # an expired call is not tried again
 

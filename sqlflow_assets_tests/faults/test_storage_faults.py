@@ -127,10 +127,10 @@ def test_a_killed_run_blocks_nothing_and_a_rerun_is_exact(tmp_path, peer, export
     job_id = JOBS[0]
     finish(materialize(env, job_id))  # an earlier good load: the killed run must not damage it either
 
+    asked = sum(peer.counts.values())
     run = materialize(env, job_id)
-    if kill_at is None:  # while Dagster starts the run, fetches and parses the export
-        started = time.monotonic()
-        wait_for(lambda: time.monotonic() - started > 1.5 or run.poll() is not None)
+    if kill_at is None:  # once the run asks SQLFlow (token, job, export): before it parses and loads
+        wait_for(lambda: sum(peer.counts.values()) > asked or run.poll() is not None)
     else:  # while dlt loads that pipeline's package
         load_folder = Path(env["DLT_DATA_DIR"]) / "pipelines" / kill_at / "load"
         wait_for(lambda: any(load_folder.glob("normalized/*")) or run.poll() is not None)
