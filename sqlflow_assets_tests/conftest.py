@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -11,38 +10,13 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
+# set before the package (and dlt) is imported by the support module
 os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
-os.environ.setdefault("DLT_PROJECT_DIR", str(REPO_ROOT))
+os.environ.setdefault("DLT_PROJECT_DIR", str(Path(__file__).resolve().parents[1]))
 
-
-@dataclass(frozen=True)
-class LocalServer:
-    base_url: str
-    user_id: str
-    secret_key: str
-    data_dir: Path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_local_server(data_dir: Path, users: str) -> tuple[subprocess.Popen, str]:
-    """Start `sqlflow-local serve` on a free loopback port with the product's own start-and-wait."""
-    from sqlflow_assets import cli  # imported late: the environment above is set before dlt loads
-
-    base_url = f"http://127.0.0.1:{free_port()}"
-    return cli.start_local_server(base_url, users, data_dir, stdout=subprocess.DEVNULL), base_url
-
-
-def stop_local_server(proc: subprocess.Popen) -> None:
-    from sqlflow_assets import cli
-
-    cli.stop_local_server(proc, timeout=10)
+from sqlflow_assets_tests.support import (  # noqa: E402
+    INGEST, MARTS_V1, MARTS_V2, LocalServer, free_port, load_jobs, start_local_server, stop_local_server, submit_and_wait,
+)
 
 
 @pytest.fixture(scope="session")
@@ -76,18 +50,6 @@ def project_env(local_server: LocalServer, tmp_path: Path, monkeypatch) -> Proje
     monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt_data"))
     monkeypatch.delenv("DESTINATION_TYPE", raising=False)
     return ProjectEnv(server=local_server, duckdb_path=duckdb_path)
-
-
-def submit_and_wait(files: list[tuple[str, bytes]], dbvendor: str = "dbvpostgresql", job_name: str = "test job") -> dict:
-    """Submit a job to the server configured in the environment and wait until it is terminal."""
-    from sqlflow_assets.client import SQLFlowClient, SQLFlowError
-
-    client = SQLFlowClient.from_config()
-    job_id = client.submit_user_job(job_name, files, dbvendor)["jobId"]
-    try:
-        return client.wait_for_job(job_id, poll_seconds=0.2, timeout=60)
-    except SQLFlowError:
-        return client.job_summary(job_id)
 
 
 def postgres_bin_dir() -> Path | None:
@@ -153,3 +115,22 @@ def postgres_database(postgres_server: PostgresServer, request) -> str:
         cursor.execute(f'CREATE DATABASE "{name}"')
     admin.close()
     return postgres_server.credentials.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture
+def sample_job(project_env) -> str:
+    """The bundled sample SQL submitted as one job to the local server, finished."""
+    from sqlflow_assets import config, submission
+
+    job = submit_and_wait(submission.read_sql_folder(config.SAMPLE_SQL_DIR), job_name="sample")
+    assert job["status"] == "success", job
+    return job["jobId"]
+
+
+@pytest.fixture
+def warehouse(project_env):
+    """Three jobs loaded (ingest, marts v1, marts v2): a small warehouse whose marts changed once."""
+    import dagster as dg
+
+    instance = dg.DagsterInstance.ephemeral()
+    return instance, load_jobs(project_env, instance, ("ingest", INGEST), ("marts", MARTS_V1), ("marts", MARTS_V2))

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from sqlflow_assets.client import SQLFlowClient
-from sqlflow_assets_tests.conftest import REPO_ROOT
+from sqlflow_assets_tests.support import REPO_ROOT
 
 ENSURE = (
     "from pathlib import Path; from sqlflow_assets.cli import ensure_credentials; "
@@ -149,7 +149,7 @@ def test_errors_name_the_cause_and_exit_non_zero(project_env, capsys, monkeypatc
         run_cli(capsys, "export", "x", "--format", "xml")
     assert usage.value.code == 2 and "invalid choice: 'xml'" in capsys.readouterr().err
 
-    from sqlflow_assets_tests.conftest import free_port
+    from sqlflow_assets_tests.support import free_port
 
     monkeypatch.setenv("SOURCES__SQLFLOW__BASE_URL", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "1")

@@ -10,7 +10,7 @@ import pytest
 from sqlflow_assets.client import SQLFlowClient, SQLFlowError
 from sqlflow_assets.errors import ConfigError, JobNotFinished, SQLFlowAssetsError
 from sqlflow_assets.lineage_json import read_lineage
-from sqlflow_assets_tests.http_peer import http_peer, json_body, peer_client
+from sqlflow_assets_tests.support import http_peer, json_body, peer_client
 
 SQL = "INSERT INTO sales_summary (region, total) SELECT region, SUM(amount) FROM orders WHERE amount > 0 GROUP BY region;"
 WRONG_SECRET = "wrong-secret-5f3a9c"

@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 from dagster._core.instance.ref import InstanceRef
 
-from sqlflow_assets_tests.conftest import REPO_ROOT
+from sqlflow_assets_tests.support import REPO_ROOT
 
 
 @pytest.mark.parametrize(
@@ -71,7 +71,7 @@ def test_dagster_cli_in_a_folder_with_the_scripts_env_file_uses_the_project_inst
     same line points at a temp home, the variable is absent from the environment, and the job
     partition, known only to that home, materialises.
     """
-    from sqlflow_assets_tests.conftest import submit_and_wait
+    from sqlflow_assets_tests.support import submit_and_wait
 
     job_id = submit_and_wait([("t.sql", b"INSERT INTO t2 (x) SELECT x FROM t1;")])["jobId"]
     home, folder = tmp_path / "home", tmp_path / "cwd"

@@ -18,35 +18,7 @@ import sqlalchemy as sa
 
 from sqlflow_assets import graph
 from sqlflow_assets.defs import assets
-from sqlflow_assets_tests.conftest import REPO_ROOT, submit_and_wait
-from sqlflow_assets_tests.defs.test_assets import materialize_job_lineage, resources_for
-
-INGEST = b"CREATE TABLE staging.orders AS SELECT order_id, amount FROM raw.orders;"
-MARTS_V1 = b"CREATE TABLE marts.revenue AS SELECT customer_id, sum(amount) AS revenue FROM staging.orders GROUP BY customer_id;"
-MARTS_V2 = b"CREATE TABLE marts.revenue AS SELECT sum(amount) AS total FROM staging.orders WHERE amount > 0;"
-LOOP = b"INSERT INTO raw.orders (order_id, amount) SELECT 0, total FROM marts.revenue;"
-
-
-def load_jobs(project_env, instance: dg.DagsterInstance, *jobs: tuple[str, bytes]) -> list[str]:
-    """Submit each (source, SQL) as a job, materialise its lineage; the job ids, in order."""
-    ids = []
-    for source, sql in jobs:
-        job = submit_and_wait([(f"{source}.sql", sql)], job_name=source)
-        assert job["status"] == "success", job
-        assert materialize_job_lineage(instance, job["jobId"], project_env.duckdb_path).success
-        ids.append(job["jobId"])
-    return ids
-
-
-def refresh(project_env, instance: dg.DagsterInstance) -> dict[str, list[dict]]:
-    result = dg.materialize([assets.lineage_graph], instance=instance, resources=resources_for(project_env.duckdb_path))
-    assert result.success
-    with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
-        return {
-            table: [dict(zip([d[0] for d in cursor.description], row)) for row in cursor.fetchall()]
-            for table in graph.GRAPH_TABLES
-            for cursor in [conn.execute(f"SELECT * FROM lineage.{table}")]
-        }
+from sqlflow_assets_tests.support import INGEST, load_jobs, LOOP, materialize_job_lineage, refresh, REPO_ROOT, resources_for
 
 
 def edges(tables: dict[str, list[dict]]) -> set[tuple]:
@@ -55,12 +27,6 @@ def edges(tables: dict[str, list[dict]]) -> set[tuple]:
          e["transformation_type"], e["transformation_subtype"])
         for e in tables["column_lineage"]
     }
-
-
-@pytest.fixture
-def warehouse(project_env) -> tuple[dg.DagsterInstance, list[str]]:
-    instance = dg.DagsterInstance.ephemeral()
-    return instance, load_jobs(project_env, instance, ("ingest", INGEST), ("marts", MARTS_V1), ("marts", MARTS_V2))
 
 
 def test_current_graph_keeps_the_latest_job_per_source_and_stitches_jobs(project_env, warehouse):

@@ -26,8 +26,8 @@ from referencing import Registry, Resource
 
 from sqlflow_assets import cli, config, openlineage
 from sqlflow_assets.defs import openlineage as openlineage_defs
-from sqlflow_assets_tests.defs.test_assets import resources_for
-from sqlflow_assets_tests.test_graph import refresh, warehouse  # noqa: F401 (warehouse is a fixture)
+from sqlflow_assets_tests.support import resources_for
+from sqlflow_assets_tests.support import refresh
 
 SCHEMAS = Path(__file__).parent / "fixtures" / "openlineage"
 API_KEY = "ol-api-key-do-not-log"

@@ -3,10 +3,7 @@ instead of a picture when `dot` is missing."""
 
 from __future__ import annotations
 
-import base64
-import os
 import re
-import shutil
 import xml.etree.ElementTree as ET
 
 import pyarrow as pa
@@ -14,41 +11,7 @@ import pytest
 
 from sqlflow_assets import glance, pictures
 from sqlflow_assets.pictures import ColumnEdge, TableEdge
-
-NS = {"svg": "http://www.w3.org/2000/svg", "xlink": "http://www.w3.org/1999/xlink"}
-XLINK_TITLE = "{http://www.w3.org/1999/xlink}title"
-IMAGE = re.compile(r"!\[[^\]]*\]\(data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)\)")
-
-
-def require_dot() -> None:
-    """Skip without Graphviz `dot`, except in CI, where `.ci/run` installs it and its absence fails."""
-    if shutil.which("dot") is None:
-        if os.environ.get("CI"):
-            pytest.fail("Graphviz `dot` is missing in CI: .ci/run installs Debian's graphviz")
-        pytest.skip("Graphviz `dot` not installed (apt-get install graphviz)")
-
-
-def drawn_tables(svg: str) -> set[str]:
-    """The full names of the table boxes of a picture (each node's tooltip)."""
-    root = ET.fromstring(svg)
-    return {a.get(XLINK_TITLE) for g in root.iterfind(".//svg:g[@class='node']", NS) for a in g.iterfind(".//svg:a", NS)}
-
-
-def drawn_labels(svg: str) -> set[str]:
-    """What each table box shows, its text lines joined."""
-    root = ET.fromstring(svg)
-    return {"".join(text.text for text in g.iterfind(".//svg:text", NS)) for g in root.iterfind(".//svg:g[@class='node']", NS)}
-
-
-def drawn_edges(svg: str) -> int:
-    return len(ET.fromstring(svg).findall(".//svg:g[@class='edge']", NS))
-
-
-def svg_of(markdown: str) -> str:
-    """The SVG embedded in a Markdown picture (fails when there is none)."""
-    found = IMAGE.search(markdown)
-    assert found, markdown[:300]
-    return base64.b64decode(found.group(1)).decode()
+from sqlflow_assets_tests.support import NS, drawn_edges, drawn_labels, drawn_tables, require_dot, svg_of
 
 
 def layered_warehouse(tables: int, layers: int = 4) -> list[dict]:

@@ -12,7 +12,7 @@ import pytest
 
 from sqlflow_assets.lineage_json import TABLE_NAMES
 from sqlflow_assets.source import sqlflow_source
-from sqlflow_assets_tests.http_peer import http_peer, json_body, peer_client
+from sqlflow_assets_tests.support import http_peer, json_body, peer_client
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

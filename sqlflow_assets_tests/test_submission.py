@@ -145,7 +145,7 @@ def test_git_branch_and_url_are_honoured(project_env, repo):
 
 
 def test_a_git_url_password_never_reaches_an_error(project_env):
-    from sqlflow_assets_tests.conftest import free_port
+    from sqlflow_assets_tests.support import free_port
 
     source = SqlSource(name="w", kind="git", url=f"http://me:s3cret-tok@127.0.0.1:{free_port()}/repo.git")
     assert "s3cret-tok" not in source.describe() and "127.0.0.1" in source.describe()

@@ -10,53 +10,10 @@ from pathlib import Path
 import duckdb
 import dagster as dg
 import pytest
-from dagster_dlt import DagsterDltResource
-from dagster_duckdb import DuckDBResource
 
-from sqlflow_assets import config, flatten, submission
+from sqlflow_assets import flatten
 from sqlflow_assets.defs import assets
-from sqlflow_assets.defs.resources import SQLFlowResource, StorageResource
-from sqlflow_assets_tests.conftest import REPO_ROOT, submit_and_wait
-from sqlflow_assets_tests.test_pictures import drawn_tables, require_dot, svg_of
-
-LINEAGE_TABLES = ("objects", "columns", "column_edges", "end_to_end_edges", "table_edges")
-
-
-def resources_for(duckdb_path) -> dict:
-    return {
-        "sqlflow": SQLFlowResource(),
-        "storage": StorageResource(),
-        "dlt": DagsterDltResource(),
-        "duckdb": DuckDBResource(database=str(duckdb_path)),
-    }
-
-
-def materialize_job_lineage(
-    instance: dg.DagsterInstance, job_id: str, duckdb_path, raise_on_error: bool = True
-) -> dg.ExecuteInPipelineResult:
-    instance.add_dynamic_partitions("sqlflow_jobs", [job_id])
-    return dg.materialize(
-        [assets.sqlflow_job_lineage],
-        partition_key=job_id,
-        instance=instance,
-        resources=resources_for(duckdb_path),
-        raise_on_error=raise_on_error,
-    )
-
-
-def counts(duckdb_path, job_id: str) -> dict[str, int]:
-    with duckdb.connect(str(duckdb_path), read_only=True) as conn:
-        return {
-            table: conn.execute(f"SELECT count(*) FROM lineage.{table} WHERE job_id = ?", [job_id]).fetchone()[0]
-            for table in LINEAGE_TABLES
-        }
-
-
-@pytest.fixture
-def sample_job(project_env) -> str:
-    job = submit_and_wait(submission.read_sql_folder(config.SAMPLE_SQL_DIR), job_name="sample")
-    assert job["status"] == "success", job
-    return job["jobId"]
+from sqlflow_assets_tests.support import counts, drawn_tables, LINEAGE_TABLES, materialize_job_lineage, REPO_ROOT, require_dot, resources_for, submit_and_wait, svg_of
 
 
 def test_sample_job_lands_as_lineage_tables(project_env, sample_job):

@@ -16,8 +16,8 @@ from sqlflow_assets import config
 from sqlflow_assets.flatten import LINEAGE_TABLES
 from sqlflow_assets.lineage_json import TABLE_NAMES
 from sqlflow_assets.client import SQLFlowClient
-from sqlflow_assets_tests.conftest import REPO_ROOT, submit_and_wait
-from sqlflow_assets_tests.defs.test_assets import materialize_job_lineage, sample_job  # noqa: F401 (fixture)
+from sqlflow_assets_tests.support import REPO_ROOT, submit_and_wait
+from sqlflow_assets_tests.support import materialize_job_lineage
 
 
 def job_rows(fetch, job_id: str) -> dict[str, list[tuple]]:

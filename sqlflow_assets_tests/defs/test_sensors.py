@@ -21,8 +21,8 @@ from sqlflow_assets.defs.resources import SQLFlowResource, StorageResource
 from sqlflow_assets.defs.sensors import sqlflow_job_sensor
 from sqlflow_assets.definitions import defs
 from sqlflow_assets.job_versions import fingerprint
-from sqlflow_assets_tests.conftest import free_port, submit_and_wait
-from sqlflow_assets_tests.http_peer import http_peer, json_body
+from sqlflow_assets_tests.support import free_port, submit_and_wait
+from sqlflow_assets_tests.support import http_peer, json_body
 
 
 def tick(cursor: str | None, instance: dg.DagsterInstance | None = None) -> dg.SensorResult:

@@ -12,7 +12,7 @@ from sqlflow_assets.client import SQLFlowClient
 from sqlflow_assets.defs import submission as submission_defs
 from sqlflow_assets.defs.submission import SqlSourceConfig, SqlSubmissionConfig
 from sqlflow_assets.submission import DEFAULT_SOURCE_NAME
-from sqlflow_assets_tests.defs.test_assets import resources_for
+from sqlflow_assets_tests.support import resources_for
 
 INSERT_1 = "INSERT INTO t2 (x) SELECT x FROM t1;"
 

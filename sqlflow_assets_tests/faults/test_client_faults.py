@@ -15,8 +15,8 @@ from urllib.parse import quote, quote_plus, unquote_plus
 import pytest
 
 from sqlflow_assets.client import SQLFlowError
-from sqlflow_assets_tests.faults.conftest import poll
-from sqlflow_assets_tests.http_peer import http_peer, json_body, peer_client
+from sqlflow_assets_tests.support import poll
+from sqlflow_assets_tests.support import http_peer, json_body, peer_client
 
 pytestmark = pytest.mark.faults
 

@@ -14,8 +14,8 @@ import pytest
 from sqlflow_assets import graph
 from sqlflow_assets.defs import assets
 from sqlflow_assets.defs.resources import SQLFlowResource
-from sqlflow_assets_tests.defs.test_assets import resources_for
-from sqlflow_assets_tests.http_peer import http_peer, json_body
+from sqlflow_assets_tests.support import resources_for
+from sqlflow_assets_tests.support import http_peer, json_body
 
 pytestmark = pytest.mark.faults
 JOB_ID = "0badc0de0badc0de0badc0de0badc0de"

@@ -7,7 +7,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sqlflow_assets_tests.local.test_server import Api
+from sqlflow_assets_tests.support import Api
 
 pytestmark = pytest.mark.faults
 

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 import requests
 
-from sqlflow_assets_tests.faults.conftest import SECRET, USER_ID, Servers, poll
-from sqlflow_assets_tests.local.test_server import GEN_PATH, GOOD_SQL, JOB_PATH, NEXT_SQL, Api, zipped
+from sqlflow_assets_tests.support import SECRET, USER_ID
+from sqlflow_assets_tests.support import Servers, poll
+from sqlflow_assets_tests.support import GEN_PATH, GOOD_SQL, JOB_PATH, NEXT_SQL, Api, zipped
 
 pytestmark = pytest.mark.faults
 

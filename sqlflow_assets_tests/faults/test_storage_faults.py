@@ -21,7 +21,7 @@ from sqlflow_assets import job_lineage
 from sqlflow_assets.flatten import LINEAGE_TABLES
 from sqlflow_assets.lineage_json import TABLE_NAMES
 from sqlflow_assets_tests.fixtures import generated_payload
-from sqlflow_assets_tests.http_peer import http_peer, json_body
+from sqlflow_assets_tests.support import http_peer, json_body
 
 pytestmark = pytest.mark.faults
 JOBS = ("0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze
-from sqlflow_assets_tests.local.engine_support import load_benchmark
+from sqlflow_assets_tests.support import load_benchmark
 
 bench = load_benchmark("engine_accuracy")
 

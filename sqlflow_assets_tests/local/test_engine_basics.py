@@ -13,7 +13,7 @@ from sqlflow_assets.local.engine import (
     dialect_for,
     summarize,
 )
-from sqlflow_assets_tests.local.engine_support import edges, objects, run
+from sqlflow_assets_tests.support import edges, objects, run
 
 SCHEMA = "create table s (a int, b int, c int, d int);\ncreate table u (c int, d int, e int);\n"
 

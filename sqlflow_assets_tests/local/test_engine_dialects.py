@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sqlflow_assets_tests.local.engine_support import edges, objects, run
+from sqlflow_assets_tests.support import edges, objects, run
 
 TSQL_UPDATE = "update t set t.a = s.a from t inner join s on t.id = s.id"
 MYSQL_UPDATE = "update t1 join t2 on t1.id = t2.id set t1.a = t2.b"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sqlflow_assets_tests.local.engine_support import load_benchmark
+from sqlflow_assets_tests.support import load_benchmark
 
 bench = load_benchmark("engine_fidelity")
 CASES = bench.load_cases(bench.DEFAULT_CASES)

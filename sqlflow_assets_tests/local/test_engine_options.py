@@ -6,7 +6,7 @@ import dataclasses
 import json
 
 from sqlflow_assets.local.engine import AnalysisOptions
-from sqlflow_assets_tests.local.engine_support import edges, objects, run
+from sqlflow_assets_tests.support import edges, objects, run
 
 INSERT = (
     "insert into t select s.a, upper(s.b) as b, current_date as d from s join u on s.k = u.k where u.ok = 1"

@@ -10,7 +10,7 @@ import pytest
 from sqlglot.dialects.dialect import Dialect
 
 from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze, dispatch, parsing
-from sqlflow_assets_tests.local.engine_support import edges, load_benchmark, objects, run
+from sqlflow_assets_tests.support import edges, load_benchmark, objects, run
 
 
 @pytest.mark.parametrize("sql", ["select 'abc", "select (((", "", ";;;", "\x00\x01 select", "garbage here"])

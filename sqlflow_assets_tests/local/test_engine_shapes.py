@@ -3,7 +3,7 @@ routine names and positions, schema-qualified metadata."""
 
 from __future__ import annotations
 
-from sqlflow_assets_tests.local.engine_support import edges, run
+from sqlflow_assets_tests.support import edges, run
 
 
 def warnings(result: dict) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze
-from sqlflow_assets_tests.local.engine_support import edges, objects, run
+from sqlflow_assets_tests.support import edges, objects, run
 
 
 def test_update_set_from() -> None:

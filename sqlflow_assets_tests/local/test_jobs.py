@@ -27,7 +27,7 @@ from sqlflow_assets.local.jobs import (
     safe_relpath,
     worker_alive,
 )
-from sqlflow_assets_tests.local.test_server import BAD_SQL, GOOD_SQL, zipped
+from sqlflow_assets_tests.support import BAD_SQL, GOOD_SQL, zipped
 
 USER = "alice|1"
 

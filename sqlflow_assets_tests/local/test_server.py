@@ -5,122 +5,14 @@ The helpers at the top (`Api`, `threaded_server`) are shared with the other serv
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import threading
-import time
-import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
 
 import jwt
 import pytest
 import requests
-import uvicorn
 
 from sqlflow_assets.local.render import CSV_HEADER
-from sqlflow_assets.local.server import create_app
-from sqlflow_assets_tests.conftest import free_port
-from sqlflow_assets_tests.test_pictures import drawn_edges, drawn_tables, require_dot
-
-GOOD_SQL = "INSERT INTO stg_orders (order_id, total) SELECT id, amount FROM orders;"
-BAD_SQL = "INSERT INTO oops (a SELECT FROM WHERE ;;"
-NEXT_SQL = "INSERT INTO mart_orders (order_id, total) SELECT order_id, total FROM stg_orders;"
-JOB_PATH = "/gspLive_backend/sqlflow/job"
-GEN_PATH = "/gspLive_backend/sqlflow/generation/sqlflow"
-
-
-class Api:
-    """A tiny SQLFlow client for the tests: form fields, token handling, job polling."""
-
-    def __init__(self, base_url: str, user_id: str, secret_key: str, token: str | None = None) -> None:
-        self.base_url = base_url
-        self.user_id = user_id
-        self.secret_key = secret_key
-        self._token = token
-
-    @property
-    def token(self) -> str:
-        if self._token is None:
-            body = self.post("/gspLive_backend/user/generateToken", {"secretKey": self.secret_key}, auth=False).json()
-            assert body["code"] == "200", body
-            self._token = body["token"]
-        return self._token
-
-    def post(
-        self, path: str, data: dict[str, Any] | None = None, files: Any = None, auth: bool = True
-    ) -> requests.Response:
-        fields = {"userId": self.user_id, **({"token": self.token} if auth else {}), **(data or {})}
-        response = requests.post(self.base_url + path, data=fields, files=files, timeout=30)
-        assert response.status_code == 200, response.text
-        return response
-
-    def call(self, path: str, data: dict[str, Any] | None = None, files: Any = None) -> dict[str, Any]:
-        return self.post(path, data, files).json()
-
-    def submit(
-        self, files: list[tuple[str, str | bytes]], kind: str = "submitUserJob", **fields: Any
-    ) -> dict[str, Any]:
-        """Submit a job with these (name, content) files; returns the envelope."""
-        uploads = [("sqlfiles", (name, content)) for name, content in files]
-        return self.call(f"{JOB_PATH}/{kind}", {"jobName": "test job", "dbvendor": "dbvpostgresql", **fields}, uploads)
-
-    def wait(self, job_id: str, timeout: float = 20) -> dict[str, Any]:
-        """Poll displayUserJobSummary until the job is done or failed (0.25 s between polls)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            job = self.call(f"{JOB_PATH}/displayUserJobSummary", {"jobId": job_id})["data"]
-            if job["status"] in ("success", "partial_success", "fail"):
-                return job
-            time.sleep(0.25)
-        raise AssertionError(f"job {job_id} not done after {timeout} s")
-
-    def run_job(self, files: list[tuple[str, str | bytes]], **fields: Any) -> dict[str, Any]:
-        return self.wait(self.submit(files, **fields)["data"]["jobId"])
-
-
-@contextmanager
-def threaded_server(data_dir: Path, **app_options: Any) -> Iterator[str]:
-    """`create_app` under uvicorn in a thread, for cases that need their own config; yields the base URL."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(data_dir, **app_options), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "threaded server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-
-
-def edges(sqlflow: dict[str, Any]) -> set[tuple[str, str, str, str]]:
-    """(source table, source column, target table, target column), lower-cased, of every relationship."""
-    return {
-        (s["parentName"].lower(), s["column"].lower(), r["target"]["parentName"].lower(), r["target"]["column"].lower())
-        for r in sqlflow["relationships"]
-        for s in r["sources"]
-    }
-
-
-def csv_rows(text: str, delimiter: str = ",") -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
-
-
-def zipped(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
+from sqlflow_assets_tests.support import Api, BAD_SQL, csv_rows, drawn_edges, drawn_tables, GEN_PATH, GOOD_SQL, JOB_PATH, NEXT_SQL, require_dot, sqlflow_edges as edges, zipped
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import jwt
 
-from sqlflow_assets_tests.conftest import start_local_server, stop_local_server
-from sqlflow_assets_tests.local.test_server import GEN_PATH, GOOD_SQL, JOB_PATH, NEXT_SQL, Api, edges, threaded_server
+from sqlflow_assets_tests.support import start_local_server, stop_local_server
+from sqlflow_assets_tests.support import GEN_PATH, GOOD_SQL, JOB_PATH, NEXT_SQL, Api, sqlflow_edges as edges, threaded_server
 
 USERS = {"alice|1": "alice-secret", "bob|2": "bob-secret"}
 
