@@ -19,7 +19,22 @@ from typing import Any
 
 
 class SQLFlowAssetsError(Exception):
-    """The root: everything the package raises on purpose."""
+    """The root: everything the package raises on purpose. `message` is the text, keyword only."""
+
+    def __init__(self, *, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled without calling the keyword-only `__init__` (an error crossing a process pool)."""
+        return _restore, (type(self), self.args, self.__dict__)
+
+
+def _restore(cls: type[SQLFlowAssetsError], args: tuple[Any, ...], state: dict[str, Any]) -> SQLFlowAssetsError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 # --- the SQLFlow API (the client) ----------------------------------------------------------------
@@ -32,10 +47,10 @@ class SQLFlowError(SQLFlowAssetsError):
     """
 
     def __init__(self, *, endpoint: str | None = None, code: int | str | None = None, message: str) -> None:
-        super().__init__(f"SQLFlow {endpoint or 'client'}: {message}" + ("" if code is None else f" (code {code})"))
+        super().__init__(message=message)
+        self.args = (f"SQLFlow {endpoint or 'client'}: {message}" + ("" if code is None else f" (code {code})"),)
         self.endpoint = endpoint
         self.code = code
-        self.message = message
 
 
 class DeadlineExceeded(SQLFlowError):
@@ -60,10 +75,6 @@ class JobNotFinished(SQLFlowError):
 class ConfigError(SQLFlowAssetsError, ValueError):
     """A setting is missing or unreadable; the message names the setting, never its secret value."""
 
-    def __init__(self, *, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
 
 class OpenLineageConfigError(ConfigError):
     """`[sources.sqlflow.openlineage]` is set but cannot work (unknown transport, no url or file)."""
@@ -72,24 +83,16 @@ class OpenLineageConfigError(ConfigError):
 class SourceError(SQLFlowAssetsError):
     """A SQL source that cannot be read: missing folder or file, no matching files, a git failure."""
 
-    def __init__(self, *, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
 
 class UsageError(SQLFlowAssetsError):
     """A command-line request the CLI cannot act on (exit code 2), as opposed to a failure while acting (1)."""
-
-    def __init__(self, *, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class StorageBusy(SQLFlowAssetsError, TimeoutError):
     """Another writer held a storage lock for longer than the wait allowed (also a TimeoutError)."""
 
     def __init__(self, *, lock_file: str, timeout: float) -> None:
-        super().__init__(f"{lock_file} stayed locked by another writer for {timeout:.0f} s")
+        super().__init__(message=f"{lock_file} stayed locked by another writer for {timeout:.0f} s")
         self.lock_file = lock_file
 
 
@@ -99,18 +102,14 @@ class StorageBusy(SQLFlowAssetsError, TimeoutError):
 class LineagePayloadError(SQLFlowAssetsError, ValueError):
     """The payload is not SQLFlow lineage JSON, or the server answered with an error code."""
 
-    def __init__(self, *, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
 
 class JobLineageError(SQLFlowAssetsError):
     """A job's lineage could not be loaded; the message names the job and the cause, never a secret."""
 
     def __init__(self, *, job_id: str, message: str) -> None:
-        super().__init__(f"SQLFlow job {job_id}: {message}")
+        super().__init__(message=message)
+        self.args = (f"SQLFlow job {job_id}: {message}",)
         self.job_id = job_id
-        self.message = message
 
 
 class LineageCheckFailed(JobLineageError):
@@ -125,17 +124,9 @@ class LineageCheckFailed(JobLineageError):
 class JobNotCurrent(SQLFlowAssetsError, LookupError):
     """The job id is not the current job of any source (superseded, not loaded, or no graph yet)."""
 
-    def __init__(self, *, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
 
 class DotMissing(SQLFlowAssetsError, RuntimeError):
     """Graphviz `dot` is not on PATH; `message` says how to install it."""
-
-    def __init__(self, *, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 # --- the local engine ----------------------------------------------------------------------------
@@ -149,12 +140,15 @@ class UnknownVendorError(EngineError, ValueError):
     """A dbvendor outside API.md §0; the message lists the valid ones."""
 
     def __init__(self, *, dbvendor: str, supported: Sequence[str]) -> None:
-        super().__init__(f"unknown dbvendor {dbvendor!r}; valid values: {', '.join(supported)}")
+        super().__init__(message=f"unknown dbvendor {dbvendor!r}; valid values: {', '.join(supported)}")
         self.dbvendor = dbvendor
 
 
 class StatementTimeout(EngineError):
     """A statement ran past its analysis time limit."""
+
+    def __init__(self) -> None:
+        super().__init__(message="statement analysis ran past its time limit")
 
 
 # --- the local server's answers ------------------------------------------------------------------
@@ -166,9 +160,8 @@ class LocalServerError(SQLFlowAssetsError):
     default_code = 400
 
     def __init__(self, *, message: str, code: int | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message=message)
         self.code = self.default_code if code is None else code
-        self.message = message
 
 
 class ApiError(LocalServerError):

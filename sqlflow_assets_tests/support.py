@@ -112,7 +112,7 @@ def http_peer(answer: Answer, *, pass_body: bool = False) -> Iterator[Peer]:
     """A real HTTP server on 127.0.0.1 answering POSTs with `answer(path)` (or `answer(path, body)`)."""
     peer_state: dict[str, Peer] = {}
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:  # noqa: N802 (http.server API)
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
             peer = peer_state["peer"]
@@ -137,14 +137,25 @@ def http_peer(answer: Answer, *, pass_body: bool = False) -> Iterator[Peer]:
             except OSError:
                 peer.hangups.append(self.path)
 
-        def log_message(self, *args: object) -> None:
-            pass
+    with serving(Handler) as base_url:
+        peer_state["peer"] = Peer(base_url, Counter())
+        yield peer_state["peer"]
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    peer_state["peer"] = Peer(f"http://127.0.0.1:{server.server_port}", Counter())
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that logs nothing (test output stays readable)."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A threaded stdlib HTTP server for `handler` on a free loopback port; its base URL during the block."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
     try:
-        yield peer_state["peer"]
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         server.server_close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import pickle
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,8 @@ def test_errors_are_built_with_keywords_only(cls: type[Exception], fields: dict)
     with pytest.raises(TypeError):
         cls(*fields.values())
     error = cls(**fields)
+    copied = pickle.loads(pickle.dumps(error))  # as a worker process's error reaches the server
+    assert (type(copied), str(copied), copied.__dict__) == (cls, str(error), error.__dict__)
     for name in set(fields) & {"endpoint", "code", "job_id", "dbvendor", "status"}:
         assert getattr(error, name) == fields[name]
 

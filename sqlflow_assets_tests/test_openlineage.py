@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,7 +25,7 @@ from referencing import Registry, Resource
 
 from sqlflow_assets import cli, config, openlineage
 from sqlflow_assets.defs import openlineage as openlineage_defs
-from sqlflow_assets_tests.support import resources_for
+from sqlflow_assets_tests.support import QuietHandler, resources_for, serving
 from sqlflow_assets_tests.support import refresh
 
 SCHEMAS = Path(__file__).parent / "fixtures" / "openlineage"
@@ -96,7 +95,7 @@ def receiver() -> Iterator[Receiver]:
     state: dict[str, Receiver] = {}
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self) -> None:  # noqa: N802 (http.server API)
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
             with lock:
@@ -105,17 +104,9 @@ def receiver() -> Iterator[Receiver]:
             self.send_header("content-length", "0")
             self.end_headers()
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state["receiver"] = Receiver(f"http://127.0.0.1:{server.server_port}")
-    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
-    try:
+    with serving(Handler) as base_url:
+        state["receiver"] = Receiver(base_url)
         yield state["receiver"]
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # --- helpers -------------------------------------------------------------------------------------
