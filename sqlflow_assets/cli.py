@@ -27,7 +27,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlparse
 
-import dlt
 import requests
 import tomlkit
 from filelock import FileLock
@@ -50,9 +49,9 @@ JOB_COLUMNS = ("jobId", "jobName", "status", "dbVendor", "createTime", "files")
 
 def ensure_credentials(project: Path) -> tuple[str, str | None]:
     """The configured user id and secret; a new random local user is written if there is none."""
-    user_id = dlt.secrets.get("sources.sqlflow.user_id")
-    secret_key = dlt.secrets.get("sources.sqlflow.secret_key")
-    if user_id and (secret_key or dlt.secrets.get("sources.sqlflow.token")):
+    connection = config.sqlflow_connection()
+    user_id, secret_key = connection["user_id"], connection["secret_key"]
+    if user_id and (secret_key or connection["token"]):
         return user_id, secret_key
     user_id, secret_key = f"local|{secrets.token_hex(4)}", secrets.token_urlsafe(24)
     path = project / ".dlt" / "secrets.toml"
@@ -127,7 +126,7 @@ def start(args: argparse.Namespace) -> int:
     env.setdefault("DAGSTER_HOME", str(project / ".dagster_home"))
     env.setdefault("SQLFLOW_DUCKDB_PATH", config.duckdb_database())
     user_id, secret_key = ensure_credentials(project)
-    base_url = dlt.config.get("sources.sqlflow.base_url") or "http://127.0.0.1:8165"
+    base_url = config.sqlflow_connection()["base_url"]
     dagster = [sys.executable, "-m", "dagster"]
     # Dagster runs in its home, not in the project: there it would read the project's `.env`,
     # whose DAGSTER_HOME would override one chosen in the environment.

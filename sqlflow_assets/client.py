@@ -23,19 +23,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-import dlt
 import orjson
 from dlt.sources.helpers.requests import Client, RequestException, Response
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from sqlflow_assets.domain import DONE_STATUSES, FAILED_STATUS, OK_CODES
+from sqlflow_assets import config
+from sqlflow_assets.domain import API_PATH_PREFIX, DONE_STATUSES, FAILED_STATUS, OK_CODES
 from sqlflow_assets.errors import ConfigError, DeadlineExceeded, JobNotFinished, SQLFlowError
 
 log = logging.getLogger(__name__)
 
-CONFIG_SECTION = "sources.sqlflow"
 
 # Python option name -> API field name, for every analysis/job option the client forwards.
 OPTION_NAMES = {
@@ -86,7 +85,7 @@ class SQLFlowClient:
     user_id: str
     secret_key: str | None = field(default=None, repr=False)
     token: str | None = field(default=None, repr=False)
-    path_prefix: str = "/gspLive_backend"
+    path_prefix: str = API_PATH_PREFIX
     timeout: float = 60
     _retrying: Client = field(init=False, repr=False, compare=False)
     _single_shot: Client = field(init=False, repr=False, compare=False)
@@ -112,20 +111,8 @@ class SQLFlowClient:
 
     @staticmethod
     def resolve_config(**overrides: Any) -> dict[str, Any]:
-        """The constructor arguments that dlt config/secrets give now, `overrides` winning."""
-        values: dict[str, Any] = {}
-        for name in ("base_url", "user_id", "path_prefix"):
-            key = f"{CONFIG_SECTION}.{name}"
-            values[name] = dlt.config.get(key)
-            if values[name] is None:
-                values[name] = dlt.secrets.get(key)
-        for name in ("secret_key", "token"):
-            values[name] = dlt.secrets.get(f"{CONFIG_SECTION}.{name}")
-        values.update(overrides)
-        missing = [name for name in ("base_url", "user_id") if not values.get(name)]
-        if missing:
-            raise ConfigError(message=f"missing config {', '.join(f'{CONFIG_SECTION}.{m}' for m in missing)}")
-        return {name: value for name, value in values.items() if value is not None}
+        """The constructor arguments dlt config/secrets give now (`config.sqlflow_connection`), `overrides` winning."""
+        return config.sqlflow_client_arguments(**overrides)
 
     # --- endpoints -------------------------------------------------------------------------------
 

@@ -15,20 +15,26 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import dlt
+from dlt.common.configuration import with_config
 from dlt.common.configuration.container import Container
 from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
 from dlt.common.destination import TDestinationReferenceArg
 from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.common.runtime import run_context
+from dlt.common.typing import TSecretStrValue
 from filelock import FileLock, Timeout
 
-from sqlflow_assets.errors import OpenLineageConfigError, StorageBusy
+from sqlflow_assets.domain import API_PATH_PREFIX, LOCAL_PORT
+from sqlflow_assets.errors import ConfigError, OpenLineageConfigError, StorageBusy
 
 log = logging.getLogger(__name__)
 
+SQLFLOW_SECTIONS = ("sources", "sqlflow")  # `[sources.sqlflow]` in `.dlt/`, `SOURCES__SQLFLOW__*` in the environment
+DEFAULT_BASE_URL = f"http://127.0.0.1:{LOCAL_PORT}"  # the local server that `sqlflow-assets start` runs
 PACKAGE_DIR = Path(__file__).resolve().parent
 SAMPLE_SQL_DIR = PACKAGE_DIR / "sql"
 RAW_SCHEMA = "sqlflow_raw"
@@ -184,15 +190,39 @@ class SensorSettings:
     job_name_pattern: str | None = None
 
 
-def sensor_settings() -> SensorSettings:
-    """`[sources.sqlflow] sensor_created_after / sensor_job_name_pattern` (env `SOURCES__SQLFLOW__SENSOR_*`), read now.
+@with_config(sections=SQLFLOW_SECTIONS)
+def sensor_settings(sensor_created_after: Any = None, sensor_job_name_pattern: str | None = None) -> SensorSettings:
+    """`[sources.sqlflow] sensor_created_after / sensor_job_name_pattern` (env `SOURCES__SQLFLOW__SENSOR_*`), injected by dlt.
 
     The sensor calls this every tick, so a changed setting applies on the next tick. A TOML date
     (`2026-11-01` unquoted) arrives as a date object and is turned back into its ISO text.
     """
-    values = [dlt.config.get(f"sources.sqlflow.{name}") for name in ("sensor_created_after", "sensor_job_name_pattern")]
-    created_after, pattern = (None if value is None else str(value) for value in values)
-    return SensorSettings(created_after, pattern)
+    return SensorSettings(None if sensor_created_after is None else str(sensor_created_after), sensor_job_name_pattern)
+
+
+@with_config(sections=SQLFLOW_SECTIONS)
+def sqlflow_connection(
+    base_url: str = DEFAULT_BASE_URL,
+    user_id: str | None = None,
+    secret_key: TSecretStrValue | None = dlt.secrets.value,
+    token: TSecretStrValue | None = dlt.secrets.value,
+    path_prefix: str = API_PATH_PREFIX,
+) -> dict[str, Any]:
+    """Who and where the SQLFlow user is: `[sources.sqlflow]` in `.dlt/` or `SOURCES__SQLFLOW__*`, injected by dlt.
+
+    The one place these keys and their defaults are written: the client, the dlt source, the
+    Dagster resource and the CLIs all resolve them here. Arguments given explicitly win.
+    """
+    return {"base_url": base_url, "user_id": user_id, "secret_key": secret_key, "token": token, "path_prefix": path_prefix}
+
+
+def sqlflow_client_arguments(**overrides: Any) -> dict[str, Any]:
+    """`SQLFlowClient(...)` arguments from `sqlflow_connection`, refusing a missing server or user."""
+    values = sqlflow_connection(**overrides)
+    missing = [name for name in ("base_url", "user_id") if not values.get(name)]
+    if missing:
+        raise ConfigError(message=f"missing config {', '.join(f'sources.sqlflow.{name}' for name in missing)}")
+    return {name: value for name, value in values.items() if value is not None}
 
 
 _settings_stamp: tuple[tuple[str, int, int], ...] | None = None

@@ -16,6 +16,9 @@ from typing import Any, NamedTuple, TypeVar
 # --- answers and jobs (API.md §0, §7) ------------------------------------------------------------
 
 OK_CODES = frozenset({"200", "203"})  # an envelope's `code` that means success; 203 = success with warnings
+API_PATH_PREFIX = "/gspLive_backend"  # the cloud's and the local server's; on-premise adds `/api` in front
+LOCAL_PORT = 8165  # the local SQLFlow-compatible server's default port
+TOKEN_TTL_SECONDS = 86400  # a token's lifetime (API.md §1: 24 h)
 
 
 class JobStatus(StrEnum):

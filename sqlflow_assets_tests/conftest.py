@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from dlt.common.configuration.container import Container
+from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
 
 # set before the package (and dlt) is imported by the support module
 os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
@@ -134,3 +136,18 @@ def warehouse(project_env):
 
     instance = dg.DagsterInstance.ephemeral()
     return instance, load_jobs(project_env, instance, ("ingest", INGEST), ("marts", MARTS_V1), ("marts", MARTS_V2))
+
+
+@pytest.fixture
+def dlt_project_dir(tmp_path, monkeypatch):
+    """dlt reading `.dlt/` from a temp project (as a code server started there would), restored afterwards."""
+    run_context = Container()[PluggableRunContext]
+    original = run_context.context.run_dir
+    for name in ("USER_ID", "SECRET_KEY", "TOKEN", "SENSOR_JOB_NAME_PATTERN", "SENSOR_CREATED_AFTER"):
+        monkeypatch.delenv(f"SOURCES__SQLFLOW__{name}", raising=False)
+    (tmp_path / ".dlt").mkdir()
+    monkeypatch.setenv("DLT_PROJECT_DIR", str(tmp_path))
+    run_context.reload(str(tmp_path))
+    yield tmp_path / ".dlt"
+    monkeypatch.undo()
+    run_context.reload(original)

@@ -10,6 +10,7 @@ import dlt
 import duckdb
 import pytest
 
+from sqlflow_assets import config
 from sqlflow_assets.lineage_json import TABLE_NAMES
 from sqlflow_assets.source import sqlflow_source
 from sqlflow_assets_tests.support import http_peer, json_body, peer_client
@@ -100,3 +101,17 @@ def test_jobs_resource_upserts_by_job_id(pipeline):
             pipeline.run(sqlflow_source(client=peer_client(peer)).with_resources("jobs"), loader_file_format="parquet")
     with duckdb.connect(pipeline.destination_client().config.credentials.database, read_only=True) as conn:
         assert conn.execute("SELECT job_id, status, file_names FROM sqlflow_raw.jobs").fetchall() == [("j1", "success", '["a.sql"]')]
+
+
+def test_dlt_injects_the_connection_from_config_and_refuses_a_missing_user_only_when_it_runs(pipeline, dlt_project_dir, monkeypatch):
+    """As in dlt's verified sources: `[sources.sqlflow]` in `.dlt/` and its env form fill the source's arguments."""
+    with serve(jobs_summary(("done-1", "success")), json.loads((FIXTURES / "nested_format_example.json").read_text())) as peer:
+        monkeypatch.setenv("SOURCES__SQLFLOW__BASE_URL", peer.base_url)
+        source = sqlflow_source()  # created with no user: nothing is resolved against the server yet
+        with pytest.raises(Exception, match="missing config sources.sqlflow.user_id"):
+            pipeline.run(source.with_resources("jobs"))
+        (dlt_project_dir / "secrets.toml").write_text('[sources.sqlflow]\nuser_id = "u|1"\ntoken = "from-secrets-toml"\n')
+        config.reload_changed_settings()
+        pipeline.run(sqlflow_source(), loader_file_format="parquet").raise_on_failed_jobs()
+        assert peer.counts["/gspLive_backend/sqlflow/job/exportLineageAsJson"] == 1
+    assert job_counts(pipeline, "done-1")["relationships"] > 0

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import uvicorn
 
+from sqlflow_assets.domain import LOCAL_PORT, TOKEN_TTL_SECONDS
 from sqlflow_assets.local.auth import read_config
 from sqlflow_assets.local.server import DEFAULT_MAX_UPLOAD_BYTES, create_app
 
-DEFAULT_PORT = 8165
 DEFAULT_DATA_DIR = Path("data/sqlflow-local")
 
 
@@ -40,7 +40,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the API over HTTP")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.add_argument("--port", type=int, default=LOCAL_PORT)
     serve.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="jobs, signing key and config.json")
     return parser.parse_args(argv)
 
@@ -50,7 +50,7 @@ def serve(host: str, port: int, data_dir: Path) -> None:
     config = read_config(data_dir)
     app = create_app(
         data_dir,
-        token_ttl_seconds=int(config.get("token_ttl_seconds", 86400)),
+        token_ttl_seconds=int(config.get("token_ttl_seconds", TOKEN_TTL_SECONDS)),
         max_upload_bytes=int(config.get("max_upload_mb", 0) * 1024 * 1024) or DEFAULT_MAX_UPLOAD_BYTES,
         workers=int(config.get("workers", 0)) or None,
     )

@@ -41,7 +41,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 
-from sqlflow_assets.domain import JobStatus
+from sqlflow_assets.domain import API_PATH_PREFIX, TOKEN_TTL_SECONDS, JobStatus
 from sqlflow_assets.errors import ApiError, LocalServerError, UnknownVendorError
 from sqlflow_assets.local.auth import TokenAuthority, load_users, signing_key
 from sqlflow_assets.local.engine import (
@@ -75,7 +75,7 @@ FLAG_OPTIONS = {
     "tableToTable": "table_to_table",
 }
 TEXT_OPTIONS = {"defaultDatabase": "default_database", "defaultSchema": "default_schema"}
-PREFIXES = ("/gspLive_backend", "/api/gspLive_backend")
+PREFIXES = (API_PATH_PREFIX, "/api" + API_PATH_PREFIX)
 CREDENTIALS = ("userId", "token")
 PEEK_BYTES = 64 * 1024  # how much of a body is read to find its credentials before parsing it
 _MULTIPART_FIELD = re.compile(
@@ -477,7 +477,7 @@ async def job_result(request: Request, call: Call, **defaults: Any) -> tuple[dic
 def create_app(
     data_dir: Path,
     users: Mapping[str, str] | None = None,
-    token_ttl_seconds: int = 86400,
+    token_ttl_seconds: int = TOKEN_TTL_SECONDS,
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
     workers: int | None = None,
 ) -> FastAPI:

@@ -12,8 +12,6 @@ import uuid
 
 import dagster as dg
 import pytest
-from dlt.common.configuration.container import Container
-from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
 
 from sqlflow_assets.client import SQLFlowClient, SQLFlowError
 from sqlflow_assets.defs.jobs import jobs_refresh_job, lineage_job
@@ -277,21 +275,6 @@ def test_a_large_jobs_list_from_the_local_server_is_requested_once_per_analysis(
         cursor = result.cursor
     assert len(seen) == len(set(seen))  # nothing requested twice over three ticks
     assert ours <= set(seen)
-
-
-@pytest.fixture
-def dlt_project_dir(tmp_path, monkeypatch):
-    """dlt reading `.dlt/` from a temp project (as a code server started there would), restored afterwards."""
-    run_context = Container()[PluggableRunContext]
-    original = run_context.context.run_dir
-    for name in ("USER_ID", "SECRET_KEY", "TOKEN", "SENSOR_JOB_NAME_PATTERN", "SENSOR_CREATED_AFTER"):
-        monkeypatch.delenv(f"SOURCES__SQLFLOW__{name}", raising=False)
-    (tmp_path / ".dlt").mkdir()
-    monkeypatch.setenv("DLT_PROJECT_DIR", str(tmp_path))
-    run_context.reload(str(tmp_path))
-    yield tmp_path / ".dlt"
-    monkeypatch.undo()
-    run_context.reload(original)
 
 
 def test_a_changed_secrets_file_reaches_the_next_tick_without_a_reload(local_server, dlt_project_dir, monkeypatch):
