@@ -132,7 +132,8 @@ def start(args: argparse.Namespace) -> int:
     # whose DAGSTER_HOME would override one chosen in the environment.
     home = Path(env["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
-    with local_server(base_url, user_id, secret_key, project / "data" / "sqlflow-local"):
+    data_dir = Path(env.get("SQLFLOW_LOCAL_DATA_DIR") or project / "data" / "sqlflow-local")  # tests run their own
+    with local_server(base_url, user_id, secret_key, data_dir):
         if not args.no_sample:
             subprocess.run(
                 [*dagster, "asset", "materialize", "--select", "sqlflow/sql_submission", "-m", "sqlflow_assets.definitions"],

@@ -21,6 +21,8 @@ from sqlflow_assets.job_versions import VERSION_KEY_TAG, ListedJob
 
 RUNS_QUERY_BATCH = 500  # version keys per instance query (one `IN` list)
 LINEAGE_MAX_RETRIES = 2  # Dagster's own retries of a failed lineage run, before the sensor asks again
+# run monitoring fails a lineage run still going after this: the longest lock wait plus an hour of work
+LINEAGE_MAX_RUNTIME_SECONDS = int(config.WRITE_LOCK_TIMEOUT) + 3600
 FINISHED_STATUSES = frozenset({dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED})
 
 
@@ -108,7 +110,8 @@ def _lineage_request(listed: ListedJob, attempt: int) -> dg.RunRequest:
         run_key=job_versions.run_key(listed.job_id, listed.version, attempt),
         job_name=lineage_job.name,
         partition_key=listed.job_id,
-        tags={**job_versions.job_tags(listed.job, listed.version), "dagster/max_retries": str(LINEAGE_MAX_RETRIES)},
+        tags={**job_versions.job_tags(listed.job, listed.version), "dagster/max_retries": str(LINEAGE_MAX_RETRIES),
+              "dagster/max_runtime": str(LINEAGE_MAX_RUNTIME_SECONDS)},
     )
 
 

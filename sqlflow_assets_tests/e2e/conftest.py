@@ -1,0 +1,220 @@
+"""The product as the README starts it: `sqlflow-assets start` (local server + `dagster dev`) on free ports.
+
+One `product` per test module: it runs `start` in a process group of its own, with a temp Dagster
+home (the project's `dagster.yaml`), DuckDB file, dlt folder and local-server data folder, waits
+until Dagster's GraphQL answers and the sample job's lineage run succeeded, and on teardown stops
+it as a person does (SIGINT), then checks that no process it started is left.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psutil
+import pytest
+import requests
+from filelock import FileLock
+
+from sqlflow_assets_tests.conftest import REPO_ROOT, free_port
+
+LINEAGE_JOB = "sqlflow_lineage"
+LOCATION = "sqlflow_assets"
+START_TIMEOUT = 240  # sample submission + dagster dev + the sensor's first tick + the lineage run, on 2 busy cores
+USER_ID, SECRET = "e2e|1", "e2e-secret-0123456789"
+RUNS_QUERY = """
+query Runs($filter: RunsFilter) {
+  runsOrError(filter: $filter) {
+    __typename
+    ... on Runs { results { runId status jobName parentRunId rootRunId tags { key value } } }
+    ... on PythonError { message }
+  }
+}
+"""
+RUN_EVENTS_QUERY = """
+query Events($runId: ID!, $cursor: String) {
+  logsForRun(runId: $runId, afterCursor: $cursor) {
+    __typename
+    ... on EventConnection { cursor hasMore events { __typename ... on MessageEvent { message } } }
+    ... on PythonError { message }
+  }
+}
+"""
+
+
+@dataclass
+class Product:
+    """A running product: its URLs, files and environment, and GraphQL helpers to watch its runs."""
+
+    ui_url: str
+    sqlflow_url: str
+    duckdb_path: Path
+    home: Path
+    env: dict[str, str]
+    process: subprocess.Popen
+    log_path: Path
+    sample_run: dict[str, Any] = field(default_factory=dict)
+
+    def graphql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        answer = requests.post(f"{self.ui_url}/graphql", json={"query": query, "variables": variables or {}}, timeout=30)
+        answer.raise_for_status()
+        body = answer.json()
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+    def runs(self, job_name: str = LINEAGE_JOB, statuses: list[str] | None = None, tags: dict[str, str] | None = None) -> list[dict]:
+        """Runs of a job, newest first (Dagster's `runsOrError`), optionally by status and tags."""
+        run_filter: dict[str, Any] = {"pipelineName": job_name}
+        if statuses:
+            run_filter["statuses"] = statuses
+        if tags:
+            run_filter["tags"] = [{"key": k, "value": v} for k, v in tags.items()]
+        found = self.graphql(RUNS_QUERY, {"filter": run_filter})["runsOrError"]
+        assert found["__typename"] == "Runs", found
+        return [run | {"tags": {t["key"]: t["value"] for t in run["tags"]}} for run in found["results"]]
+
+    def run_messages(self, run_id: str) -> list[str]:
+        """Every message of a run's event log, in order."""
+        messages, cursor = [], None
+        while True:
+            page = self.graphql(RUN_EVENTS_QUERY, {"runId": run_id, "cursor": cursor})["logsForRun"]
+            assert page["__typename"] == "EventConnection", page
+            messages += [event.get("message") or "" for event in page["events"]]
+            cursor = page["cursor"]
+            if not page["hasMore"]:
+                return messages
+
+    def table_counts(self, job_id: str, tables: list[str]) -> dict[str, int]:
+        """Rows of the job per table, read between loads (writers hold `<database>.lock` while they write)."""
+        with FileLock(f"{self.duckdb_path}.lock", timeout=120):
+            with duckdb.connect(str(self.duckdb_path), read_only=True) as conn:
+                return {t: conn.execute(f"SELECT count(*) FROM {t} WHERE job_id = ?", [job_id]).fetchone()[0] for t in tables}
+
+    def client(self):
+        """A SQLFlow client of the product's local server, as the product's user."""
+        from sqlflow_assets.client import SQLFlowClient
+
+        return SQLFlowClient(base_url=self.sqlflow_url, user_id=USER_ID, secret_key=SECRET)
+
+
+def poll(condition: Callable[[], Any], timeout: float, what: str, every: float = 0.5) -> Any:
+    """The first truthy value of `condition()`; fails naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"{what} not reached within {timeout:.0f} s"
+        time.sleep(every)
+    return value
+
+
+def answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).ok
+    except requests.RequestException:
+        return False
+
+
+def product_env(root: Path, sqlflow_port: int) -> dict[str, str]:
+    """The environment of an isolated product: everything it writes lives under `root`."""
+    home = root / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO_ROOT / ".dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION", "SQLFLOW_", "DAGSTER_"))}
+    return {
+        **inherited,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+        "DLT_PROJECT_DIR": str(REPO_ROOT),
+        "DAGSTER_HOME": str(home),
+        "SOURCES__SQLFLOW__BASE_URL": f"http://127.0.0.1:{sqlflow_port}",
+        "SOURCES__SQLFLOW__USER_ID": USER_ID,
+        "SOURCES__SQLFLOW__SECRET_KEY": SECRET,
+        "SQLFLOW_DUCKDB_PATH": str(root / "sqlflow.duckdb"),
+        "SQLFLOW_LOCAL_DATA_DIR": str(root / "sqlflow-local"),
+        "DLT_DATA_DIR": str(root / "dlt"),
+        "RUNTIME__DLTHUB_TELEMETRY": "false",
+    }
+
+
+def descendants(process: subprocess.Popen) -> list[psutil.Process]:
+    try:
+        return psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def stop(product: Product, seen: dict[int, psutil.Process]) -> list[str]:
+    """SIGINT to `start`'s group (as Ctrl-C does); whatever outlives it is killed and returned."""
+    for child in descendants(product.process):
+        seen.setdefault(child.pid, child)
+    if product.process.poll() is None:
+        os.killpg(product.process.pid, signal.SIGINT)
+        try:
+            product.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(product.process.pid, signal.SIGKILL)
+            product.process.wait()
+    survivors = []
+    for proc in seen.values():
+        try:
+            if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                survivors.append(f"{proc.pid} {' '.join(proc.cmdline())[:160]}")
+                proc.kill()
+        except psutil.NoSuchProcess:
+            pass
+    return survivors
+
+
+@pytest.fixture(scope="module")
+def product(tmp_path_factory) -> Iterator[Product]:
+    """The product started like the README's `./scripts/start`, on free ports, with the sample job loaded."""
+    root = tmp_path_factory.mktemp("product")
+    ui_port, sqlflow_port = free_port(), free_port()
+    env = product_env(root, sqlflow_port)
+    log_path = root / "start.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sqlflow_assets.cli", "start", "--port", str(ui_port)],
+            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    running = Product(
+        ui_url=f"http://127.0.0.1:{ui_port}",
+        sqlflow_url=env["SOURCES__SQLFLOW__BASE_URL"],
+        duckdb_path=Path(env["SQLFLOW_DUCKDB_PATH"]),
+        home=Path(env["DAGSTER_HOME"]),
+        env=env,
+        process=process,
+        log_path=log_path,
+    )
+    seen: dict[int, psutil.Process] = {}
+    try:
+        def up() -> bool:
+            assert process.poll() is None, f"start exited ({process.returncode}):\n{log_path.read_text()[-4000:]}"
+            for child in descendants(process):
+                seen.setdefault(child.pid, child)
+            return answers(f"{running.ui_url}/server_info")
+
+        poll(up, START_TIMEOUT, "Dagster's webserver")
+        running.sample_run = poll(
+            lambda: up() and next(iter(running.runs(statuses=["SUCCESS"])), None), START_TIMEOUT, "the sample job's lineage run"
+        )
+        yield running
+    finally:
+        survivors = stop(running, seen)
+        assert not survivors, f"processes outlived the product: {survivors}"
+
+
+def worker_pid(product: Product, run_id: str) -> int | None:
+    """The run worker's process id, from the run's "Started process for run (pid: N)" engine event."""
+    for message in product.run_messages(run_id):
+        if match := re.search(r"Started process for run \(pid: (\d+)\)", message):
+            return int(match.group(1))
+    return None
