@@ -26,11 +26,13 @@ import pytest
 import requests
 from filelock import FileLock
 
+from sqlflow_assets.cli import restore_sigint
 from sqlflow_assets_tests.conftest import REPO_ROOT, free_port
 
 LINEAGE_JOB = "sqlflow_lineage"
 LOCATION = "sqlflow_assets"
 START_TIMEOUT = 240  # sample submission + dagster dev + the sensor's first tick + the lineage run, on 2 busy cores
+STOP_TIMEOUT = 30  # seconds every process of the product gets to exit after `start` did
 USER_ID, SECRET = "e2e|1", "e2e-secret-0123456789"
 RUNS_QUERY = """
 query Runs($filter: RunsFilter) {
@@ -162,28 +164,43 @@ def stop(product: Product, seen: dict[int, psutil.Process]) -> list[str]:
         except subprocess.TimeoutExpired:
             os.killpg(product.process.pid, signal.SIGKILL)
             product.process.wait()
+            return ["`sqlflow-assets start` did not stop within 60 s of SIGINT", *stop_rest(seen)]
+    return stop_rest(seen)
+
+
+def stop_rest(seen: dict[int, psutil.Process]) -> list[str]:
+    """Processes of the product still alive once `start` is gone (killed, and returned)."""
+    # dagster dev's code server finishes its own shutdown a few seconds after dagster dev exits
+    _, alive = psutil.wait_procs(list(seen.values()), timeout=STOP_TIMEOUT)
     survivors = []
-    for proc in seen.values():
+    for proc in alive:
         try:
-            if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
-                survivors.append(f"{proc.pid} {' '.join(proc.cmdline())[:160]}")
-                proc.kill()
+            survivors.append(f"{proc.pid} {' '.join(proc.cmdline())[:160]}")
+            proc.kill()
         except psutil.NoSuchProcess:
             pass
     return survivors
 
 
+def artifacts_dir() -> Path:
+    """Where screenshots and the product's log go (`SQLFLOW_TEST_ARTIFACTS`; CI keeps the folder)."""
+    folder = Path(os.environ.get("SQLFLOW_TEST_ARTIFACTS") or REPO_ROOT / "test-artifacts")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 @pytest.fixture(scope="module")
-def product(tmp_path_factory) -> Iterator[Product]:
+def product(tmp_path_factory, request) -> Iterator[Product]:
     """The product started like the README's `./scripts/start`, on free ports, with the sample job loaded."""
     root = tmp_path_factory.mktemp("product")
     ui_port, sqlflow_port = free_port(), free_port()
     env = product_env(root, sqlflow_port)
-    log_path = root / "start.log"
+    log_path = artifacts_dir() / f"{request.module.__name__.rsplit('.', 1)[-1]}-start.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "sqlflow_assets.cli", "start", "--port", str(ui_port)],
             cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=restore_sigint,  # as in a terminal: a shell's background job (CI) would start it with SIGINT ignored
         )
     running = Product(
         ui_url=f"http://127.0.0.1:{ui_port}",
