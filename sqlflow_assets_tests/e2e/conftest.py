@@ -194,6 +194,8 @@ def product(tmp_path_factory, request) -> Iterator[Product]:
     """The product started like the README's `./scripts/start`, on free ports, with the sample job loaded."""
     root = tmp_path_factory.mktemp("product")
     ui_port, sqlflow_port = free_port(), free_port()
+    while sqlflow_port == ui_port:
+        sqlflow_port = free_port()
     env = product_env(root, sqlflow_port)
     log_path = artifacts_dir() / f"{request.module.__name__.rsplit('.', 1)[-1]}-start.log"
     with open(log_path, "wb") as log:
