@@ -69,8 +69,18 @@ class Page:
         return self.wait_for(name, *texts)
 
     def click(self, label: str) -> None:
-        """Click the link or tab a person reads as `label`."""
-        self.driver.find_element("xpath", f"//a[normalize-space()='{label}'] | //button[normalize-space()='{label}']").click()
+        """Click the link or tab a person reads as `label`, once nothing (Dagster's dialog) covers it."""
+        from selenium.common.exceptions import WebDriverException
+
+        def clicked() -> bool:
+            self._skip_community_dialog()
+            try:
+                self.driver.find_element("xpath", f"//a[normalize-space()='{label}'] | //button[normalize-space()='{label}']").click()
+                return True
+            except WebDriverException:
+                return False
+
+        poll(clicked, PAGE_TIMEOUT, f"a click on {label!r}")
 
     def wait_for(self, name: str, *texts: str) -> str:
         """The current page's text once every one of `texts` shows; its screenshot is saved as `name`.png."""
