@@ -32,7 +32,7 @@ from sqlflow_assets_tests.conftest import REPO_ROOT, free_port
 LINEAGE_JOB = "sqlflow_lineage"
 LOCATION = "sqlflow_assets"
 START_TIMEOUT = 240  # sample submission + dagster dev + the sensor's first tick + the lineage run, on 2 busy cores
-STOP_TIMEOUT = 30  # seconds every process of the product gets to exit after `start` did
+STOP_TIMEOUT = 60  # seconds every process of the product gets to exit after `start` did (a code server's heartbeat timeout is 45)
 USER_ID, SECRET = "e2e|1", "e2e-secret-0123456789"
 RUNS_QUERY = """
 query Runs($filter: RunsFilter) {
@@ -164,13 +164,18 @@ def stop(product: Product, seen: dict[int, psutil.Process]) -> list[str]:
         except subprocess.TimeoutExpired:
             os.killpg(product.process.pid, signal.SIGKILL)
             product.process.wait()
-            return ["`sqlflow-assets start` did not stop within 60 s of SIGINT", *stop_rest(seen)]
-    return stop_rest(seen)
+            return ["`sqlflow-assets start` did not stop within 60 s of SIGINT", *stop_rest(product, seen)]
+    return stop_rest(product, seen)
 
 
-def stop_rest(seen: dict[int, psutil.Process]) -> list[str]:
-    """Processes of the product still alive once `start` is gone (killed, and returned)."""
-    # dagster dev's code server finishes its own shutdown a few seconds after dagster dev exits
+def stop_rest(product: Product, seen: dict[int, psutil.Process]) -> list[str]:
+    """Processes of the product still alive once `start` is gone (killed, and returned).
+
+    Found by their `DAGSTER_HOME` too: while dagster dev shuts down, its code-server manager may
+    restart the code server it just stopped, an orphan that leaves when its heartbeat times out.
+    """
+    for proc in processes_with_home(product.home):
+        seen.setdefault(proc.pid, proc)
     _, alive = psutil.wait_procs(list(seen.values()), timeout=STOP_TIMEOUT)
     survivors = []
     for proc in alive:
@@ -180,6 +185,18 @@ def stop_rest(seen: dict[int, psutil.Process]) -> list[str]:
         except psutil.NoSuchProcess:
             pass
     return survivors
+
+
+def processes_with_home(home: Path) -> list[psutil.Process]:
+    """Every process on the machine running with this Dagster home (only the product's have it)."""
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.environ().get("DAGSTER_HOME") == str(home):
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            pass
+    return found
 
 
 def artifacts_dir() -> Path:
