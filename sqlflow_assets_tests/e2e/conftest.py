@@ -27,7 +27,7 @@ import requests
 from filelock import FileLock
 
 from sqlflow_assets.cli import restore_sigint
-from sqlflow_assets_tests.conftest import REPO_ROOT, free_port
+from sqlflow_assets_tests.support import REPO_ROOT, free_port, poll
 
 LINEAGE_JOB = "sqlflow_lineage"
 LOCATION = "sqlflow_assets"
@@ -102,20 +102,22 @@ class Product:
             with duckdb.connect(str(self.duckdb_path), read_only=True) as conn:
                 return {t: conn.execute(f"SELECT count(*) FROM {t} WHERE job_id = ?", [job_id]).fetchone()[0] for t in tables}
 
+    def worker_pid(self, run_id: str) -> int | None:
+        """The run worker's process id, from the run's "Started process for run (pid: N)" engine event."""
+        for message in self.run_messages(run_id):
+            if match := re.search(r"Started process for run \(pid: (\d+)\)", message):
+                return int(match.group(1))
+        return None
+
+    @property
+    def artifacts(self) -> Path:
+        return artifacts_dir()
+
     def client(self):
         """A SQLFlow client of the product's local server, as the product's user."""
         from sqlflow_assets.client import SQLFlowClient
 
         return SQLFlowClient(base_url=self.sqlflow_url, user_id=USER_ID, secret_key=SECRET)
-
-
-def poll(condition: Callable[[], Any], timeout: float, what: str, every: float = 0.5) -> Any:
-    """The first truthy value of `condition()`; fails naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        assert time.monotonic() < deadline, f"{what} not reached within {timeout:.0f} s"
-        time.sleep(every)
-    return value
 
 
 def answers(url: str) -> bool:
@@ -247,10 +249,3 @@ def product(tmp_path_factory, request) -> Iterator[Product]:
         survivors = stop(running, seen)
         assert not survivors, f"processes outlived the product: {survivors}"
 
-
-def worker_pid(product: Product, run_id: str) -> int | None:
-    """The run worker's process id, from the run's "Started process for run (pid: N)" engine event."""
-    for message in product.run_messages(run_id):
-        if match := re.search(r"Started process for run \(pid: (\d+)\)", message):
-            return int(match.group(1))
-    return None

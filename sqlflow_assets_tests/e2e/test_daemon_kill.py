@@ -18,7 +18,7 @@ from filelock import FileLock
 from sqlflow_assets import config
 from sqlflow_assets.flatten import LINEAGE_TABLES
 from sqlflow_assets.lineage_json import TABLE_NAMES
-from sqlflow_assets_tests.e2e.conftest import Product, poll, worker_pid
+from sqlflow_assets_tests.support import poll
 
 pytestmark = pytest.mark.faults
 TABLES = [*(f"{config.RAW_SCHEMA}.{t}" for t in TABLE_NAMES), *(f"{config.LINEAGE_SCHEMA}.{t}" for t in LINEAGE_TABLES)]
@@ -27,7 +27,7 @@ FAIL_WAIT = 60  # bound for the killed run to be marked failed
 RETRY_WAIT = 120  # bound for Dagster's retry (run_retries daemon) to be launched and succeed
 
 
-def submit_sample(product: Product, name: str) -> str:
+def submit_sample(product, name: str) -> str:
     """Submit the bundled sample SQL again as a new SQLFlow job; its analysis finishes on the server."""
     files = [(path.name, path.read_bytes()) for path in sorted(config.SAMPLE_SQL_DIR.glob("*.sql"))]
     client = product.client()
@@ -46,7 +46,7 @@ def kill_tree(pid: int) -> list[int]:
     return [proc.pid for proc in tree]
 
 
-def test_a_killed_run_worker_is_failed_and_retried_to_complete_rows(product: Product):
+def test_a_killed_run_worker_is_failed_and_retried_to_complete_rows(product):
     sample_job = product.sample_run["tags"]["dagster/partition"]
     clean = product.table_counts(sample_job, TABLES)
     assert clean["lineage.column_edges"] > 0  # the reference is a real load
@@ -58,7 +58,7 @@ def test_a_killed_run_worker_is_failed_and_retried_to_complete_rows(product: Pro
         partition = {"dagster/partition": job_id}
         run = poll(lambda: next(iter(product.runs(statuses=["STARTED"], tags=partition)), None), SENSOR_WAIT,
                    "the sensor's lineage run of the new job")
-        pid = poll(lambda: worker_pid(product, run["runId"]), 30, "the run worker's pid")
+        pid = poll(lambda: product.worker_pid(run["runId"]), 30, "the run worker's pid")
         poll(lambda: any(m.startswith("Started execution of step") for m in product.run_messages(run["runId"])), 60,
              "the lineage step")
         killed_at = time.monotonic()

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from sqlflow_assets_tests.e2e.conftest import LOCATION, Product, artifacts_dir, poll
+from sqlflow_assets_tests.support import poll
 
+LOCATION = "sqlflow_assets"  # workspace.yaml
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 CHROMIUM_FLAGS = (
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -60,7 +61,7 @@ def browser() -> Iterator:
 class Page:
     """Opens UI routes, waits for text to show, and keeps a screenshot of what was seen."""
 
-    def __init__(self, driver, product: Product) -> None:
+    def __init__(self, driver, product) -> None:
         self.driver, self.product = driver, product
 
     def open(self, route: str, name: str, *texts: str) -> str:
@@ -87,7 +88,7 @@ class Page:
         try:
             return poll(lambda: self._text_with(texts), PAGE_TIMEOUT, f"{texts} on {self.driver.current_url}")
         finally:
-            self.driver.save_screenshot(str(artifacts_dir() / f"ui-{name}.png"))
+            self.driver.save_screenshot(str(self.product.artifacts / f"ui-{name}.png"))
 
     def _text_with(self, texts: tuple[str, ...]) -> str | None:
         self._skip_community_dialog()
@@ -106,7 +107,7 @@ class Page:
 
 
 @pytest.fixture(scope="module")
-def partial_job(product: Product) -> str:
+def partial_job(product) -> str:
     """A second job with one good and one unparseable SQL file, loaded by the sensor's run."""
     client = product.client()
     files = [("good.sql", b"INSERT INTO t2 (x) SELECT x FROM t1;"), ("bad.sql", b"SELEC nonsense FROM WHERE ;")]
@@ -118,7 +119,7 @@ def partial_job(product: Product) -> str:
 
 
 @pytest.fixture(scope="module")
-def page(browser, product: Product, partial_job: str) -> Page:
+def page(browser, product, partial_job: str) -> Page:
     return Page(browser, product)
 
 
@@ -132,7 +133,7 @@ def test_the_asset_graph_shows_every_group_and_the_lineage_assets(page: Page):
     assert "Table-level lineage between real tables and views" in text  # the assets' descriptions are listed too
 
 
-def test_a_lineage_asset_page_shows_each_partition_with_its_job_metadata(page: Page, product: Product):
+def test_a_lineage_asset_page_shows_each_partition_with_its_job_metadata(page: Page, product):
     sample_job = product.sample_run["tags"]["dagster/partition"]
     text = page.open("/assets/lineage/table_edges", "table-edges", "table_edges", "Metadata", "sqlflow/job_name")
     assert all(label in text for label in ("dagster/partition_row_count", "sqlflow/status", "sqlflow/files", "lineage.table_edges"))
@@ -143,7 +144,7 @@ def test_a_lineage_asset_page_shows_each_partition_with_its_job_metadata(page: P
     assert f"dagster/partition_row_count\n{rows}\n" in text  # the row count shown is the table's
 
 
-def test_the_lineage_checks_pass_on_the_sample_job(page: Page, product: Product):
+def test_the_lineage_checks_pass_on_the_sample_job(page: Page, product):
     text = page.open("/assets/lineage/column_edges?view=checks", "column-edges-checks",
                      "column_edges_present", "edge_endpoints_resolve", "edges_not_duplicated")
     assert "Succeeded" in text and "Failed" not in text
