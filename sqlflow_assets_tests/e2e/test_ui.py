@@ -167,10 +167,16 @@ def test_the_sensor_page_lists_its_ticks_and_requested_runs(page: Page):
     assert text.count("(1 partition created)") >= 2 and text.count("2 runs requested") >= 2
 
 
-@pytest.mark.xfail(strict=False, reason="pictures land with branch pictures")
 def test_the_lineage_picture_shows_on_the_asset_page(page: Page):
-    """Branch `pictures` adds a lineage picture (Markdown `<img>` with a data URI) to the job's metadata."""
-    page.open("/assets/lineage/table_edges", "table-edges-picture", "Metadata")
-    pictures = poll(lambda: [img for img in page.driver.find_elements("tag name", "img")
-                             if (img.get_attribute("src") or "").startswith("data:image/")], 10, "a lineage picture")
-    assert pictures[0].is_displayed()
+    """The job's table picture is Markdown metadata: Dagster lists it as a link that opens it in a dialog."""
+    page.open("/assets/lineage/table_edges", "table-edges-metadata", "lineage/table_picture", "lineage/fdd_edges")
+    page.click("[Show Markdown]")  # the first Markdown entry of the job's metadata is its table picture
+
+    def picture():
+        shown = [img for img in page.driver.find_elements("css selector", '[role="dialog"] img')
+                 if (img.get_attribute("src") or "").startswith("data:image/svg+xml") and img.is_displayed()]
+        return shown or None
+
+    [drawn] = poll(picture, PAGE_TIMEOUT, "the lineage picture in the Markdown dialog")
+    page.driver.save_screenshot(str(page.product.artifacts / "ui-table-edges-picture.png"))
+    assert drawn.size["width"] > 200 and drawn.size["height"] > 50, drawn.size
