@@ -201,6 +201,15 @@ def sensor_settings(sensor_created_after: Any = None, sensor_job_name_pattern: s
 
 
 @with_config(sections=SQLFLOW_SECTIONS)
+def asset_owners(asset_owners: list[str] | None = None) -> list[str]:
+    """`[sources.sqlflow] asset_owners`: Dagster owners (`team:data-platform`, `someone@example.com`) of every asset.
+
+    Read when the code location loads (owners are part of the definitions); none by default.
+    """
+    return list(asset_owners or [])
+
+
+@with_config(sections=SQLFLOW_SECTIONS)
 def sqlflow_connection(
     base_url: str = DEFAULT_BASE_URL,
     user_id: str | None = None,

@@ -121,3 +121,11 @@ def test_the_jobs_list_is_requested_once_per_hour_by_its_automation_condition():
         cursor = result.cursor
         requested.append(result.get_num_requested(jobs_list))
     assert requested == [0, 1, 0, 0, 1]
+
+
+def test_configured_owners_are_on_every_asset(tmp_path):
+    env = {**os.environ, "SOURCES__SQLFLOW__ASSET_OWNERS": '["team:data-platform", "lineage@example.com"]'}
+    listing = "from sqlflow_assets.definitions import defs; print(sorted({tuple(s.owners) for s in defs.resolve_all_asset_specs()}))"
+    result = subprocess.run([sys.executable, "-c", listing], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "[('team:data-platform', 'lineage@example.com')]"

@@ -58,6 +58,7 @@ def layer_tags(layer: str) -> dict[str, str]:
 # Runs resolve it again (StorageResource), so a changed setting reaches them without a reload.
 SPEC_STORAGE = config.storage()
 STORAGE_KINDS = {"dlt", SPEC_STORAGE.destination_type}
+OWNERS = config.asset_owners()
 
 
 class SQLFlowTranslator(DagsterDltTranslator):
@@ -75,6 +76,7 @@ class SQLFlowTranslator(DagsterDltTranslator):
                 kinds=STORAGE_KINDS,
                 automation_condition=JOBS_AUTOMATION,
                 freshness_policy=JOBS_FRESHNESS,
+                owners=OWNERS,
             )
             .merge_attributes(metadata={"dagster/table_name": SPEC_STORAGE.table_name(RAW_SCHEMA, name)}, tags=layer_tags("raw"))
         )
@@ -120,6 +122,7 @@ def _table_spec(dataset: str, table: str, description: str, deps: list[dg.AssetK
         group_name=dataset,
         kinds=STORAGE_KINDS,
         tags=layer_tags("raw" if dataset == RAW_SCHEMA else "lineage"),
+        owners=OWNERS,
         description=description,
         metadata={
             "dagster/table_name": SPEC_STORAGE.table_name(dataset, table),
@@ -248,6 +251,7 @@ GRAPH_DESCRIPTIONS = {
             group_name="lineage_graph",
             kinds=STORAGE_KINDS,
             tags=layer_tags("graph"),
+            owners=OWNERS,
             description=GRAPH_DESCRIPTIONS[table],
             metadata={
                 "dagster/table_name": SPEC_STORAGE.table_name(LINEAGE_SCHEMA, table),

@@ -20,7 +20,7 @@ import dagster as dg
 
 from sqlflow_assets import config, openlineage
 from sqlflow_assets.config import LINEAGE_SCHEMA
-from sqlflow_assets.defs.assets import GRAPH_AUTOMATION
+from sqlflow_assets.defs.assets import GRAPH_AUTOMATION, OWNERS
 from sqlflow_assets.defs.resources import StorageResource
 
 EVENTS_KEY = dg.AssetKey([LINEAGE_SCHEMA, "openlineage_events"])
@@ -38,6 +38,7 @@ class OpenLineageEventsConfig(dg.Config):
     deps=[dg.AssetKey([LINEAGE_SCHEMA, "column_lineage"]), dg.AssetKey([LINEAGE_SCHEMA, "current_jobs"])],
     group_name="lineage_graph",
     kinds={"openlineage"},
+    owners=OWNERS,
     automation_condition=GRAPH_AUTOMATION,
     output_required=False,
 )

@@ -12,6 +12,7 @@ from typing import Any
 import dagster as dg
 
 from sqlflow_assets import submission
+from sqlflow_assets.defs.assets import OWNERS
 from sqlflow_assets.defs.resources import SQLFlowResource
 
 SUBMISSION_KEY = dg.AssetKey(["sqlflow", "sql_submission"])
@@ -53,7 +54,7 @@ class SqlSubmissionConfig(dg.Config):
         return sources
 
 
-@dg.asset(key=SUBMISSION_KEY, group_name="sqlflow", output_required=False, kinds={"sql"})
+@dg.asset(key=SUBMISSION_KEY, group_name="sqlflow", output_required=False, kinds={"sql"}, owners=OWNERS)
 def sql_submission(
     context: dg.AssetExecutionContext, config: SqlSubmissionConfig, sqlflow: SQLFlowResource
 ) -> Iterator[dg.MaterializeResult]:
