@@ -159,6 +159,12 @@ def test_the_partial_job_shows_a_warn_sql_errors_check(page: Page):
     assert page.icons("cancel") == 0, "no ERROR: the good statement was analysed"
 
 
+def test_the_partial_jobs_run_page_shows_its_sql_errors_check(page: Page, product, partial_job: str):
+    [run, *_] = product.runs(statuses=["SUCCESS"], tags={"dagster/partition": partial_job})
+    text = page.open(f"/runs/{run['runId']}", "partial-run", "Check sql_errors failed for materialization of sqlflow_raw / errors")
+    assert "RUN_SUCCESS" in text  # the run is green (the good statement loaded); the WARN lives in the check
+
+
 def test_the_sensor_page_lists_its_ticks_and_requested_runs(page: Page):
     text = page.open(f"/locations/{LOCATION}/sensors/sqlflow_job_sensor", "sensor-ticks",
                      "sqlflow_job_sensor", "runs requested", "partition created")
