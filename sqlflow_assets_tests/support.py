@@ -5,16 +5,15 @@
   (`Api`), an in-thread server (`threaded_server`) and the SQL the server tests submit;
 - engine results as comparable sets (`run`, `edges`, `objects`);
 - Dagster materialisation of a job's lineage and of the graph (`materialize_job_lineage`, `refresh`);
-- readers of the Graphviz pictures (`drawn_tables`, `svg_of`);
-- `load_benchmark`: the accuracy and fidelity gates run the benchmark scripts' own scoring, loaded
-  from their files (a script, not an import of a `benchmarks` package).
+- readers of the Graphviz pictures (`drawn_tables`, `svg_of`).
+
+The engine's scoring, which the benchmark scripts share, is the plain module `engine_scoring.py`.
 """
 
 from __future__ import annotations
 
 import base64
 import csv
-import importlib.util
 import io
 import json
 import os
@@ -22,7 +21,6 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -33,7 +31,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import dagster as dg
@@ -170,19 +167,6 @@ def json_body(document: object) -> bytes:
 
 
 BOTH = ("fdd", "fdr")
-
-
-BENCHMARKS = REPO_ROOT / "benchmarks"
-
-
-def load_benchmark(name: str) -> ModuleType:
-    """Import `benchmarks/<name>.py` as a module, so a test gates on the script's own scoring
-    (registered in sys.modules first: the scripts define dataclasses)."""
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def run(sql: str, vendor: str = "dbvpostgresql", **options) -> dict:

@@ -1,18 +1,61 @@
-"""The tests' own layout: shared helpers live in `support.py`, fixtures in conftest, and no test module imports another."""
+"""The tests' own layout: shared helpers live in `support.py` (the engine's scoring in `engine_scoring.py`),
+fixtures in conftest, no test module imports another, and nothing in the tests imports or loads `benchmarks/`."""
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
-SHARED = {"sqlflow_assets_tests.support", "sqlflow_assets_tests.fixtures", "sqlflow_assets_tests.fixtures.make_payload"}
+SHARED = {
+    "sqlflow_assets_tests.support",
+    "sqlflow_assets_tests.engine_scoring",
+    "sqlflow_assets_tests.fixtures",
+    "sqlflow_assets_tests.fixtures.make_payload",
+}
+
+
+def imported(tree: ast.AST) -> Iterator[str]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            yield node.module or ""
+        elif isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+
+
+def code_words(tree: ast.AST) -> Iterator[str]:
+    """Every import, name, attribute and string the code uses; docstrings (prose) left out."""
+    prose = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)}
+    yield from imported(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            yield node.id
+        elif isinstance(node, ast.Attribute):
+            yield node.attr
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in prose:
+            yield node.value
+
+
+def trees() -> Iterator[tuple[str, ast.AST]]:
+    for path in sorted(TESTS.rglob("*.py")):
+        yield str(path.relative_to(TESTS)), ast.parse(path.read_text(encoding="utf-8"))
 
 
 def test_test_modules_import_only_the_support_module_and_fixtures() -> None:
-    wrong = []
-    for path in TESTS.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names] if isinstance(node, ast.Import) else []
-            wrong += [f"{path.relative_to(TESTS)}: {m}" for m in modules if (m.startswith("sqlflow_assets_tests") and m not in SHARED) or m.split(".")[0] == "benchmarks"]
+    wrong = [f"{name}: {m}" for name, tree in trees() for m in imported(tree) if m.startswith("sqlflow_assets_tests") and m not in SHARED]
+    assert wrong == []
+
+
+def test_nothing_in_the_tests_imports_or_loads_the_benchmarks() -> None:
+    """The benchmark scripts import the tests' scoring, never the other way: no code under
+    `sqlflow_assets_tests/` names `benchmarks` (an import, or a path to load a script by); prose may.
+    This module is left out: it names the word to look for."""
+    wrong = [
+        f"{name}: {word!r}"
+        for name, tree in trees()
+        if name != Path(__file__).name
+        for word in code_words(tree)
+        if "benchmarks" in word.lower()
+    ]
     assert wrong == []

@@ -1,19 +1,18 @@
-"""CI gate: the hand-written fidelity corpus of issue #10 (benchmarks/engine_fidelity.py)."""
+"""CI gate: the hand-written fidelity corpus of issue #10, scored by `engine_scoring` as the fidelity benchmark script scores it."""
 
 from __future__ import annotations
 
 import pytest
 
-from sqlflow_assets_tests.support import load_benchmark
+import sqlflow_assets_tests.engine_scoring as scoring
 
-bench = load_benchmark("engine_fidelity")
-CASES = bench.load_cases(bench.DEFAULT_CASES)
-SHAPES, KINDS = bench.evaluate(CASES)
+CASES = scoring.load_cases(scoring.DEFAULT_CASES)
+SHAPES, KINDS = scoring.evaluate_cases(CASES)
 
 
-@pytest.mark.parametrize("shape", sorted(bench.FLOORS))
+@pytest.mark.parametrize("shape", sorted(scoring.FLOORS))
 def test_shape_meets_its_floor(shape: str) -> None:
-    recall, precision = bench.FLOORS[shape]
+    recall, precision = scoring.FLOORS[shape]
     tally = SHAPES[shape]
     assert tally.cases >= 3, f"{shape}: too few cases to measure"
     assert tally.recall >= recall and tally.precision >= precision, tally.misses
@@ -38,15 +37,19 @@ def test_corpus_covers_every_statement_kind() -> None:
 def test_a_wrong_expectation_lowers_the_score() -> None:
     """The scoring sees both a missing and an extra edge (so the floors can fail)."""
     case = next(c for c in CASES if c.name == "update_self_increment")
-    wrong = bench.Case(
+    wrong = scoring.Case(
         case.name, case.shape, case.kind, case.vendor, frozenset({("t.x", "t.c", "fdd")}), case.sql
     )
-    shapes, _ = bench.evaluate([wrong])
+    shapes, kinds = scoring.evaluate_cases([wrong])
     assert (shapes["update"].recall, shapes["update"].precision) == (0.0, 0.0)
-    assert "update" in bench.below_floor(shapes)
+    assert "update" in scoring.below_floor(shapes)
+    lines = scoring.report(shapes, kinds, verbose=True)
+    assert "    update_self_increment: missing ('t.x', 't.c', 'fdd')" in lines
+    assert lines[-1].startswith("below floor: ") and "update" in lines[-1]
 
 
-def test_main_prints_every_shape_and_passes(capsys: pytest.CaptureFixture[str]) -> None:
-    assert bench.main([]) == 0
-    out = capsys.readouterr().out
-    assert all(f"  {shape}: cases=" in out for shape in bench.FLOORS)
+def test_report_lists_every_shape_and_no_floor_breach() -> None:
+    """What the script prints: a line per shape, none of them below its floor."""
+    lines = scoring.report(SHAPES, KINDS)
+    assert all(any(line.startswith(f"  {shape}: cases=") for line in lines) for shape in scoring.FLOORS)
+    assert not any(line.startswith("below floor") for line in lines)

@@ -10,7 +10,8 @@ import pytest
 from sqlglot.dialects.dialect import Dialect
 
 from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze, dispatch, parsing
-from sqlflow_assets_tests.support import edges, load_benchmark, objects, run
+from sqlflow_assets_tests.engine_scoring import analyze_job, job_files, JOB_TEMPLATES
+from sqlflow_assets_tests.support import edges, objects, run
 
 
 @pytest.mark.parametrize("sql", ["select 'abc", "select (((", "", ";;;", "\x00\x01 select", "garbage here"])
@@ -152,13 +153,10 @@ def test_analysis_leaves_the_gc_thresholds_as_it_found_them() -> None:
     assert gc.get_threshold() == before
 
 
-def test_job_speed_benchmark_statements_all_analyse(capsys: pytest.CaptureFixture[str]) -> None:
-    """The generated job of benchmarks/engine_job_speed.py: every template is a statement the
+def test_job_speed_benchmark_statements_all_analyse() -> None:
+    """The generated job the job-speed benchmark times: every template is a statement the
     engine analyses (a process each, no error but a warning), so the timing measures real work."""
-    bench = load_benchmark("engine_job_speed")
-    count = 2 * len(bench.TEMPLATES)
-    assert bench.main(["--statements", str(count), "--files", "2", "--limit", "60"]) == 0
-    out = capsys.readouterr().out
-    assert f"processes={count} " in out
-    result = analyze(bench.files(count, 2), "dbvpostgresql")
+    count = 2 * len(JOB_TEMPLATES)
+    result = analyze_job(job_files(count, 2))
+    assert len(result["processes"]) == count
     assert {e["errorType"] for e in result["errors"]} <= {"SemanticWarning"}
