@@ -14,8 +14,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from engine_accuracy import DEFAULT_CORPORA, Query, load_corpus, run_engine
 from sqlglot.lineage import lineage
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from sqlflow_assets_tests.engine_scoring import DEFAULT_CORPORA, Query, load_corpus, run_engine  # noqa: E402
 
 
 def timed(queries: list[Query], run: Callable[[Query], object], repeat: int) -> list[float]:

@@ -2,7 +2,7 @@
 
     python benchmarks/sensor_tick.py [--jobs N] [--ticks T] [--limit SECONDS]
 
-A loopback stdlib HTTP server (`sqlflow_assets_tests.http_peer`, stopped when the script ends)
+A loopback stdlib HTTP server (`sqlflow_assets_tests.support.http_peer`, stopped when the script ends)
 serves one `displayUserJobsSummary` of N completed jobs; a throwaway SQLite Dagster instance (the
 storage of `.dagster_home`; the in-memory one lacks the run-partition index) holds one successful
 `sqlflow_lineage` run per job, tagged as the daemon tags the sensor's runs. Each scenario times T
@@ -36,7 +36,7 @@ from sqlflow_assets import job_versions  # noqa: E402
 from sqlflow_assets.defs.jobs import lineage_job  # noqa: E402
 from sqlflow_assets.defs.resources import SQLFlowResource  # noqa: E402
 from sqlflow_assets.defs.sensors import sqlflow_job_sensor  # noqa: E402
-from sqlflow_assets_tests.http_peer import http_peer, json_body  # noqa: E402
+from sqlflow_assets_tests.support import http_peer, json_body  # noqa: E402
 
 
 def account(count: int) -> list[dict]:
