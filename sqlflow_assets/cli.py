@@ -149,9 +149,11 @@ def run_until_interrupted(command: list[str], cwd: Path | None = None) -> int:
 
     dagster dev ignores SIGTERM and only shuts its webserver, daemon and code servers down on
     SIGINT, so that is what the group gets first (with SIGINT handling restored, in case this
-    process was started with it ignored); whatever is left after 30 s is killed.
+    process was started with it ignored); whatever is left after 30 s is killed. This process
+    handles SIGINT itself too: started as a shell's background job it would inherit SIGINT ignored.
     """
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     process = subprocess.Popen(command, cwd=cwd, start_new_session=True, preexec_fn=restore_sigint)
     try:
         return process.wait()
