@@ -63,23 +63,20 @@ AGGREGATE_FUNCTIONS = frozenset(
 )
 
 
-def transformation_sql(relationship_type: str, clause_type: str, function: str, same_column: str) -> tuple[str, str]:
-    """SQL expressions for (transformation_type, transformation_subtype) of an edge.
+def transformation_parameters() -> dict[str, object]:
+    """What COLUMN_LINEAGE_SQL's two CASE expressions bind: OpenLineage's names and the lookups above.
 
-    fdd is DIRECT: AGGREGATION when an aggregate function is on the path, IDENTITY when the
-    value passes through unchanged (no function, same column name), else TRANSFORMATION. fdr is
+    fdd is DIRECT, its subtype AGGREGATION when an aggregate function is on the path, IDENTITY when
+    the value passes through unchanged (no function, same column name), else TRANSFORMATION; fdr is
     INDIRECT with the subtype of its clause (FILTER for an unknown one: it restricts rows).
     """
-    aggregates = ", ".join(f"'{name}'" for name in sorted(AGGREGATE_FUNCTIONS))
-    clauses = " ".join(f"WHEN '{clause}' THEN '{subtype}'" for clause, subtype in CLAUSE_SUBTYPES.items())
-    kind = f"CASE WHEN {relationship_type} = 'fdd' THEN '{DIRECT}' ELSE '{INDIRECT}' END"
-    subtype = (
-        f"CASE WHEN {relationship_type} = 'fdd' THEN "
-        f"(CASE WHEN lower({function}) IN ({aggregates}) THEN 'AGGREGATION' "
-        f"WHEN {function} IS NULL AND {same_column} THEN 'IDENTITY' ELSE 'TRANSFORMATION' END) "
-        f"ELSE (CASE lower(replace(coalesce({clause_type}, ''), '_', '')) {clauses} ELSE 'FILTER' END) END"
-    )
-    return kind, subtype
+    return {
+        "direct": DIRECT,
+        "indirect": INDIRECT,
+        "aggregates": sorted(AGGREGATE_FUNCTIONS),
+        "clauses": list(CLAUSE_SUBTYPES),
+        "clause_subtypes": list(CLAUSE_SUBTYPES.values()),
+    }
 
 
 # --- names ---------------------------------------------------------------------------------------
@@ -167,26 +164,33 @@ def current_jobs(jobs: pa.Table, loaded_job_ids: Iterable[str]) -> pa.Table:
     ).to_arrow_table()
 
 
+COLUMN_LINEAGE_SQL = """
+SELECT s.normalized AS source_object, e.source_column, t.normalized AS target_object, e.target_column,
+       e.relationship_type,
+       CASE WHEN e.relationship_type = 'fdd' THEN $direct ELSE $indirect END AS transformation_type,
+       CASE WHEN e.relationship_type = 'fdd' THEN
+            (CASE WHEN list_contains($aggregates, lower(e."function")) THEN 'AGGREGATION'
+                  WHEN e."function" IS NULL AND lower(e.source_column) = lower(e.target_column) THEN 'IDENTITY'
+                  ELSE 'TRANSFORMATION' END)
+            ELSE coalesce(map_extract(map($clauses, $clause_subtypes), lower(replace(coalesce(e.clause_type, ''), '_', '')))[1], 'FILTER')
+       END AS transformation_subtype,
+       e.job_id, c.source, e.clause_type, e."function", e.hops,
+       e.source_object AS source_object_as_written, e.target_object AS target_object_as_written
+FROM edges AS e
+JOIN current_jobs AS c ON c.job_id = e.job_id
+JOIN names AS s ON s.job_id = e.job_id AND s.name = e.source_object
+JOIN names AS t ON t.job_id = e.job_id AND t.name = e.target_object
+ORDER BY source_object, e.source_column, target_object, e.target_column, e.job_id
+"""
+
+
 def build_graph(current: pa.Table, end_to_end_edges: pa.Table) -> dict[str, pa.Table]:
     """`column_lineage` and `table_lineage` over the current jobs' end-to-end edges, stitched by name."""
     conn = duckdb.connect()
     conn.register("current_jobs", current)
     conn.register("edges", end_to_end_edges)
     conn.register("names", _name_map(conn, current))
-    kind, subtype = transformation_sql("e.relationship_type", "e.clause_type", "e.\"function\"", "lower(e.source_column) = lower(e.target_column)")
-    column_lineage = conn.execute(
-        f"""
-        SELECT s.normalized AS source_object, e.source_column, t.normalized AS target_object, e.target_column,
-               e.relationship_type, {kind} AS transformation_type, {subtype} AS transformation_subtype,
-               e.job_id, c.source, e.clause_type, e."function", e.hops,
-               e.source_object AS source_object_as_written, e.target_object AS target_object_as_written
-        FROM edges AS e
-        JOIN current_jobs AS c ON c.job_id = e.job_id
-        JOIN names AS s ON s.job_id = e.job_id AND s.name = e.source_object
-        JOIN names AS t ON t.job_id = e.job_id AND t.name = e.target_object
-        ORDER BY source_object, e.source_column, target_object, e.target_column, e.job_id
-        """
-    ).to_arrow_table()
+    column_lineage = conn.execute(COLUMN_LINEAGE_SQL, transformation_parameters()).to_arrow_table()
     conn.register("column_lineage", column_lineage)
     table_lineage = conn.execute(
         """

@@ -38,79 +38,79 @@ class CheckOutcome:
 
 @dataclass(frozen=True)
 class Check:
-    """A named query over `lineage.*` whose offending rows fail it; `blocking` checks stop the load."""
+    """A named query over the job's `lineage.*` rows whose result rows are the offenders; blocking checks stop the load.
+
+    `offenders` and `error_when` are whole SQL statements with `$job_id` bound: counted and sampled
+    through DuckDB's relational API, never pasted into other SQL text.
+    """
 
     name: str
     doc: str
     what: str
-    query: str
-    sample_columns: str
+    offenders: str
     blocking: bool = False
     table: tuple[str, str] = (LINEAGE_SCHEMA, "column_edges")
-    # rows of this (FROM ... WHERE ...) make a failure ERROR instead of WARN; blocking checks are always ERROR
+    # any row of this query makes a failure ERROR instead of WARN; blocking checks are always ERROR
     error_when: str | None = None
 
     def run(self, conn: duckdb.DuckDBPyConnection, job_id: str) -> CheckOutcome:
-        count = _count(conn, self.query, job_id)
-        sample = conn.execute(f"SELECT {self.sample_columns} {self.query} LIMIT {SAMPLE_ROWS}", {"job_id": job_id}).fetchall()
-        serious = self.blocking or (self.error_when is not None and _count(conn, self.error_when, job_id) > 0)
+        offenders = conn.sql(self.offenders, params={"job_id": job_id})
+        count = offenders.aggregate("count(*)").fetchone()[0]
+        sample = offenders.limit(SAMPLE_ROWS).fetchall()
+        serious = self.blocking or (self.error_when is not None and conn.sql(self.error_when, params={"job_id": job_id}).fetchone() is not None)
         return CheckOutcome(
             self.name, count == 0, count, [list(row) for row in sample], f"{count} {self.what}", self.blocking,
             Severity.ERROR if serious else Severity.WARN, self.table,
         )
 
 
-def _count(conn: duckdb.DuckDBPyConnection, query: str, job_id: str) -> int:
-    return conn.execute(f"SELECT count(*) {query}", {"job_id": job_id}).fetchone()[0]
-
-
+# The flatten database has `USE lineage`: lineage tables are named unqualified, the job's raw rows are `raw_*`.
 CHECKS: tuple[Check, ...] = (
     Check(
         name="column_edges_present",
         doc="A job with raw relationships has column edges: lineage is never silently empty.",
         what="raw relationships while the job has no column edge",
-        query=f"""
+        offenders="""
+            SELECT r.relationship_id, r.relationship_type, r.target_parent_name, r.target_column
             FROM raw_relationships r
             WHERE r.job_id = $job_id
-              AND NOT EXISTS (SELECT 1 FROM {LINEAGE_SCHEMA}.column_edges WHERE job_id = $job_id)
+              AND NOT EXISTS (SELECT 1 FROM column_edges WHERE job_id = $job_id)
         """,
-        sample_columns="r.relationship_id, r.relationship_type, r.target_parent_name, r.target_column",
         blocking=True,
     ),
     Check(
         name="edge_endpoints_resolve",
         doc="Every source and target of the job's column edges is a known object of the same job.",
         what="column edges with an endpoint missing from lineage.objects",
-        query=f"""
-            FROM {LINEAGE_SCHEMA}.column_edges e
+        offenders="""
+            SELECT e.relationship_id, e.source_object_id, e.target_object_id
+            FROM column_edges e
             WHERE e.job_id = $job_id AND (
-                NOT EXISTS (SELECT 1 FROM {LINEAGE_SCHEMA}.objects o WHERE o.job_id = e.job_id AND o.object_id = e.source_object_id)
-                OR NOT EXISTS (SELECT 1 FROM {LINEAGE_SCHEMA}.objects o WHERE o.job_id = e.job_id AND o.object_id = e.target_object_id))
+                NOT EXISTS (SELECT 1 FROM objects o WHERE o.job_id = e.job_id AND o.object_id = e.source_object_id)
+                OR NOT EXISTS (SELECT 1 FROM objects o WHERE o.job_id = e.job_id AND o.object_id = e.target_object_id))
         """,
-        sample_columns="e.relationship_id, e.source_object_id, e.target_object_id",
     ),
     Check(
         name="edges_not_duplicated",
         doc="No source→target column pair appears twice within one relationship of the job.",
         what="duplicated column edges",
-        query=f"""
-            FROM (SELECT relationship_id, source_column_id, target_column_id, count(*) AS copies
-                  FROM {LINEAGE_SCHEMA}.column_edges WHERE job_id = $job_id
-                  GROUP BY ALL HAVING count(*) > 1)
+        offenders="""
+            SELECT relationship_id, source_column_id, target_column_id, count(*) AS copies
+            FROM column_edges WHERE job_id = $job_id
+            GROUP BY ALL HAVING count(*) > 1
         """,
-        sample_columns="relationship_id, source_column_id, target_column_id, copies",
     ),
     Check(
         name="sql_errors",
         doc="Every statement of the job was analysed: WARN when some failed, ERROR when none did.",
         what="statements SQLFlow could not analyse",
-        query="""
+        offenders="""
+            SELECT file_name, coordinates, error_type, error_message
             FROM raw_errors
             WHERE job_id = $job_id AND error_message IS NOT NULL AND coalesce(error_type, '') NOT ILIKE '%warning%'
         """,
-        sample_columns="file_name, coordinates, error_type, error_message",
         table=(RAW_SCHEMA, "errors"),
-        error_when="FROM (SELECT 1) WHERE NOT EXISTS (SELECT 1 FROM raw_processes WHERE job_id = $job_id)",
+        error_when="SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM raw_processes WHERE job_id = $job_id)",
     ),
 )
 
