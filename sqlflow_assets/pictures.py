@@ -25,7 +25,7 @@ import shutil
 import subprocess
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from xml.sax.saxutils import escape
 
 from sqlflow_assets.errors import DotMissing
@@ -125,12 +125,17 @@ def most_connected(edges: list[TableEdge], limit: int, tables: Iterable[str] = (
     return Selection(sorted(kept), shown, len(ranked) - len(kept), len(edges) - len(shown))
 
 
-def table_svg(edges: list[TableEdge], title: str, tables: Iterable[str] = (), limit: int = MAX_TABLES) -> str:
+def table_svg(
+    edges: list[TableEdge], title: str, tables: Iterable[str] = (), limit: int = MAX_TABLES, totals: tuple[int, int] | None = None
+) -> str:
     """Boxes per table, one arrow per pair labelled with its fdd/fdr counts (pen width grows with
-    the count; fdr-only pairs dashed grey), at most `limit` tables and `MAX_SVG_BYTES`."""
+    the count; fdr-only pairs dashed grey), at most `limit` tables and `MAX_SVG_BYTES`. `totals`
+    (tables, pairs) sizes the whole graph when `edges` and `tables` were already cut down to it."""
     tables = list(tables)
     while True:
         selection = most_connected(edges, limit, tables)
+        if totals is not None:
+            selection = replace(selection, hidden_tables=totals[0] - len(selection.tables), hidden_edges=totals[1] - len(selection.edges))
         svg = min((render(_table_dot(selection, title, rankdir)) for rankdir in ("LR", "TB")), key=_overflow)
         if len(svg.encode()) <= MAX_SVG_BYTES or limit <= 1:
             return svg

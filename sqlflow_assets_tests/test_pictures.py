@@ -116,13 +116,26 @@ def test_without_dot_the_metadata_says_how_to_install_it_and_nothing_fails(monke
 
 def test_counts_and_top_edges_match_the_rows() -> None:
     table = pa.Table.from_pylist(layered_warehouse(12))
-    edges = glance.table_edges(table)
+    edges = pictures.table_edges(table.to_pylist())
     assert sum(e.total for e in edges) == sum(table.column("edge_count").to_pylist())
     markdown = glance.top_edges_markdown(edges, limit=3)
     lines = markdown.splitlines()
     assert lines[2].startswith(f"| `{edges[0].source}` | `{edges[0].target}` | {edges[0].fdd} | {edges[0].fdr} |")
     assert len([line for line in lines if line.startswith("| `")]) == 3
     assert f"{len(edges) - 3} more table pairs." in markdown
+
+
+@pytest.mark.parametrize(("tables", "limit"), [(12, 5), (60, pictures.MAX_TABLES), (8, 50)])
+def test_the_duckdb_cut_draws_what_the_python_selection_draws(tables, limit) -> None:
+    """`glance.table_graph` ranks, keeps and counts in DuckDB exactly as `pictures.most_connected` does in Python."""
+    table = pa.Table.from_pylist(layered_warehouse(tables))
+    lone = ["zz.lonely", "aa.alone"]
+    edges = pictures.table_edges(table.to_pylist())
+    expected = pictures.most_connected(edges, limit, lone)
+    graph = glance.table_graph(table, lone, limit)
+    assert (graph.tables, graph.edges) == (expected.tables, expected.edges)
+    assert (graph.table_count - len(graph.tables), graph.edge_count - len(graph.edges)) == (expected.hidden_tables, expected.hidden_edges)
+    assert graph.top == edges[: glance.TOP_EDGES]
     kinds = table.column("relationship_type").to_pylist()
     assert glance.count_by(table, "relationship_type") == {"fdd": kinds.count("fdd"), "fdr": kinds.count("fdr")}
     assert glance.top_edges_markdown([TableEdge("a|b", "c`d", 1, 0)]).splitlines()[2] == "| `a\\|b` | `c'd` | 1 | 0 |"
