@@ -25,7 +25,7 @@ from pathlib import Path
 
 from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze
 
-# committed copy of ../shared/corpora, so the gates run on a bare clone (see its README.md)
+# the corpora committed with the tests (origin and licence in its README.md), so the gates run on a bare clone
 DEFAULT_CORPORA = Path(__file__).resolve().parent / "local" / "corpora"
 
 
