@@ -107,12 +107,7 @@ class SQLFlowClient:
     @classmethod
     def from_config(cls, **overrides: Any) -> SQLFlowClient:
         """A client from dlt config/secrets `[sources.sqlflow]` (or `SOURCES__SQLFLOW__*`), read now, not at import."""
-        return cls(**cls.resolve_config(**overrides))
-
-    @staticmethod
-    def resolve_config(**overrides: Any) -> dict[str, Any]:
-        """The constructor arguments dlt config/secrets give now (`config.sqlflow_connection`), `overrides` winning."""
-        return config.sqlflow_client_arguments(**overrides)
+        return cls(**config.sqlflow_client_arguments(**overrides))
 
     # --- endpoints -------------------------------------------------------------------------------
 

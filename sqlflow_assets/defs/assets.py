@@ -104,6 +104,13 @@ def sqlflow_jobs_raw(context: dg.AssetExecutionContext, dlt: DagsterDltResource,
             yield result._replace(metadata={**(result.metadata or {}), "dagster/table_name": table_name})
 
 
+def last_json_metadata(context: dg.AssetExecutionContext, key: dg.AssetKey, name: str) -> dict:
+    """The JSON metadata entry `name` of `key`'s latest materialisation: state an asset keeps between runs."""
+    last = context.instance.get_latest_materialization_event(key)
+    entry = last.asset_materialization.metadata.get(name) if last and last.asset_materialization else None
+    return dict(entry.value) if entry is not None and isinstance(entry.value, dict) else {}
+
+
 def _column_schema(dataset: str, table: str, columns: Iterable[tuple[str, str]]) -> dg.TableSchema:
     """Columns with their descriptions (`column_docs`), for the spec and for each materialisation."""
     return dg.TableSchema(

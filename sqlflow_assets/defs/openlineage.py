@@ -20,7 +20,7 @@ import dagster as dg
 
 from sqlflow_assets import config, openlineage
 from sqlflow_assets.config import LINEAGE_SCHEMA
-from sqlflow_assets.defs.assets import GRAPH_AUTOMATION, OWNERS
+from sqlflow_assets.defs.assets import GRAPH_AUTOMATION, OWNERS, last_json_metadata
 from sqlflow_assets.defs.resources import StorageResource
 
 EVENTS_KEY = dg.AssetKey([LINEAGE_SCHEMA, "openlineage_events"])
@@ -62,7 +62,7 @@ def openlineage_events(
         by_source[event.job.name].append(event)
     endpoint = settings.describe()
     fingerprints = {source: openlineage.fingerprint(runs, endpoint) for source, runs in by_source.items()}
-    previous = {} if config.emit_all else _previously_sent(context)
+    previous = {} if config.emit_all else last_json_metadata(context, EVENTS_KEY, SENT_METADATA)
     changed = sorted(source for source, print_ in fingerprints.items() if previous.get(source) != print_)
     sent = openlineage.emit((event for source in changed for event in by_source[source]), settings.transport_config())
     context.log.info(f"sent {sent} OpenLineage events for {len(changed)} of {len(by_source)} current jobs to {endpoint}")
@@ -83,9 +83,3 @@ def _settings() -> config.OpenLineageSettings:
         return config.openlineage_settings()
     except config.OpenLineageConfigError as error:
         raise dg.Failure(str(error)) from None
-
-
-def _previously_sent(context: dg.AssetExecutionContext) -> dict[str, str]:
-    last = context.instance.get_latest_materialization_event(EVENTS_KEY)
-    value = last.asset_materialization.metadata.get(SENT_METADATA) if last else None
-    return dict(value.value) if value is not None else {}

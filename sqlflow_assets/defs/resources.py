@@ -29,7 +29,7 @@ class SQLFlowResource(dg.ConfigurableResource):
         """
         config.reload_changed_settings()
         overrides = {"base_url": self.base_url} if self.base_url else {}
-        return shared_client(frozenset(SQLFlowClient.resolve_config(**overrides).items()))
+        return shared_client(frozenset(config.sqlflow_client_arguments(**overrides).items()))
 
 
 @functools.lru_cache(maxsize=8)

@@ -12,7 +12,7 @@ from typing import Any
 import dagster as dg
 
 from sqlflow_assets import submission
-from sqlflow_assets.defs.assets import OWNERS
+from sqlflow_assets.defs.assets import OWNERS, last_json_metadata
 from sqlflow_assets.defs.resources import SQLFlowResource
 
 SUBMISSION_KEY = dg.AssetKey(["sqlflow", "sql_submission"])
@@ -65,7 +65,7 @@ def sql_submission(
     after the others' submissions are recorded.
     """
     sources = config.selected()
-    previous = _last_state(context)
+    previous = last_json_metadata(context, SUBMISSION_KEY, STATE_KEY)
 
     def report(outcome: submission.Outcome) -> None:
         if outcome.submitted:
@@ -83,12 +83,6 @@ def sql_submission(
         raise dg.Failure(
             "SQL source(s) not submitted: " + "; ".join(f"{name}: {error}" for name, error in failures.items())
         )
-
-
-def _last_state(context: dg.AssetExecutionContext) -> dict[str, dict[str, Any]]:
-    last = context.instance.get_latest_materialization_event(SUBMISSION_KEY)
-    entry = last.asset_materialization.metadata.get(STATE_KEY) if last and last.asset_materialization else None
-    return dict(entry.value) if entry is not None and isinstance(entry.value, dict) else {}
 
 
 def _metadata(state: dict[str, dict[str, Any]], submitted: list[submission.Outcome]) -> dict[str, Any]:
