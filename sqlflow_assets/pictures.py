@@ -71,10 +71,6 @@ class ColumnEdge:
     relationship_type: str
 
 
-def dot_available() -> bool:
-    return shutil.which("dot") is not None
-
-
 def table_edges(rows: Iterable[Mapping[str, object]]) -> list[TableEdge]:
     """`lineage.table_edges` / `lineage.table_lineage` rows (source_object, target_object,
     relationship_type, edge_count) as one edge per pair, busiest first."""
