@@ -7,7 +7,7 @@ make_payload.py) from a loopback server. The baseline is ../shared/bench/seed_pi
 dlt docs write it (rest_api, insert_values, relationships only). Ours is measured two ways, each in
 its own process (peak RSS is that process's own):
   * in-process: fetch, parse, flatten, check and load raw + lineage into a temp DuckDB file
-    (`job_lineage.analyse` + `job_lineage.load`), timed inside the process;
+    (`lineage_step.analyse` + `lineage_step.load`), timed inside the process;
   * whole process: a cold interpreter that loads the code location, evaluates the sensor against the
     jobs list, and materialises the run it requests (in-process executor), timed from outside;
     the baseline's whole process is timed the same way.
@@ -37,7 +37,8 @@ JOB_ID = "0123456789abcdef0123456789abcdef"
 WHOLE_PROCESS = """
 import dagster as dg
 from sqlflow_assets.definitions import defs
-from sqlflow_assets.defs import assets, sensors
+from sqlflow_assets.defs import assets
+from sqlflow_assets.defs import sensors
 from sqlflow_assets.defs.resources import default_resources
 instance = dg.DagsterInstance.ephemeral()
 context = dg.build_sensor_context(instance=instance, resources=default_resources())
@@ -97,14 +98,15 @@ def measured(command: list[str], env: dict[str, str]) -> tuple[float, int, str]:
 def ours_in_process(port: int, workdir: Path) -> None:
     """Child mode: one job, in-process, printing its own seconds."""
     os.environ.update(SQLFLOW_DUCKDB_PATH=str(workdir / "ours.duckdb"), DLT_DATA_DIR=str(workdir / "dlt"))
-    from sqlflow_assets import config, job_lineage
-    from sqlflow_assets.client import SQLFlowClient
+    from sqlflow_assets import config
+    from sqlflow_assets.job import lineage_step
+    from sqlflow_assets.api.client import SQLFlowClient
 
     started = time.perf_counter()
     client = SQLFlowClient(base_url=f"http://127.0.0.1:{port}", user_id="bench", token="bench")
-    job = job_lineage.analyse(JOB_ID, client.export_lineage_json_file(JOB_ID, workdir / "export.json"))
+    job = lineage_step.analyse(JOB_ID, client.export_lineage_json_file(JOB_ID, workdir / "export.json"))
     analysed = time.perf_counter()
-    job_lineage.load(job, config.storage())
+    lineage_step.load(job, config.storage())
     print(f"OURS {time.perf_counter() - started} {analysed - started} {job.lineage['column_edges'].num_rows}")
 
 

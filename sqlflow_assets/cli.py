@@ -31,8 +31,11 @@ import requests
 import tomlkit
 from filelock import FileLock
 
-from sqlflow_assets import config, graph, openlineage, submission
-from sqlflow_assets.client import SQLFlowClient, SQLFlowError
+from sqlflow_assets import config
+from sqlflow_assets.warehouse import graph
+from sqlflow_assets.warehouse import openlineage_export
+from sqlflow_assets.submit import submission
+from sqlflow_assets.api.client import SQLFlowClient, SQLFlowError
 from sqlflow_assets.errors import UsageError
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
@@ -42,7 +45,7 @@ EXPORTERS: dict[str, Callable[[SQLFlowClient, str], bytes]] = {
     "json": lambda client, job_id: client.export_lineage_json(job_id),
     "csv": lambda client, job_id: client.export_full_lineage_csv(job_id).encode(),
     # the job's run events from the current graph (not the server): what the OpenLineage asset sends
-    "openlineage": lambda client, job_id: json.dumps(openlineage.to_dicts(openlineage.job_events(job_id)), indent=2).encode(),
+    "openlineage": lambda client, job_id: json.dumps(openlineage_export.to_dicts(openlineage_export.job_events(job_id)), indent=2).encode(),
 }
 JOB_COLUMNS = ("jobId", "jobName", "status", "dbVendor", "createTime", "files")
 
@@ -86,7 +89,7 @@ def start_local_server(base_url: str, users: str, data_dir: Path, stdout: int | 
     """
     url = urlparse(base_url)
     env = {**os.environ, "SQLFLOW_LOCAL_USERS": users}
-    command = [sys.executable, "-m", "sqlflow_assets.local.cli", "serve", "--port", str(url.port or 80), "--data-dir", str(data_dir)]
+    command = [sys.executable, "-m", "sqlflow_assets.local.serve_cli", "serve", "--port", str(url.port or 80), "--data-dir", str(data_dir)]
     server = subprocess.Popen(command, env=env, stdout=stdout)
     try:
         wait_until_up(f"{url.scheme}://{url.netloc}/healthz", server)
@@ -290,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"sqlflow-assets {args.command}: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except (SQLFlowError, submission.SourceError, openlineage.JobNotCurrent, OSError) as error:
+    except (SQLFlowError, submission.SourceError, openlineage_export.JobNotCurrent, OSError) as error:
         print(f"sqlflow-assets {args.command}: {error}", file=sys.stderr)
         return EXIT_FAILED
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from sqlflow_assets import flatten
+from sqlflow_assets.job import flatten
 from sqlflow_assets.config import LINEAGE_SCHEMA, RAW_SCHEMA
-from sqlflow_assets.lineage_json import SCHEMAS
+from sqlflow_assets.job.lineage_json import SCHEMAS
 
 _COMMON = {
     "job_id": "The SQLFlow job (and Dagster partition) the row belongs to.",

@@ -122,7 +122,8 @@ def postgres_database(postgres_server: PostgresServer, request) -> str:
 @pytest.fixture
 def sample_job(project_env) -> str:
     """The bundled sample SQL submitted as one job to the local server, finished."""
-    from sqlflow_assets import config, submission
+    from sqlflow_assets import config
+    from sqlflow_assets.submit import submission
 
     job = submit_and_wait(submission.read_sql_folder(config.SAMPLE_SQL_DIR), job_name="sample")
     assert job["status"] == "success", job

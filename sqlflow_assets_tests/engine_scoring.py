@@ -23,7 +23,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze
+from sqlflow_assets.local.engine import AnalysisOptions
+from sqlflow_assets.local.engine import SqlFile
+from sqlflow_assets.local.engine import analyze
 
 # the corpora committed with the tests (origin and licence in its README.md), so the gates run on a bare clone
 DEFAULT_CORPORA = Path(__file__).resolve().parent / "local" / "corpora"

@@ -42,11 +42,14 @@ import uvicorn
 from dagster_dlt import DagsterDltResource
 from dagster_duckdb import DuckDBResource
 
-from sqlflow_assets import cli, graph
-from sqlflow_assets.client import SQLFlowClient
+from sqlflow_assets import cli
+from sqlflow_assets.warehouse import graph
+from sqlflow_assets.api.client import SQLFlowClient
 from sqlflow_assets.defs import assets
 from sqlflow_assets.defs.resources import SQLFlowResource, StorageResource
-from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze
+from sqlflow_assets.local.engine import AnalysisOptions
+from sqlflow_assets.local.engine import SqlFile
+from sqlflow_assets.local.engine import analyze
 from sqlflow_assets.local.server import create_app
 
 
@@ -79,7 +82,7 @@ def stop_local_server(proc: subprocess.Popen) -> None:
 
 def submit_and_wait(files: list[tuple[str, bytes]], dbvendor: str = "dbvpostgresql", job_name: str = "test job") -> dict:
     """Submit a job to the server configured in the environment and wait until it is terminal."""
-    from sqlflow_assets.client import SQLFlowClient, SQLFlowError
+    from sqlflow_assets.api.client import SQLFlowClient, SQLFlowError
 
     client = SQLFlowClient.from_config()
     job_id = client.submit_user_job(job_name, files, dbvendor)["jobId"]

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from sqlflow_assets.client import SQLFlowClient
+from sqlflow_assets.api.client import SQLFlowClient
 from sqlflow_assets_tests.support import REPO_ROOT
 
 ENSURE = (

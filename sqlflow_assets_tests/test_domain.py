@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from sqlflow_assets import domain, flatten
-from sqlflow_assets.lineage_json import read_lineage
-from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze, summarize
-from sqlflow_assets.local.render import index_objects, table_edges
+from sqlflow_assets import domain
+from sqlflow_assets.job import flatten
+from sqlflow_assets.job.lineage_json import read_lineage
+from sqlflow_assets.local.engine import AnalysisOptions
+from sqlflow_assets.local.engine import SqlFile
+from sqlflow_assets.local.engine import analyze
+from sqlflow_assets.local.engine import summarize
+from sqlflow_assets.local.exports import index_objects, table_edges
 from sqlflow_assets_tests.fixtures import fixture_bytes
 
 # Intermediates of every shape the engine makes: CTE chains, a subquery with WHERE (fdr), a UNION,

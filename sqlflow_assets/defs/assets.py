@@ -16,12 +16,18 @@ import pyarrow as pa
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
-from sqlflow_assets import column_docs, config, flatten, glance, graph, job_lineage, quality
+from sqlflow_assets import column_docs
+from sqlflow_assets import config
+from sqlflow_assets.job import flatten
+from sqlflow_assets.render import glance
+from sqlflow_assets.warehouse import graph
+from sqlflow_assets.job import lineage_step
+from sqlflow_assets.job import quality
 from sqlflow_assets.config import LINEAGE_SCHEMA, RAW_SCHEMA
 from sqlflow_assets.defs.partitions import sqlflow_jobs_partitions
 from sqlflow_assets.defs.resources import SQLFlowResource, StorageResource
-from sqlflow_assets.lineage_json import TABLE_NAMES
-from sqlflow_assets.source import sqlflow_source
+from sqlflow_assets.job.lineage_json import TABLE_NAMES
+from sqlflow_assets.job.dlt_source import sqlflow_source
 
 RAW_GROUP = RAW_SCHEMA
 LINEAGE_GROUP = LINEAGE_SCHEMA
@@ -171,13 +177,13 @@ def sqlflow_job_lineage(
     details = client.job_summary(job_id)
     with tempfile.TemporaryDirectory(prefix="sqlflow_export_") as folder:
         export = client.export_lineage_json_file(job_id, Path(folder) / f"{job_id}.json")
-        job = job_lineage.analyse(job_id, export, details)
+        job = lineage_step.analyse(job_id, export, details)
     results = [_check_result(outcome) for outcome in job.checks]
     if job.blocking_failures():
         yield from results
-        raise dg.Failure(str(job_lineage.LineageCheckFailed(job_id=job_id, failed=job.blocking_failures())))
+        raise dg.Failure(str(lineage_step.LineageCheckFailed(job_id=job_id, failed=job.blocking_failures())))
     target = storage.storage()
-    row_counts = job_lineage.load(job, target)
+    row_counts = lineage_step.load(job, target)
     job_metadata = _job_metadata(details)
     tables = job.tables()
     summary = {

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from sqlflow_assets.defs.assets import sqlflow_job_lineage, sqlflow_jobs_raw
-from sqlflow_assets.defs.submission import SUBMISSION_KEY
+from sqlflow_assets.defs.sql_submission import SUBMISSION_KEY
 
 lineage_job = dg.define_asset_job(
     "sqlflow_lineage",

@@ -15,7 +15,7 @@ from dagster_dlt import DagsterDltResource
 from dagster_duckdb import DuckDBResource
 
 from sqlflow_assets import config
-from sqlflow_assets.client import SQLFlowClient
+from sqlflow_assets.api.client import SQLFlowClient
 
 class SQLFlowResource(dg.ConfigurableResource):
     """Builds a `SQLFlowClient` from dlt config; `base_url` here overrides `[sources.sqlflow]`."""

@@ -1,6 +1,6 @@
 """The sensor that turns every completed analysis of a SQLFlow job into a partition and a lineage run.
 
-The rules (versions, filters, the bounded cursor) live in `sqlflow_assets.job_versions`; this module
+The rules (versions, filters, the bounded cursor) live in `sqlflow_assets.job.job_versions`; this module
 only reads the settings and the jobs list, asks the instance about versions still pending, and
 builds the requests.
 """
@@ -13,11 +13,12 @@ from collections.abc import Iterator, Sequence
 
 import dagster as dg
 
-from sqlflow_assets import config, job_versions
+from sqlflow_assets import config
+from sqlflow_assets.job import job_versions
 from sqlflow_assets.defs.jobs import jobs_refresh_job, lineage_job
 from sqlflow_assets.defs.partitions import sqlflow_jobs_partitions
 from sqlflow_assets.defs.resources import SQLFlowResource
-from sqlflow_assets.job_versions import VERSION_KEY_TAG, ListedJob
+from sqlflow_assets.job.job_versions import VERSION_KEY_TAG, ListedJob
 
 RUNS_QUERY_BATCH = 500  # version keys per instance query (one `IN` list)
 LINEAGE_MAX_RETRIES = 2  # Dagster's own retries of a failed lineage run, before the sensor asks again

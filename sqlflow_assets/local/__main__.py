@@ -2,7 +2,7 @@
 
 import sys
 
-from sqlflow_assets.local.cli import main
+from sqlflow_assets.local.serve_cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -51,7 +51,7 @@ from sqlflow_assets.local.engine import (
     dialect_for,
     summarize,
 )
-from sqlflow_assets.local.jobs import (
+from sqlflow_assets.local.job_store import (
     JobStore,
     Upload,
     WorkerPool,
@@ -60,7 +60,7 @@ from sqlflow_assets.local.jobs import (
     options_to_json,
     session_id,
 )
-from sqlflow_assets.local.render import lineage_csv, lineage_svg
+from sqlflow_assets.local.exports import lineage_csv, lineage_svg
 
 DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 ZIP_EXPANSION_FACTOR = 10  # a zip may expand to this many times the upload limit

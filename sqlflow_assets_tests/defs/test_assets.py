@@ -11,7 +11,7 @@ import duckdb
 import dagster as dg
 import pytest
 
-from sqlflow_assets import flatten
+from sqlflow_assets.job import flatten
 from sqlflow_assets.defs import assets
 from sqlflow_assets_tests.support import counts, drawn_tables, LINEAGE_TABLES, materialize_job_lineage, REPO_ROOT, require_dot, resources_for, submit_and_wait, svg_of
 

@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 
 from sqlflow_assets import config
-from sqlflow_assets.flatten import LINEAGE_TABLES
-from sqlflow_assets.lineage_json import TABLE_NAMES
-from sqlflow_assets.client import SQLFlowClient
+from sqlflow_assets.job.flatten import LINEAGE_TABLES
+from sqlflow_assets.job.lineage_json import TABLE_NAMES
+from sqlflow_assets.api.client import SQLFlowClient
 from sqlflow_assets_tests.support import REPO_ROOT, submit_and_wait
 from sqlflow_assets_tests.support import materialize_job_lineage
 

@@ -13,12 +13,12 @@ import uuid
 import dagster as dg
 import pytest
 
-from sqlflow_assets.client import SQLFlowClient, SQLFlowError
+from sqlflow_assets.api.client import SQLFlowClient, SQLFlowError
 from sqlflow_assets.defs.jobs import jobs_refresh_job, lineage_job
 from sqlflow_assets.defs.resources import SQLFlowResource, StorageResource
 from sqlflow_assets.defs.sensors import sqlflow_job_sensor
 from sqlflow_assets.definitions import defs
-from sqlflow_assets.job_versions import fingerprint
+from sqlflow_assets.job.job_versions import fingerprint
 from sqlflow_assets_tests.support import free_port, submit_and_wait
 from sqlflow_assets_tests.support import http_peer, json_body
 

@@ -115,7 +115,7 @@ class Product:
 
     def client(self):
         """A SQLFlow client of the product's local server, as the product's user."""
-        from sqlflow_assets.client import SQLFlowClient
+        from sqlflow_assets.api.client import SQLFlowClient
 
         return SQLFlowClient(base_url=self.sqlflow_url, user_id=USER_ID, secret_key=SECRET)
 

@@ -16,8 +16,8 @@ import pytest
 from filelock import FileLock
 
 from sqlflow_assets import config
-from sqlflow_assets.flatten import LINEAGE_TABLES
-from sqlflow_assets.lineage_json import TABLE_NAMES
+from sqlflow_assets.job.flatten import LINEAGE_TABLES
+from sqlflow_assets.job.lineage_json import TABLE_NAMES
 from sqlflow_assets_tests.support import poll
 
 pytestmark = pytest.mark.faults

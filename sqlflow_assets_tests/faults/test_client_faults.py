@@ -14,7 +14,7 @@ from urllib.parse import quote, quote_plus, unquote_plus
 
 import pytest
 
-from sqlflow_assets.client import SQLFlowError
+from sqlflow_assets.api.client import SQLFlowError
 from sqlflow_assets_tests.support import poll
 from sqlflow_assets_tests.support import http_peer, json_body, peer_client
 
@@ -187,7 +187,7 @@ def test_bad_job_entries_are_skipped_with_a_warning(caplog) -> None:
     good = {"jobId": "j2", "status": "success"}
     details = [None, {"status": "success"}, {"jobId": 7}, {"jobId": ""}, "j1", good]
     summary = json_body({"code": 200, "data": {"total": 6, "jobDetails": details}})
-    with http_peer(lambda path: (200, summary)) as peer, caplog.at_level(logging.WARNING, "sqlflow_assets.client"):
+    with http_peer(lambda path: (200, summary)) as peer, caplog.at_level(logging.WARNING, "sqlflow_assets.api.client"):
         client = peer_client(peer)
         assert client.jobs_summary()["jobDetails"] == [good]
         assert client.job_summary("j2") == good

@@ -11,7 +11,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from sqlflow_assets import graph
+from sqlflow_assets.warehouse import graph
 from sqlflow_assets.defs import assets
 from sqlflow_assets.defs.resources import SQLFlowResource
 from sqlflow_assets_tests.support import resources_for

@@ -17,9 +17,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sqlflow_assets import job_lineage
-from sqlflow_assets.flatten import LINEAGE_TABLES
-from sqlflow_assets.lineage_json import TABLE_NAMES
+from sqlflow_assets.job import lineage_step
+from sqlflow_assets.job.flatten import LINEAGE_TABLES
+from sqlflow_assets.job.lineage_json import TABLE_NAMES
 from sqlflow_assets_tests.fixtures import generated_payload
 from sqlflow_assets_tests.support import http_peer, json_body
 
@@ -92,7 +92,7 @@ def finish(process: subprocess.Popen) -> str:
 
 def expected_rows(export: Path, job_id: str) -> dict[str, set[tuple]]:
     """The job's rows as a clean in-process analysis gives them (the reference for every table)."""
-    job = job_lineage.analyse(job_id, export)
+    job = lineage_step.analyse(job_id, export)
     return {f"{dataset}.{table}": set(zip(*(c.to_pylist() for c in rows.columns))) for (dataset, table), rows in job.tables().items()}
 
 

@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze
+from sqlflow_assets.local.engine import AnalysisOptions
+from sqlflow_assets.local.engine import SqlFile
+from sqlflow_assets.local.engine import analyze
 import sqlflow_assets_tests.engine_scoring as scoring
 
 

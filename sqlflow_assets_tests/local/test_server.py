@@ -11,7 +11,7 @@ import jwt
 import pytest
 import requests
 
-from sqlflow_assets.local.render import CSV_HEADER
+from sqlflow_assets.local.exports import CSV_HEADER
 from sqlflow_assets_tests.support import Api, BAD_SQL, csv_rows, drawn_edges, drawn_tables, GEN_PATH, GOOD_SQL, JOB_PATH, NEXT_SQL, require_dot, sqlflow_edges as edges, zipped
 
 

@@ -13,10 +13,10 @@ from .collapse import collapse, to_table_level
 from .coords import Locator, md5
 from .dispatch import Job, analyze_statement
 from .emit import sqlflow_json
-from .graph import Graph
+from .graph_builder import Graph
 from .model import AnalysisOptions, DbObject, Edge, SqlFile
 from .parsing import split_statements
-from .vendors import dialect_for
+from sqlflow_assets.api.vendors import dialect_for
 
 
 def keep_predicate(options: AnalysisOptions) -> Callable[[DbObject], bool] | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlflow_assets.domain import DATA_FLOW_TYPES, chain, wins
 
-from .graph import Graph
+from .graph_builder import Graph
 from .model import DbObject, Edge, Endpoint
 
 NodeKey = tuple[str, str]

@@ -14,7 +14,7 @@ from sqlglot import exp
 from sqlflow_assets.errors import StatementTimeout
 
 from .coords import Locator
-from .graph import Graph
+from .graph_builder import Graph
 from .model import Coordinates, DbObject, ErrorInfo
 
 

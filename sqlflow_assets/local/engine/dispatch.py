@@ -13,7 +13,7 @@ from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from .catalog import Catalog
 from .context import StatementContext, StatementTimeout, hard_time_limit
 from .coords import Locator, md5
-from .graph import Graph
+from .graph_builder import Graph
 from .model import AnalysisOptions, Coordinates, ErrorInfo, Process
 from .parsing import ParsedStatement
 from .statements import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .graph import Graph
+from .graph_builder import Graph
 from .model import AnalysisOptions, Column, DbObject, Edge, Endpoint, Process
 
 CREATED_BY = "sqlflow_assets local engine"

@@ -1,0 +1,98 @@
+"""The `sqlflow/sql_submission` asset: submits each configured SQL source whose content or options changed.
+
+The rules (reading sources, fingerprints, persistent jobs) live in `sqlflow_assets.submit.submission`;
+this is the Dagster glue: run config, the state kept in the asset's materialisation metadata
+(`sources`, a JSON map of source name to fingerprint and job id), and what a person reads per
+source (`job_id/<source>`, `content_hash/<source>`).
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+
+from sqlflow_assets.submit import submission
+from sqlflow_assets.defs.assets import OWNERS, last_json_metadata
+from sqlflow_assets.defs.resources import SQLFlowResource
+
+SUBMISSION_KEY = dg.AssetKey(["sqlflow", "sql_submission"])
+STATE_KEY = "sources"
+
+
+class SqlSourceConfig(submission.SqlSource, dg.Config):
+    """One SQL source given in run config (the same fields as `[[sources.sqlflow.sql_sources]]`)."""
+
+
+class SqlSubmissionConfig(dg.Config):
+    """Which sources to submit, and how.
+
+    `sources`: replaces the configured `[[sources.sqlflow.sql_sources]]` for this run.
+    `only`: submit just these source names. `folder`: one folder source instead, named like the
+    default one. `dbvendor`: overrides each submitted source's. `force`: submit even when unchanged.
+    """
+
+    sources: list[SqlSourceConfig] | None = None
+    only: list[str] | None = None
+    folder: str | None = None
+    dbvendor: str | None = None
+    force: bool = False
+
+    def selected(self) -> list[submission.SqlSource]:
+        if self.folder:
+            sources = [submission.SqlSource(name=submission.DEFAULT_SOURCE_NAME, path=self.folder)]
+        elif self.sources is not None:
+            sources = submission.configured_sources([source.model_dump() for source in self.sources])
+        else:
+            sources = submission.configured_sources()
+        if self.only:
+            unknown = sorted(set(self.only) - {source.name for source in sources})
+            if unknown:
+                raise dg.Failure(f"unknown SQL source(s) {', '.join(map(repr, unknown))}; known: {[s.name for s in sources]}")
+            sources = [source for source in sources if source.name in self.only]
+        if self.dbvendor:
+            sources = [source.model_copy(update={"dbvendor": self.dbvendor}) for source in sources]
+        return sources
+
+
+@dg.asset(key=SUBMISSION_KEY, group_name="sqlflow", output_required=False, kinds={"sql"}, owners=OWNERS)
+def sql_submission(
+    context: dg.AssetExecutionContext, config: SqlSubmissionConfig, sqlflow: SQLFlowResource
+) -> Iterator[dg.MaterializeResult]:
+    """Submit one SQLFlow job per configured SQL source whose files or options changed (all of them when forced).
+
+    Materialises only when something was submitted; its metadata carries every source's state,
+    so unchanged sources keep theirs. A source that cannot be read or submitted fails the run
+    after the others' submissions are recorded.
+    """
+    sources = config.selected()
+    previous = last_json_metadata(context, SUBMISSION_KEY, STATE_KEY)
+
+    def report(outcome: submission.Outcome) -> None:
+        if outcome.submitted:
+            context.log.info(
+                f"{outcome.source.name}: submitted {outcome.file_count} files ({outcome.action}), job {outcome.job_id}"
+            )
+        else:
+            context.log.info(f"{outcome.source.name}: {outcome.file_count} files unchanged since job {outcome.job_id}")
+
+    outcomes, failures = submission.submit_sources(sqlflow.client(), sources, previous, config.force, report)
+    submitted = [outcome for outcome in outcomes if outcome.submitted]
+    if submitted:
+        yield dg.MaterializeResult(metadata=_metadata(submission.merged_state(previous, outcomes), submitted))
+    if failures:
+        raise dg.Failure(
+            "SQL source(s) not submitted: " + "; ".join(f"{name}: {error}" for name, error in failures.items())
+        )
+
+
+def _metadata(state: dict[str, dict[str, Any]], submitted: list[submission.Outcome]) -> dict[str, Any]:
+    metadata: dict[str, Any] = {STATE_KEY: dg.MetadataValue.json(state), "submitted": [o.source.name for o in submitted]}
+    for outcome in submitted:
+        name = outcome.source.name
+        metadata[f"job_id/{name}"] = outcome.job_id
+        metadata[f"content_hash/{name}"] = outcome.fingerprint
+        metadata[f"file_count/{name}"] = outcome.file_count
+        metadata[f"where/{name}"] = outcome.source.describe()
+        if outcome.revision:
+            metadata[f"revision/{name}"] = outcome.revision
+    return metadata

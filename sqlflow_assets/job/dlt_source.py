@@ -1,0 +1,139 @@
+"""The `sqlflow` dlt source: SQLFlow jobs and per-job lineage as flat Arrow tables.
+
+Lineage rows are parsed by `lineage_json` into Arrow tables, so dlt writes parquet and skips its
+slow nested-JSON normaliser. Every per-job table is merged with `merge_key="job_id"`
+(delete-insert): re-loading a job replaces exactly that job's rows, even when its lineage shrank.
+
+Standalone, as any dlt source:
+
+    dlt.pipeline("sqlflow", destination="duckdb", dataset_name="sqlflow_raw").run(sqlflow_source())
+
+loads the jobs list and the raw lineage of every completed job (`jobs | lineage`); pass `job_ids`
+to load only those. The client is built from `[sources.sqlflow]` when the source runs, not when it
+is created, so creating it needs no credentials.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import dlt
+import orjson
+import pyarrow as pa
+from dlt.common.typing import TSecretStrValue
+from dlt.extract.resource import DltResource
+
+from sqlflow_assets import config
+from sqlflow_assets.api.client import SQLFlowClient
+from sqlflow_assets.domain import API_PATH_PREFIX, DONE_STATUSES
+from sqlflow_assets.job.lineage_json import read_lineage
+
+JOB_FIELDS = {
+    "job_id": "jobId",
+    "job_name": "jobName",
+    "user_id": "userId",
+    "db_vendor": "dbVendor",
+    "status": "status",
+    "create_time": "createTime",
+    "error_message": "errorMessage",
+    "session_id": "sessionId",
+    "default_database": "defaultDatabase",
+    "default_schema": "defaultSchema",
+}
+TOMBSTONE = "tombstone"
+# Hints of every per-job table, raw or lineage: delete-insert on job_id, tombstones hard-delete.
+PER_JOB_HINTS: Mapping[str, Any] = {
+    "write_disposition": {"disposition": "merge", "strategy": "delete-insert"},
+    "merge_key": "job_id",
+    "columns": {"job_id": {"nullable": False}, TOMBSTONE: {"hard_delete": True}},
+}
+
+
+def jobs_table(job_details: list[dict[str, Any]]) -> pa.Table:
+    """One row per SQLFlow job, as listed by displayUserJobsSummary."""
+    columns = {name: pa.array([_text(job.get(key)) for job in job_details], pa.string()) for name, key in JOB_FIELDS.items()}
+    columns["file_names"] = pa.array([orjson.dumps(job.get("fileNames") or []).decode() for job in job_details], pa.string())
+    return pa.table(columns)
+
+
+def with_tombstone(table: pa.Table, job_id: str) -> pa.Table:
+    """Mark a job's rows for dlt's hard delete when the job has none left in this table.
+
+    A delete-insert merge only deletes the merge keys it receives, so an empty table would leave a
+    shrunk job's old rows behind. One flagged row makes dlt delete them and insert nothing.
+    """
+    schema = table.schema.set(0, pa.field("job_id", pa.string(), nullable=False)).append(pa.field(TOMBSTONE, pa.bool_()))
+    if table.num_rows:
+        return table.append_column(TOMBSTONE, pa.nulls(table.num_rows, pa.bool_())).cast(schema)
+    row = {field.name: [None] for field in schema}
+    row["job_id"], row[TOMBSTONE] = [job_id], [True]
+    return pa.table(row, schema=schema)
+
+
+def job_tables(tables: Mapping[str, pa.Table], job_id: str) -> Iterator[pa.Table]:
+    """A job's tables as dlt items, each routed to its own table and tombstoned when empty."""
+    for name, table in tables.items():
+        yield dlt.mark.with_table_name(with_tombstone(table, job_id), name)
+
+
+def per_job_resource(name: str, tables: Callable[[], Iterable[tuple[str, Mapping[str, pa.Table]]]]) -> DltResource:
+    """A resource that loads the (job id, tables) pairs `tables` yields, with the per-job hints."""
+
+    def rows() -> Iterator[pa.Table]:
+        for job_id, job in tables():
+            yield from job_tables(job, job_id)
+
+    return dlt.resource(rows, name=name, **PER_JOB_HINTS)
+
+
+def jobs_resource(job_details: Callable[[], list[dict[str, Any]]]) -> DltResource:
+    """The `jobs` table: the jobs `job_details()` lists, merged by job id."""
+
+    def jobs() -> Iterator[pa.Table]:
+        """SQLFlow jobs with their status (displayUserJobsSummary)."""
+        yield jobs_table(job_details())
+
+    return dlt.resource(jobs, name="jobs", write_disposition="merge", primary_key="job_id")
+
+
+@dlt.source(name="sqlflow", section="sqlflow")
+def sqlflow_source(
+    job_ids: Sequence[str] | None = None,
+    client: SQLFlowClient | None = None,
+    base_url: str = config.DEFAULT_BASE_URL,
+    user_id: str | None = None,
+    secret_key: TSecretStrValue | None = dlt.secrets.value,
+    token: TSecretStrValue | None = dlt.secrets.value,
+    path_prefix: str = API_PATH_PREFIX,
+):
+    """SQLFlow jobs and the raw lineage of every completed job (or of `job_ids`).
+
+    dlt injects the connection from `[sources.sqlflow]` (`.dlt/`, `SOURCES__SQLFLOW__*`), as in
+    its verified sources; every argument may be missing, so the source can be created with no
+    credentials (Dagster builds asset specs from it at import). The client is built, and a missing
+    user refused, only when a resource runs; `client` replaces it (the Dagster resource's).
+    """
+    wanted = None if job_ids is None else set(job_ids)
+    connection = {"base_url": base_url, "user_id": user_id, "secret_key": secret_key, "token": token, "path_prefix": path_prefix}
+
+    @functools.cache
+    def sqlflow() -> SQLFlowClient:
+        return client or SQLFlowClient(**config.sqlflow_client_arguments(**connection))
+
+    jobs = jobs_resource(lambda: sqlflow().jobs_summary().get("jobDetails") or [])
+
+    @dlt.transformer(name="lineage", **PER_JOB_HINTS)
+    def lineage(jobs_page: pa.Table) -> Iterator[pa.Table]:
+        """Raw lineage tables of each completed job of the page (exportLineageAsJson)."""
+        for job in jobs_page.select(["job_id", "status"]).to_pylist():
+            job_id = job["job_id"]
+            if job["status"] in DONE_STATUSES and (wanted is None or job_id in wanted):
+                yield from job_tables(read_lineage(sqlflow().export_lineage_json(job_id), job_id).as_dict(), job_id)
+
+    return jobs, jobs | lineage
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

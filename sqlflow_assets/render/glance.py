@@ -1,0 +1,184 @@
+"""What a person reads a job's (or the warehouse's) lineage by at a glance: counts, the busiest table
+edges and the pictures, as plain values the Dagster glue turns into metadata.
+
+Why a module of its own: these are pure computations over the Arrow tables a run already holds,
+testable without Dagster, and the glue in `defs/` stays thin. A picture that cannot be drawn
+(`dot` missing, a layout that fails) becomes one line of text saying why: the run never fails
+for a picture.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sqlflow_assets.render import pictures
+from sqlflow_assets.render.pictures import TableEdge
+
+TOP_EDGES = 10
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Picture:
+    """Markdown with the picture as an image, or one line saying why there is none."""
+
+    markdown: str
+    drawn: bool
+
+
+def picture(title: str, draw: Callable[[], str]) -> Picture:
+    """`draw()`'s SVG as Markdown under a bold title; `dot` missing or failing gives a text line instead."""
+    title = _plain(title)
+    try:
+        svg = draw()
+    except pictures.DotMissing as exc:
+        return Picture(f"**{title}**: {exc}", False)
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        log.warning("lineage picture %r not drawn: %s", title, exc)
+        return Picture(f"**{title}**: not drawn ({type(exc).__name__}: {_plain(str(exc))})", False)
+    return Picture(f"**{title}**\n\n{pictures.markdown_image(svg, title)}", True)
+
+
+def _plain(text: str) -> str:
+    """`text` with Markdown's special characters escaped, on one line (job names are user input)."""
+    return re.sub(r"([\\`*_\[\]<>#|!])", r"\\\1", " ".join(text.split()))
+
+
+def count_by(table: pa.Table | None, column: str) -> dict[str, int]:
+    """Rows per value of `column`, most frequent first (None counted as "")."""
+    if table is None or column not in table.column_names:
+        return {}
+    counts = pc.value_counts(table.column(column)).to_pylist()  # one pass in Arrow, also on 1M-row jobs
+    pairs = (("" if item["values"] is None else str(item["values"]), item["counts"]) for item in counts)
+    return dict(sorted(pairs, key=lambda item: (-item[1], item[0])))
+
+
+@dataclass(frozen=True)
+class TableGraph:
+    """A table-level graph cut down in DuckDB to what a picture and a preview draw.
+
+    Why: a 100k-relationship job has ~200k table pairs; one Python object per pair cost seconds and
+    a 1M job gigabytes. `edges` are the pairs among the `pictures.MAX_TABLES` most connected
+    `tables` (ranked as `pictures.most_connected` ranks), `top` the busiest pairs of all, and
+    `table_count` / `edge_count` the whole graph's sizes, for the "+ n more" notes.
+    """
+
+    tables: list[str]
+    edges: list[TableEdge]
+    top: list[TableEdge]
+    table_count: int
+    edge_count: int
+
+    def svg(self, title: str) -> str:
+        return pictures.table_svg(self.edges, title, self.tables, totals=(self.table_count, self.edge_count))
+
+
+_PAIRS_SQL = """
+CREATE TABLE pairs AS
+SELECT source_object AS source, target_object AS target,
+       coalesce(sum(edge_count) FILTER (WHERE relationship_type = 'fdd'), 0)::BIGINT AS fdd,
+       coalesce(sum(edge_count) FILTER (WHERE relationship_type = 'fdr'), 0)::BIGINT AS fdr
+FROM edges GROUP BY ALL
+"""
+# distinct neighbours (itself not counted), then column edges, then name: `pictures.most_connected`'s order
+_RANKED_SQL = """
+SELECT name FROM (
+    SELECT source AS name, target AS other, fdd + fdr AS weight FROM pairs
+    UNION ALL SELECT target, source, fdd + fdr FROM pairs
+    UNION ALL SELECT name, NULL, 0 FROM lone)
+GROUP BY name
+ORDER BY count(DISTINCT other) FILTER (WHERE other <> name) DESC, sum(weight) DESC, name
+"""
+_AMONG_SQL = """
+SELECT source, target, fdd, fdr FROM pairs
+WHERE list_contains($kept, source) AND list_contains($kept, target)
+ORDER BY fdd + fdr DESC, source, target
+"""
+_TOP_SQL = "SELECT source, target, fdd, fdr FROM pairs ORDER BY fdd + fdr DESC, source, target LIMIT $limit"
+
+
+def table_graph(table: pa.Table | None, lone_tables: list[str] = (), limit: int = pictures.MAX_TABLES) -> TableGraph:
+    """`lineage.table_edges` / `lineage.table_lineage` rows (plus tables without edges) as a `TableGraph`."""
+    columns = {"source_object": pa.string(), "target_object": pa.string(), "relationship_type": pa.string(), "edge_count": pa.int64()}
+    edges = table.select(list(columns)) if table is not None else pa.table({name: pa.array([], kind) for name, kind in columns.items()})
+    with duckdb.connect() as conn:
+        conn.register("edges", edges)
+        conn.register("lone", pa.table({"name": pa.array(list(lone_tables), pa.string())}))
+        conn.execute(_PAIRS_SQL)
+        ranked = [name for (name,) in conn.execute(_RANKED_SQL).fetchall()]
+        kept = ranked[:limit]
+        among = [TableEdge(*row) for row in conn.execute(_AMONG_SQL, {"kept": kept}).fetchall()]
+        top = [TableEdge(*row) for row in conn.execute(_TOP_SQL, {"limit": TOP_EDGES}).fetchall()]
+        edge_count = conn.execute("SELECT count(*) FROM pairs").fetchone()[0]
+    return TableGraph(sorted(kept), among, top, len(ranked), edge_count)
+
+
+def real_tables(objects: pa.Table | None) -> list[str]:
+    """Qualified names of a job's tables and views (not intermediates), so lone tables are drawn too."""
+    if objects is None:
+        return []
+    rows = objects.select(["qualified_name", "is_intermediate"]).to_pylist()
+    return sorted({row["qualified_name"] for row in rows if not row["is_intermediate"] and row["qualified_name"]})
+
+
+def top_edges_markdown(edges: list[TableEdge], limit: int = TOP_EDGES, total: int | None = None) -> str:
+    """A Markdown table of the first `limit` of `edges` (busiest first); `total` counts all pairs when
+    `edges` is already only the busiest."""
+    if not edges:
+        return "No table-level lineage."
+    lines = ["| source | target | fdd | fdr |", "|---|---|---:|---:|"]
+    lines += [f"| {_cell(e.source)} | {_cell(e.target)} | {e.fdd} | {e.fdr} |" for e in edges[:limit]]
+    hidden = max(total or 0, len(edges)) - min(limit, len(edges))
+    if hidden > 0:
+        lines.append(f"\n{hidden} more table pairs.")
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
+
+
+def job_glance(job_label: str, lineage: Mapping[str, pa.Table]) -> dict[str, object]:
+    """A job's summary from its `lineage.*` tables: counts by type, the busiest edges and two pictures."""
+    tables = real_tables(lineage.get("objects"))
+    graph = table_graph(lineage.get("table_edges"), tables)
+    end_to_end = lineage.get("end_to_end_edges")
+    by_type = count_by(end_to_end, "relationship_type")
+    targets = list(count_by(end_to_end, "target_object"))
+    return {
+        "tables": len(tables),
+        "fdd_edges": by_type.get("fdd", 0),
+        "fdr_edges": by_type.get("fdr", 0),
+        "edges_by_type": {
+            name: count_by(lineage.get(name), "relationship_type") for name in ("column_edges", "end_to_end_edges", "table_edges")
+        },
+        "objects_by_type": count_by(lineage.get("objects"), "object_type"),
+        "top_edges": top_edges_markdown(graph.top, total=graph.edge_count),
+        "table_picture": picture(f"Table lineage of {job_label}", lambda: graph.svg(f"Table lineage: {job_label}")),
+        "column_picture": picture(
+            f"Column lineage of {job_label}", lambda: pictures.column_svg(
+                _edges_into(end_to_end, targets[: pictures.MAX_TARGETS]), f"Column lineage: {job_label}", all_targets=len(targets)
+            ),
+        ),
+    }
+
+
+def _edges_into(end_to_end: pa.Table | None, targets: list[str]) -> list[pictures.ColumnEdge]:
+    """The end-to-end edges into `targets` only: Python objects for a few tables, not for a whole job."""
+    if end_to_end is None or not targets:
+        return []
+    return pictures.column_edges(end_to_end.filter(pc.is_in(end_to_end.column("target_object"), pa.array(targets))).to_pylist())
+
+
+def warehouse_picture(table_lineage: pa.Table | None) -> Picture:
+    """The warehouse-wide table graph: the `pictures.MAX_TABLES` most connected tables, the rest counted."""
+    graph = table_graph(table_lineage)
+    return picture("Warehouse table lineage", lambda: graph.svg("Warehouse table lineage (current jobs)"))

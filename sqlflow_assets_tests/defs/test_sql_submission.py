@@ -1,0 +1,104 @@
+"""The `sqlflow/sql_submission` asset, materialised for real against the local server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import dagster as dg
+import pytest
+
+from sqlflow_assets.api.client import SQLFlowClient
+from sqlflow_assets.defs import sql_submission as submission_defs
+from sqlflow_assets.defs.sql_submission import SqlSourceConfig, SqlSubmissionConfig
+from sqlflow_assets.submit.submission import DEFAULT_SOURCE_NAME
+from sqlflow_assets_tests.support import resources_for
+
+INSERT_1 = "INSERT INTO t2 (x) SELECT x FROM t1;"
+
+
+def submit(project_env, instance, raise_on_error: bool = True, **config) -> tuple[dg.ExecuteInPipelineResult, list[dg.AssetMaterialization]]:
+    result = dg.materialize(
+        [submission_defs.sql_submission],
+        instance=instance,
+        resources=resources_for(project_env.duckdb_path),
+        run_config=dg.RunConfig({"sqlflow__sql_submission": SqlSubmissionConfig(**config)}),
+        raise_on_error=raise_on_error,
+    )
+    return result, [event.materialization for event in result.get_asset_materialization_events()]
+
+
+def test_sql_submission_only_resubmits_changed_content(project_env, tmp_path, monkeypatch):
+    folder = tmp_path / "sql"
+    folder.mkdir()
+    (folder / "a.sql").write_text(INSERT_1)
+    monkeypatch.setenv("SQLFLOW_SQL_DIR", str(folder))
+    instance = dg.DagsterInstance.ephemeral()
+
+    _, first = submit(project_env, instance)  # nothing configured: the folder from SQLFLOW_SQL_DIR
+    assert len(first) == 1
+    job_id = first[0].metadata[f"job_id/{DEFAULT_SOURCE_NAME}"].value
+    assert len(job_id) == 32 and first[0].metadata[f"where/{DEFAULT_SOURCE_NAME}"].value == f"folder {folder}"
+    assert SQLFlowClient.from_config().job_summary(job_id)["jobName"] == DEFAULT_SOURCE_NAME
+    assert submit(project_env, instance, folder=str(folder))[1] == []  # same content, named in run config: nothing sent
+    (folder / "a.sql").write_text("INSERT INTO t3 (x) SELECT x FROM t1;")
+    _, third = submit(project_env, instance)
+    assert len(third) == 1 and third[0].metadata[f"job_id/{DEFAULT_SOURCE_NAME}"].value != job_id
+
+
+def test_each_configured_source_is_submitted_when_it_changed(project_env, tmp_path, monkeypatch):
+    """Two sources from `[[sources.sqlflow.sql_sources]]` (a folder and a real git repository)."""
+    folder, repo = tmp_path / "etl", tmp_path / "repo"
+    (folder).mkdir()
+    (folder / "load.sql").write_text(INSERT_1)
+    (repo / "models").mkdir(parents=True)
+    (repo / "models" / "m.sql").write_text("INSERT INTO m (y) SELECT y FROM t1;")
+    for args in (["init", "--quiet", "-b", "main"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "1"]):
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+    monkeypatch.setenv(
+        "SOURCES__SQLFLOW__SQL_SOURCES",
+        json.dumps([{"name": "etl", "path": str(folder)},
+                    {"name": "models", "kind": "git", "path": str(repo), "subfolder": "models", "dbvendor": "dbvsnowflake"}]),
+    )
+    instance = dg.DagsterInstance.ephemeral()
+    client = SQLFlowClient.from_config()
+
+    _, [first] = submit(project_env, instance)
+    assert first.metadata["submitted"].value == ["etl", "models"]
+    models_job = first.metadata["job_id/models"].value
+    assert client.job_summary(models_job)["dbVendor"] == "dbvsnowflake"
+    assert len(first.metadata["revision/models"].value) == 40
+
+    (folder / "load.sql").write_text("INSERT INTO t7 (x) SELECT x FROM t1;")
+    _, [second] = submit(project_env, instance)
+    assert second.metadata["submitted"].value == ["etl"]
+    state = second.metadata["sources"].value
+    assert state["models"]["job_id"] == models_job  # the unchanged source keeps its state
+    assert state["etl"]["job_id"] == second.metadata["job_id/etl"].value != first.metadata["job_id/etl"].value
+
+    assert submit(project_env, instance)[1] == []
+    _, [vendor] = submit(project_env, instance, dbvendor="dbvoracle", only=["models"])  # the issue's "unchanged" case
+    assert vendor.metadata["submitted"].value == ["models"]
+    assert client.job_summary(vendor.metadata["job_id/models"].value)["dbVendor"] == "dbvoracle"
+    _, [forced] = submit(project_env, instance, force=True)
+    assert forced.metadata["submitted"].value == ["etl", "models"]
+    with pytest.raises(dg.Failure, match="unknown SQL source"):
+        submit(project_env, instance, only=["nope"])
+
+
+def test_a_failing_source_fails_the_run_after_the_others_are_recorded(project_env, tmp_path):
+    folder = tmp_path / "ok"
+    folder.mkdir()
+    (folder / "a.sql").write_text(INSERT_1)
+    sources = [SqlSourceConfig(name="ok", path=str(folder)), SqlSourceConfig(name="broken", path=str(tmp_path / "missing"))]
+    instance = dg.DagsterInstance.ephemeral()
+
+    result, recorded = submit(project_env, instance, raise_on_error=False, sources=sources)
+    assert not result.success
+    failure = result.failure_data_for_node("sqlflow__sql_submission").error
+    assert "broken" in failure.message and "does not exist" in failure.message
+    assert recorded and recorded[0].metadata["submitted"].value == ["ok"]
+    (folder.parent / "missing").mkdir()
+    (folder.parent / "missing" / "b.sql").write_text(INSERT_1)
+    _, [retried] = submit(project_env, instance, sources=sources)
+    assert retried.metadata["submitted"].value == ["broken"]  # "ok" is not sent twice

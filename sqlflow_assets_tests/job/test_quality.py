@@ -1,0 +1,89 @@
+"""Every check of `quality.CHECKS` seen passing on a good job and failing on the same job's real
+flattened tables with bad rows injected (checks that can only ever pass would prove nothing)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from sqlflow_assets.job import flatten
+from sqlflow_assets.job import quality
+from sqlflow_assets.job.lineage_json import SCHEMAS, LineageTables, read_lineage
+from sqlflow_assets_tests.fixtures import fixture_bytes
+
+JOB = "j1"
+Conn = duckdb.DuckDBPyConnection
+
+
+def _errors(*rows: tuple[str, str]) -> pa.Table:
+    """A raw `errors` table of the job: (error_type, error_message) per statement."""
+    columns = {"job_id": [JOB] * len(rows), "ord": list(range(len(rows))), "error_message": [m for _, m in rows],
+               "error_type": [t for t, _ in rows], "file_name": ["a.sql"] * len(rows), "coordinates": [None] * len(rows)}  # fmt: skip
+    return pa.table(columns, schema=SCHEMAS["errors"])
+
+
+def good_raw() -> LineageTables:
+    return read_lineage(fixture_bytes("nested_format_example"), JOB)
+
+
+def _drop_column_edges(conn: Conn) -> None:
+    conn.execute("DELETE FROM lineage.column_edges")
+
+
+def _orphan_an_edge(conn: Conn) -> None:
+    conn.execute("UPDATE lineage.column_edges SET source_object_id = 'nowhere' WHERE relationship_id = (SELECT min(relationship_id) FROM lineage.column_edges)")
+
+
+def _duplicate_an_edge(conn: Conn) -> None:
+    conn.execute("INSERT INTO lineage.column_edges SELECT * FROM lineage.column_edges LIMIT 1")
+
+
+# check name -> (how to spoil the job's raw tables, how to spoil its flattened tables), and the offending rows
+BAD_DATA: dict[str, tuple[Callable[[LineageTables], LineageTables] | None, Callable[[Conn], None] | None, int]] = {
+    "column_edges_present": (None, _drop_column_edges, 3),  # the fixture's 3 raw relationships
+    "edge_endpoints_resolve": (None, _orphan_an_edge, 1),
+    "edges_not_duplicated": (None, _duplicate_an_edge, 1),
+    "sql_errors": (lambda raw: dataclasses.replace(raw, errors=_errors(("syntaxError", "bad token"), ("warning", "odd"))), None, 1),
+}
+
+
+def outcomes(raw: LineageTables, spoil: Callable[[Conn], None] | None = None) -> dict[str, quality.CheckOutcome]:
+    with flatten.flattened(raw, JOB) as conn:
+        if spoil is not None:
+            spoil(conn)
+        return {outcome.name: outcome for outcome in quality.run_checks(conn, JOB)}
+
+
+def test_every_check_has_bad_data_here() -> None:
+    assert set(BAD_DATA) == {check.name for check in quality.CHECKS}
+
+
+def test_every_check_passes_on_a_good_job() -> None:
+    good = outcomes(good_raw())
+    assert {name: (outcome.passed, outcome.count) for name, outcome in good.items()} == {name: (True, 0) for name in BAD_DATA}
+
+
+@pytest.mark.parametrize("name", list(BAD_DATA))
+def test_each_check_fails_on_bad_rows(name: str) -> None:
+    spoil_raw, spoil_flat, offending = BAD_DATA[name]
+    raw = spoil_raw(good_raw()) if spoil_raw else good_raw()
+    found = outcomes(raw, spoil_flat)
+    assert (found[name].passed, found[name].count) == (False, offending)
+    assert found[name].sample and str(offending) in found[name].description
+    others = {other: outcome.passed for other, outcome in found.items() if other != name}
+    if name != "column_edges_present":  # with no edges, nothing can be unresolved or duplicated either
+        assert all(others.values()), others  # each spoil trips its own check only
+
+
+def test_blocking_and_severity_follow_the_check() -> None:
+    """column_edges_present blocks the load (ERROR); sql_errors warns, or is an ERROR when nothing was analysed."""
+    empty = outcomes(good_raw(), _drop_column_edges)["column_edges_present"]
+    assert empty.blocking and empty.severity is quality.Severity.ERROR
+    some_failed = outcomes(BAD_DATA["sql_errors"][0](good_raw()))["sql_errors"]
+    assert not some_failed.blocking and some_failed.severity is quality.Severity.WARN  # the fixture has processes
+    none_analysed = dataclasses.replace(BAD_DATA["sql_errors"][0](good_raw()), processes=good_raw().processes.slice(0, 0))
+    assert outcomes(none_analysed)["sql_errors"].severity is quality.Severity.ERROR

@@ -1,0 +1,195 @@
+"""The current, warehouse-wide graph: versions, stitching across jobs, OpenLineage types, impact.
+
+Real parts end to end: jobs analysed by the local server, loaded by real materialisations, the
+graph built from the destination and walked by the documented SQL on DuckDB and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import dagster as dg
+import duckdb
+import pytest
+import sqlalchemy as sa
+
+from sqlflow_assets.warehouse import graph
+from sqlflow_assets.defs import assets
+from sqlflow_assets_tests.support import INGEST, load_jobs, LOOP, materialize_job_lineage, refresh, REPO_ROOT, resources_for
+
+
+def edges(tables: dict[str, list[dict]]) -> set[tuple]:
+    return {
+        (e["source_object"], e["source_column"], e["target_object"], e["target_column"], e["relationship_type"],
+         e["transformation_type"], e["transformation_subtype"])
+        for e in tables["column_lineage"]
+    }
+
+
+def test_current_graph_keeps_the_latest_job_per_source_and_stitches_jobs(project_env, warehouse):
+    instance, (ingest, marts_v1, marts_v2) = warehouse
+    tables = refresh(project_env, instance)
+
+    assert {(j["source"], j["job_id"]) for j in tables["current_jobs"]} == {("ingest", ingest), ("marts", marts_v2)}
+    found = edges(tables)
+    assert ("raw.orders", "amount", "staging.orders", "amount", "fdd", "DIRECT", "IDENTITY") in found
+    assert ("staging.orders", "amount", "marts.revenue", "total", "fdd", "DIRECT", "AGGREGATION") in found
+    assert ("staging.orders", "amount", "marts.revenue", "total", "fdr", "INDIRECT", "FILTER") not in found  # fdd wins
+    assert any(e[:2] == ("staging.orders", "amount") and e[5:] == ("INDIRECT", "FILTER") for e in found), found
+    # the older job of source "marts" is gone: no `revenue` column, no GROUP BY edge
+    assert not any(e[3] == "revenue" or e[0] == "staging.orders" and e[1] == "customer_id" for e in found), found
+    assert all(e["job_id"] in {ingest, marts_v2} for e in tables["column_lineage"])
+    assert {(t["source_object"], t["target_object"]) for t in tables["table_lineage"]} == {
+        ("raw.orders", "staging.orders"), ("staging.orders", "marts.revenue")
+    }
+
+
+def test_impact_crosses_jobs_in_both_directions(project_env, warehouse):
+    instance, (ingest, _, marts_v2) = warehouse
+    tables = refresh(project_env, instance)
+    with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
+        column_lineage = conn.execute("SELECT * FROM lineage.column_lineage").to_arrow_table()
+
+    down = graph.impact(column_lineage, "raw.orders", "amount", graph.Direction.DOWNSTREAM).to_pylist()
+    reached = {(r["object"], r["column"]): r for r in down}
+    assert reached[("staging.orders", "amount")]["depth"] == 1
+    assert reached[("marts.revenue", "total")]["depth"] == 2
+    assert reached[("marts.revenue", "total")]["relationship_type"] == "fdd"
+    assert reached[("marts.revenue", "total")]["edge_types"] == "fdd"
+    assert reached[("marts.revenue", "PseudoRows")]["edge_types"] == "fdd+fdr"  # amount -fdd-> amount -fdr-> rows
+    assert reached[("marts.revenue", "total")]["jobs"] == marts_v2
+    assert graph.impact(column_lineage, "raw.orders", "amount", graph.Direction.DOWNSTREAM, depth=1).num_rows == 1
+
+    up = graph.impact(column_lineage, "marts.revenue", "total", graph.Direction.UPSTREAM).to_pylist()
+    assert {(r["object"], r["column"], r["depth"]) for r in up} >= {("staging.orders", "amount", 1), ("raw.orders", "amount", 2)}
+    assert tables["current_jobs"]
+
+
+def test_a_cycle_through_jobs_terminates(project_env, warehouse):
+    instance, _ = warehouse
+    load_jobs(project_env, instance, ("loop", LOOP))
+    refresh(project_env, instance)
+    with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
+        column_lineage = conn.execute("SELECT * FROM lineage.column_lineage").to_arrow_table()
+    down = {(r["object"], r["column"]): r["depth"] for r in graph.impact(column_lineage, "raw.orders", "amount", graph.Direction.DOWNSTREAM, depth=50).to_pylist()}
+    assert down[("raw.orders", "amount")] == 3  # back to itself through staging and marts
+
+
+def test_documented_impact_sql_gives_the_same_answer_on_postgres(project_env, warehouse, postgres_database, monkeypatch):
+    instance, _ = warehouse
+    refresh(project_env, instance)
+    with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
+        in_duckdb = conn.execute(
+            graph.impact_sql(marker="$"),
+            {"object": "raw.orders", "column": "amount", "depth": 10},
+        ).fetchall()
+
+    monkeypatch.setenv("DESTINATION_TYPE", "postgres")
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", postgres_database)
+    pg_instance = dg.DagsterInstance.ephemeral()
+    for job_id in [j for j in _loaded_job_ids(project_env)]:
+        assert materialize_job_lineage(pg_instance, job_id, project_env.duckdb_path).success
+    assert dg.materialize([assets.lineage_graph], instance=pg_instance, resources=resources_for(project_env.duckdb_path)).success
+    engine = sa.create_engine(postgres_database.replace("postgresql:", "postgresql+psycopg2:"))
+    with engine.connect() as conn:
+        in_postgres = conn.execute(sa.text(graph.impact_sql()), {"object": "raw.orders", "column": "amount", "depth": 10}).fetchall()
+    engine.dispose()
+    assert [tuple(r) for r in in_postgres] == [tuple(r) for r in in_duckdb]
+    # the WHERE of marts v2 makes the row count of marts.revenue depend on amount too (fdr)
+    assert {(r[0], r[1], r[2], r[3]) for r in in_duckdb} == {
+        ("staging.orders", "amount", 1, "fdd"), ("marts.revenue", "total", 2, "fdd"), ("marts.revenue", "PseudoRows", 2, "fdr")
+    }
+
+
+def _loaded_job_ids(project_env) -> list[str]:
+    with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
+        return [row[0] for row in conn.execute("SELECT DISTINCT job_id FROM lineage.objects ORDER BY job_id").fetchall()]
+
+
+def test_impact_command_reads_the_configured_destination(project_env, warehouse):
+    instance, (_, _, marts_v2) = warehouse
+    refresh(project_env, instance)
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "sqlflow_assets.cli", "impact", *args],
+            cwd=REPO_ROOT, env=os.environ.copy(), capture_output=True, text=True, timeout=120,
+        )
+
+    as_json = run("raw.orders.amount", "--format", "json")
+    assert as_json.returncode == 0, as_json.stderr
+    rows = json.loads(as_json.stdout)
+    assert {(r["object"], r["column"], r["depth"], r["relationship_type"]) for r in rows} >= {
+        ("staging.orders", "amount", 1, "fdd"), ("marts.revenue", "total", 2, "fdd")
+    }
+    up = run("marts.revenue.total", "--upstream", "--depth", "1", "--format", "csv")
+    assert up.returncode == 0 and up.stdout.splitlines()[0].startswith("object,column,depth")
+    assert [line.split(",")[:3] for line in up.stdout.splitlines()[1:]] == [["staging.orders", "amount", "1"]]
+    table = run("raw.orders")
+    assert table.returncode == 0 and "marts.revenue" in table.stdout and marts_v2 in table.stdout
+    missing = run("nowhere.nothing")
+    assert missing.returncode == 1 and "not a table or column" in missing.stderr
+    assert run("--help").returncode == 0
+
+
+def test_graph_is_requested_after_a_job_lands_even_with_unloaded_partitions(project_env):
+    from sqlflow_assets.definitions import defs
+
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("sqlflow_jobs", ["never-loaded"])
+    first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    load_jobs(project_env, instance, ("ingest", INGEST))
+    after = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+    requested = {result.key.to_user_string() for result in after.results if result.true_subset.size}
+    assert {"lineage/current_jobs", "lineage/column_lineage", "lineage/table_lineage"} <= requested
+
+
+@pytest.mark.parametrize(
+    ("name", "context", "expected"),
+    [
+        ("raw.orders", graph.NameContext("dbvpostgresql", None, None), "raw.orders"),
+        ('"raw"."orders"', graph.NameContext("dbvpostgresql", None, None), "raw.orders"),  # quoting
+        ("RAW.Orders", graph.NameContext("dbvpostgresql", None, None), "raw.orders"),  # postgres folds to lower
+        ('"Raw"."Orders"', graph.NameContext("dbvpostgresql", None, None), "Raw.Orders"),  # quoted keeps its case
+        ("scott.emp", graph.NameContext("dbvoracle", None, None), "SCOTT.EMP"),  # oracle folds to upper
+        ("[dbo].[Orders]", graph.NameContext("dbvmssql", None, None), "dbo.orders"),  # case-insensitive: lower
+        ("`hotel`.`rooms`", graph.NameContext("dbvmysql", None, None), "hotel.rooms"),
+        ("DEFAULT.DEFAULT.orders", graph.NameContext("dbvmssql", None, "dbo"), "dbo.orders"),  # placeholders
+        ("orders", graph.NameContext("dbvpostgresql", "wh", "public"), "wh.public.orders"),  # job defaults
+        ("raw.orders", graph.NameContext("dbvpostgresql", "wh", "public"), "wh.raw.orders"),
+        ("db.raw.orders", graph.NameContext("dbvpostgresql", "wh", "public"), "db.raw.orders"),
+    ],
+)
+def test_names_are_normalised_per_dialect(name, context, expected):
+    assert graph.normalize_name(name, context) == expected
+
+
+def test_partition_materialisations_carry_the_job_as_people_read_it(project_env):
+    instance = dg.DagsterInstance.ephemeral()
+    [job_id] = load_jobs(project_env, instance, ("ingest", INGEST))
+    event = instance.get_latest_materialization_event(dg.AssetKey(["lineage", "column_edges"]))
+    metadata = event.asset_materialization.metadata
+    assert event.asset_materialization.partition == job_id
+    assert metadata["sqlflow/job_name"].value == "ingest" and metadata["sqlflow/source"].value == "ingest"
+    assert metadata["sqlflow/files"].value == ["ingest.sql"]
+    assert metadata["sqlflow/status"].value == "success" and metadata["sqlflow/created"].value
+
+
+def test_readme_shows_what_impact_sql_prints() -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"```sql\n{graph.impact_sql().rstrip()};\n```" in readme
+
+
+def test_impact_sql_rewrites_identifiers_and_markers_not_text() -> None:
+    """Upstream swaps source_/target_ columns only; the table name is parsed and quoted; markers are checked."""
+    down, up = graph.impact_sql(), graph.impact_sql(graph.Direction.UPSTREAM)
+    assert up.replace("source_", "X_").replace("target_", "source_").replace("X_", "target_") == down
+    assert "FROM column_lineage\n" in graph.impact_sql(edges="column_lineage", marker="$")
+    assert ":object" not in graph.impact_sql(marker="$") and "$object" in graph.impact_sql(marker="$")
+    hostile = graph.impact_sql(edges='lineage."x; DROP TABLE y"')
+    assert 'FROM lineage."x; DROP TABLE y"\n' in hostile and hostile.count("DROP") == 2  # quoted, in both FROMs
+    with pytest.raises(ValueError, match="marker"):
+        graph.impact_sql(marker="{")
