@@ -17,7 +17,7 @@ import os
 import re
 import shlex
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,8 +107,15 @@ LINKS = [(page, target) for page in PAGES for target in links(page)]
 
 
 def test_the_pages_exist_and_the_guide_is_short() -> None:
-    assert {"README.md", "architecture.md", "configuration.md", "local-server.md", "operations.md", "sqlflow-api.md",
-            "sqlflow-format.md"} <= {page.name for page in PAGES}
+    assert {
+        "README.md",
+        "architecture.md",
+        "configuration.md",
+        "local-server.md",
+        "operations.md",
+        "sqlflow-api.md",
+        "sqlflow-format.md",
+    } <= {page.name for page in PAGES}
     assert len(README.read_text(encoding="utf-8").splitlines()) <= 220
 
 
@@ -142,11 +149,13 @@ class Parsed(Exception):
     """Raised by the patched `ArgumentParser.parse_args` with what it parsed, before the command runs."""
 
 
-def parse(main, argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> argparse.Namespace:
+def parse(
+    main: Callable[[list[str]], int], argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> argparse.Namespace:
     """Parse `argv` with the parser `main` builds, stopping before it runs anything."""
     original = argparse.ArgumentParser.parse_args
 
-    def parse_only(self, args=None, namespace=None):
+    def parse_only(self: argparse.ArgumentParser, args: list[str] | None = None, namespace: None = None) -> None:
         raise Parsed(original(self, args, namespace))
 
     monkeypatch.setattr(argparse.ArgumentParser, "parse_args", parse_only)
@@ -212,7 +221,7 @@ def test_sql_blocks_parse(block: Block) -> None:
 def test_python_blocks_compile_and_import_what_exists(block: Block) -> None:
     compile(block.text, str(block), "exec")
     for node in ast.parse(block.text).body:
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlflow_assets"):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sqlflow_assets"):
             module = importlib.import_module(node.module)
             for alias in node.names:
                 assert hasattr(module, alias.name), f"{block}: {node.module} has no {alias.name}"
@@ -224,7 +233,7 @@ def test_python_blocks_compile_and_import_what_exists(block: Block) -> None:
 def names_in(sql: str) -> tuple[set[str], set[str]]:
     """(schema.table, column) names the SQL creates, reads or writes."""
     tables, columns = set(), set()
-    for statement in sqlglot.parse(sql, read="postgres"):
+    for statement in filter(None, sqlglot.parse(sql, read="postgres")):
         for table in statement.find_all(exp.Table):
             tables.add(".".join(part.name for part in table.parts))
         for node in statement.find_all(exp.Column, exp.ColumnDef, exp.Alias):
@@ -235,7 +244,8 @@ def names_in(sql: str) -> tuple[set[str], set[str]]:
 def test_impact_examples_name_tables_and_columns_that_exist() -> None:
     """Each `sqlflow-assets impact` target of the README is a table (and column) of the bundled sample or of
     the README's own SQL, so the example answers something when tried."""
-    sql = [path.read_text() for path in sorted(SAMPLE_SQL_DIR.glob("*.sql"))] + [b.text for b in blocks(README) if b.language == "sql"]
+    sql = [path.read_text() for path in sorted(SAMPLE_SQL_DIR.glob("*.sql"))]
+    sql += [block.text for block in blocks(README) if block.language == "sql"]
     tables, columns = set(), set()
     for text in sql:
         found = names_in(text)
