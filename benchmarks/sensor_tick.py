@@ -32,7 +32,7 @@ os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 import dagster as dg  # noqa: E402
 
-from sqlflow_assets import job_versions  # noqa: E402
+from sqlflow_assets.job import job_versions  # noqa: E402
 from sqlflow_assets.defs.jobs import lineage_job  # noqa: E402
 from sqlflow_assets.defs.resources import SQLFlowResource  # noqa: E402
 from sqlflow_assets.defs.sensors import sqlflow_job_sensor  # noqa: E402

@@ -178,9 +178,9 @@ def test_partition_materialisations_carry_the_job_as_people_read_it(project_env)
     assert metadata["sqlflow/status"].value == "success" and metadata["sqlflow/created"].value
 
 
-def test_readme_shows_what_impact_sql_prints() -> None:
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    assert f"```sql\n{graph.impact_sql().rstrip()};\n```" in readme
+def test_docs_show_what_impact_sql_prints() -> None:
+    architecture = (REPO_ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    assert f"```sql\n{graph.impact_sql().rstrip()};\n```" in architecture
 
 
 def test_impact_sql_rewrites_identifiers_and_markers_not_text() -> None:
