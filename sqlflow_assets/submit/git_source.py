@@ -33,7 +33,13 @@ from filelock import FileLock
 
 from sqlflow_assets import config
 from sqlflow_assets.errors import SourceError
-from sqlflow_assets.submit.source_paths import MAX_FILE_BYTES, SYMLINK, TOO_LARGE, Files, Skipped
+from sqlflow_assets.submit.source_paths import (
+    MAX_FILE_BYTES,
+    SYMLINK,
+    TOO_LARGE,
+    Files,
+    Skipped,
+)
 
 if TYPE_CHECKING:
     from sqlflow_assets.submit.submission import SqlSource
@@ -155,7 +161,7 @@ def _git(source: SqlSource, args: list[str], stdin: bytes | None = None, refuse:
         "GIT_LITERAL_PATHSPECS": "1",
     }
     try:
-        done = subprocess.run(["git", *args], input=stdin, capture_output=True, env=env, timeout=GIT_TIMEOUT)
+        done = subprocess.run(["git", *args], check=False, input=stdin, capture_output=True, env=env, timeout=GIT_TIMEOUT)
     except FileNotFoundError:
         raise SourceError(message="git is not installed (needed by git SQL sources)") from None
     except subprocess.TimeoutExpired:
@@ -191,6 +197,7 @@ def mask_url_secret(text: str, url: str | None) -> str:
             userinfo = parts.netloc.rpartition("@")[0]
             for secret in {userinfo, unquote(userinfo)}:
                 text = text.replace(f"{secret}@", "***@")
-            for secret in {parts.password, unquote(parts.password or "")} - {None, ""}:
+            password = parts.password or ""
+            for secret in {password, unquote(password)} - {""}:
                 text = text.replace(secret, "***")
     return _USERINFO.sub("***@", text)

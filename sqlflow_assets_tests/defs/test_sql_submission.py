@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 
 import dagster as dg
@@ -125,8 +126,11 @@ def test_links_out_of_a_folder_are_skipped_and_listed(project_env, tmp_path):
     (folder / "passwd.sql").symlink_to("/etc/passwd")
     (folder / "escape").symlink_to(outside)
 
-    _, [materialised] = submit(project_env, dg.DagsterInstance.ephemeral(), sources=[SqlSourceConfig(name="etl", path=str(folder))])
+    instance = dg.DagsterInstance.ephemeral()
+    result, [materialised] = submit(project_env, instance, sources=[SqlSourceConfig(name="etl", path=str(folder))])
     link = "symbolic link (never followed)"
     assert materialised.metadata["skipped/etl"].value == {"escape": link, "passwd.sql": link}
+    warnings = [entry.user_message for entry in instance.all_logs(result.run_id) if entry.level == logging.WARNING]
+    assert f"etl: skipped 2 entries (escape: {link}; passwd.sql: {link})" in warnings
     job = SQLFlowClient.from_config().job_summary(materialised.metadata["job_id/etl"].value)
     assert job["fileNames"] == ["a.sql"]
