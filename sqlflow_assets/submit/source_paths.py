@@ -7,7 +7,7 @@ repository's symbolic links are skipped too). What is not read is returned as *s
 reason, for the run's metadata and log:
 
 - every symbolic link under the root (file or folder, whatever the globs say);
-- a matching entry that is not a regular file (a FIFO, a device, a socket);
+- a matching entry that is not a regular file (a FIFO, a device, a socket: never opened);
 - a matching file over `MAX_FILE_BYTES` (skipped, not refused: one generated dump does not stop
   the rest of the source).
 
@@ -183,7 +183,7 @@ def read_folder(root: Path, matches: Callable[[str], bool]) -> tuple[Files, Skip
             if stat.S_ISLNK(mode):
                 skipped[relative] = SYMLINK
             elif matches(relative):
-                content, reason = _read_regular(name, folder_fd)
+                content, reason = _read_regular(name, folder_fd) if stat.S_ISREG(mode) else (b"", NOT_REGULAR)
                 if reason:
                     skipped[relative] = reason
                 else:
