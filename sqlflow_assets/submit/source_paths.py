@@ -210,7 +210,10 @@ def read_entries(source_name: str, base: Path, entries: Iterable[str]) -> tuple[
         _check_entry(source_name, entry)
     files: Files = []
     skipped: Skipped = {}
-    base_fd = os.open(base.resolve(), os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        base_fd = os.open(base.resolve(), os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+    except (FileNotFoundError, NotADirectoryError):
+        raise SourceError(message=f"SQL source {source_name!r}: folder {base} does not exist") from None
     try:
         for entry in entries:
             name = PurePosixPath(entry).as_posix()
