@@ -3,7 +3,8 @@
 The rules (reading sources, fingerprints, persistent jobs) live in `sqlflow_assets.submit.submission`;
 this is the Dagster glue: run config, the state kept in the asset's materialisation metadata
 (`sources`, a JSON map of source name to fingerprint and job id), and what a person reads per
-source (`job_id/<source>`, `content_hash/<source>`).
+source (`job_id/<source>`, `content_hash/<source>`, and `skipped/<source>`: the entries not sent,
+symbolic links, oversized or irregular files, path -> why, also logged as a warning).
 """
 
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from sqlflow_assets.defs.resources import SQLFlowResource
 
 SUBMISSION_KEY = dg.AssetKey(["sqlflow", "sql_submission"])
 STATE_KEY = "sources"
+SKIPPED_LISTED = 100  # skipped entries named in metadata per source (the rest counted)
 
 
 class SqlSourceConfig(submission.SqlSource, dg.Config):
@@ -74,6 +76,10 @@ def sql_submission(
             )
         else:
             context.log.info(f"{outcome.source.name}: {outcome.file_count} files unchanged since job {outcome.job_id}")
+        if outcome.skipped:
+            listed = "; ".join(f"{path}: {why}" for path, why in list(outcome.skipped.items())[:20])
+            more = f"; and {len(outcome.skipped) - 20} more" if len(outcome.skipped) > 20 else ""
+            context.log.warning(f"{outcome.source.name}: skipped {len(outcome.skipped)} entries ({listed}{more})")
 
     outcomes, failures = submission.submit_sources(sqlflow.client(), sources, previous, config.force, report)
     submitted = [outcome for outcome in outcomes if outcome.submitted]
@@ -95,4 +101,9 @@ def _metadata(state: dict[str, dict[str, Any]], submitted: list[submission.Outco
         metadata[f"where/{name}"] = outcome.source.describe()
         if outcome.revision:
             metadata[f"revision/{name}"] = outcome.revision
+        if outcome.skipped:
+            listed = dict(list(outcome.skipped.items())[:SKIPPED_LISTED])
+            if len(outcome.skipped) > SKIPPED_LISTED:
+                listed["…"] = f"{len(outcome.skipped) - SKIPPED_LISTED} more"
+            metadata[f"skipped/{name}"] = dg.MetadataValue.json(listed)
     return metadata

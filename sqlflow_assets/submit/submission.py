@@ -16,29 +16,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
-import subprocess
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from filelock import FileLock
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from sqlflow_assets import config
 from sqlflow_assets.api.client import SQLFlowClient, SQLFlowError
 from sqlflow_assets.errors import SourceError
+from sqlflow_assets.submit import git_source, source_paths
+from sqlflow_assets.submit.source_paths import Files, Skipped
 
 KINDS = ("folder", "git", "files")
 DEFAULT_INCLUDE = ("**/*.sql",)
 DEFAULT_SOURCE_NAME = "sqlflow_assets sql folder"  # the job name the single-folder asset always used
 DEFAULT_DBVENDOR = "dbvpostgresql"
-GIT_TIMEOUT = 600.0  # seconds one git command may take (a first fetch of a big repository)
 
-Files = list[tuple[str, bytes]]
+log = logging.getLogger(__name__)
 
 
 class SqlSource(BaseModel):
@@ -52,6 +49,8 @@ class SqlSource(BaseModel):
     `include` defaults to `**/*.sql` for folders and repositories.
     `incremental`: one persistent job (`submitPersistJob`) re-analysed under the same id, sent
     only the changed files, instead of a new job per change.
+    Only regular files inside the source are read (`source_paths`, `git_source`): symbolic links
+    are never followed, and what is skipped is reported with the files.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -104,7 +103,7 @@ class SqlSource(BaseModel):
     def describe(self) -> str:
         """Where the source lives, for logs and metadata; never a password of a git URL."""
         if self.kind == "git":
-            where = _public_url(self.url) if self.url else self.path
+            where = git_source.public_url(self.url) if self.url else self.path
             return f"git {where}" + (f" branch {self.branch}" if self.branch else "") + (
                 f" subfolder {self.subfolder}" if self.subfolder else ""
             )
@@ -112,13 +111,19 @@ class SqlSource(BaseModel):
             return f"{len(self.files or [])} files" + (f" under {self.path}" if self.path else "")
         return f"folder {self.path}"
 
+    def __repr_args__(self) -> Any:
+        """The repr (and a Dagster config's) shows the URL without its credentials."""
+        for key, value in super().__repr_args__():
+            yield key, git_source.public_url(value) if key == "url" and value else value
+
 
 @dataclass(frozen=True)
 class SourceFiles:
-    """What a source holds now: its files, and for git the commit they were read at."""
+    """What a source holds now: its files, for git the commit they were read at, and what was skipped (path -> why)."""
 
     files: Files
     revision: str | None = None
+    skipped: Skipped = field(default_factory=dict)
 
 
 # --- configured sources --------------------------------------------------------------------------
@@ -165,6 +170,10 @@ def read_source(source: SqlSource) -> SourceFiles:
     """The source's files now, in a stable order; SourceError when there are none."""
     readers: dict[str, Callable[[SqlSource], SourceFiles]] = {"folder": _read_folder, "git": _read_git, "files": _read_files}
     found = readers[source.kind](source)
+    if found.skipped:
+        listed = ", ".join(f"{path} ({why})" for path, why in list(found.skipped.items())[:20])
+        more = f" and {len(found.skipped) - 20} more" if len(found.skipped) > 20 else ""
+        log.warning("SQL source %r: skipped %d entries: %s%s", source.name, len(found.skipped), listed, more)
     if not found.files:
         raise SourceError(message=f"SQL source {source.name!r} ({source.describe()}) holds no matching files")
     return found
@@ -185,132 +194,28 @@ def _read_folder(source: SqlSource) -> SourceFiles:
     folder = _project_path(source.path or "")
     if not folder.is_dir():
         raise SourceError(message=f"SQL source {source.name!r}: folder {folder} does not exist")
-    matches = _matcher(source.include or DEFAULT_INCLUDE, source.exclude or ())
-    files = [
-        (relative, path.read_bytes())
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and matches(relative := path.relative_to(folder).as_posix())
-    ]
-    return SourceFiles(files)
+    files, skipped = source_paths.read_folder(folder, _matcher(source))
+    return SourceFiles(files, skipped=skipped)
 
 
 def _read_files(source: SqlSource) -> SourceFiles:
     base = _project_path(source.path or ".")
-    files = []
-    for entry in source.files or []:
-        path = base / Path(entry).expanduser()
-        if not path.is_file():
-            raise SourceError(message=f"SQL source {source.name!r}: file {path} does not exist")
-        resolved, root = path.resolve(), base.resolve()
-        name = resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else resolved.name
-        files.append((name, path.read_bytes()))
+    files, skipped = source_paths.read_entries(source.name, base, source.files or [])
     names = [name for name, _ in files]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise SourceError(message=f"SQL source {source.name!r}: two files would be sent as {', '.join(duplicates)}")
-    return SourceFiles(sorted(files))
-
-
-def _matcher(include: Iterable[str], exclude: Iterable[str]) -> Callable[[str], bool]:
-    included, excluded = _glob_regex(include), _glob_regex(exclude)
-    return lambda path: bool(included and included.fullmatch(path)) and not (excluded and excluded.fullmatch(path))
-
-
-def _glob_regex(patterns: Iterable[str]) -> re.Pattern[str] | None:
-    """One regex for several globs: `**/` any folders (or none), `*` and `?` within one path part."""
-    parts = []
-    for pattern in patterns:
-        out, i = [], 0
-        while i < len(pattern):
-            if pattern.startswith("**/", i):
-                out.append("(?:.*/)?")
-                i += 3
-            elif pattern.startswith("**", i):
-                out.append(".*")
-                i += 2
-            elif pattern[i] == "*":
-                out.append("[^/]*")
-                i += 1
-            elif pattern[i] == "?":
-                out.append("[^/]")
-                i += 1
-            else:
-                out.append(re.escape(pattern[i]))
-                i += 1
-        parts.append("".join(out))
-    return re.compile("|".join(f"(?:{p})" for p in parts), re.IGNORECASE) if parts else None
+    return SourceFiles(sorted(files), skipped=skipped)
 
 
 def _read_git(source: SqlSource) -> SourceFiles:
-    """Fetch the branch into a bare cache repository and read `subfolder` at the fetched commit.
-
-    One cache per remote under dlt's data folder, locked while used, so repeated submissions fetch
-    only new objects and two runs never fetch into one repository at once.
-    """
     remote = source.url or str(_project_path(source.path or "").resolve())
-    cache = config.git_cache_dir() / hashlib.sha256(remote.encode()).hexdigest()[:16]
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(f"{cache}.lock"):
-        if not (cache / "HEAD").exists():
-            _git(source, ["init", "--bare", "--quiet", str(cache)])
-        ref = f"refs/heads/{source.branch}" if source.branch else "HEAD"
-        _git(source, ["-C", str(cache), "fetch", "--quiet", "--no-tags", "--depth", "1", remote, ref])
-        commit = _git(source, ["-C", str(cache), "rev-parse", "FETCH_HEAD^{commit}"]).decode().strip()
-        prefix = (source.subfolder or "").strip("/")
-        listing = _git(source, ["-C", str(cache), "ls-tree", "-r", "-z", commit, "--", f"{prefix}/" if prefix else "."])
-        matches = _matcher(source.include or DEFAULT_INCLUDE, source.exclude or ())
-        blobs = []
-        for entry in filter(None, listing.split(b"\0")):
-            meta, path = entry.decode().split("\t", 1)
-            mode, kind, sha = meta.split()
-            relative = path[len(prefix) + 1 :] if prefix else path
-            if kind == "blob" and mode != "120000" and matches(relative):  # no symlinks, no submodules
-                blobs.append((relative, sha))
-        contents = _git_blobs(source, cache, [sha for _, sha in blobs])
-    return SourceFiles(sorted((name, contents[sha]) for name, sha in blobs), revision=commit)
+    files, skipped, commit = git_source.read_git(source, remote, _matcher(source))
+    return SourceFiles(files, revision=commit, skipped=skipped)
 
 
-def _git_blobs(source: SqlSource, repository: Path, shas: list[str]) -> dict[str, bytes]:
-    """The contents of blobs in one `git cat-file --batch` call, not one process per file."""
-    if not shas:
-        return {}
-    out = _git(source, ["-C", str(repository), "cat-file", "--batch"], stdin="\n".join(shas).encode() + b"\n")
-    contents, at = {}, 0
-    while at < len(out):
-        header_end = out.index(b"\n", at)
-        sha, _, size = out[at:header_end].decode().split()
-        start = header_end + 1
-        contents[sha] = out[start : start + int(size)]
-        at = start + int(size) + 1
-    return contents
-
-
-def _git(source: SqlSource, args: list[str], stdin: bytes | None = None) -> bytes:
-    """Run git without prompts; a failure is a SourceError quoting git, with any URL password masked."""
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true"}
-    try:
-        done = subprocess.run(["git", *args], input=stdin, capture_output=True, env=env, timeout=GIT_TIMEOUT)
-    except FileNotFoundError:
-        raise SourceError(message="git is not installed (needed by git SQL sources)") from None
-    except subprocess.TimeoutExpired:
-        raise SourceError(message=f"SQL source {source.name!r} ({source.describe()}): a git command took over {GIT_TIMEOUT:.0f} s") from None
-    if done.returncode != 0:
-        message = _mask_url_secret(done.stderr.decode(errors="replace").strip(), source.url)
-        raise SourceError(message=f"SQL source {source.name!r} ({source.describe()}): git failed: {message[:500]}")
-    return done.stdout
-
-
-def _public_url(url: str) -> str:
-    """`url` without its user info: a token in `https://user:token@host/repo` stays out of every message."""
-    parts = urlsplit(url)
-    if not parts.password and not parts.username:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")))
-
-
-def _mask_url_secret(text: str, url: str | None) -> str:
-    password = urlsplit(url).password if url else None
-    return text.replace(password, "***") if password else text
+def _matcher(source: SqlSource) -> Callable[[str], bool]:
+    return source_paths.glob_matcher(source.include or DEFAULT_INCLUDE, source.exclude or ())
 
 
 # --- fingerprint and submission ------------------------------------------------------------------
@@ -349,6 +254,7 @@ class Outcome:
     revision: str | None = None
     action: str = "unchanged"  # new job | persist: new job | persist: added N files | persist: replaced files
     job: dict[str, Any] = field(default_factory=dict)
+    skipped: Skipped = field(default_factory=dict)  # path -> why it was not read
 
 
 def submit_source(
@@ -365,7 +271,9 @@ def submit_source(
     digest_now = fingerprint(found.files, shape)
     previous = previous or {}
     if previous.get("fingerprint") == digest_now and not force:
-        return Outcome(source, False, digest_now, len(found.files), dict(previous), previous.get("job_id"), found.revision)
+        return Outcome(
+            source, False, digest_now, len(found.files), dict(previous), previous.get("job_id"), found.revision, skipped=found.skipped
+        )
     digests = {name: file_digest(content) for name, content in found.files}
     options = {"default_database": source.default_database, "default_schema": source.default_schema}
     state: dict[str, Any] = {"fingerprint": digest_now, "shape": fingerprint([], shape)}
@@ -377,7 +285,7 @@ def submit_source(
     state["job_id"] = job["jobId"]
     if found.revision:
         state["revision"] = found.revision
-    return Outcome(source, True, digest_now, len(found.files), state, job["jobId"], found.revision, action, job)
+    return Outcome(source, True, digest_now, len(found.files), state, job["jobId"], found.revision, action, job, found.skipped)
 
 
 def _submit_persist(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 
 import dagster as dg
@@ -102,3 +103,34 @@ def test_a_failing_source_fails_the_run_after_the_others_are_recorded(project_en
     (folder.parent / "missing" / "b.sql").write_text(INSERT_1)
     _, [retried] = submit(project_env, instance, sources=sources)
     assert retried.metadata["submitted"].value == ["broken"]  # "ok" is not sent twice
+
+
+def test_a_git_url_typed_in_run_config_runs_no_command(project_env, tmp_path):
+    """Issue 16's attack through the Dagster UI: a `sources` run config whose git url is a git option."""
+    marker = tmp_path / "marker"
+    evil = SqlSourceConfig(name="evil", kind="git", url=f"--upload-pack=touch {marker};true")
+    result, recorded = submit(project_env, dg.DagsterInstance.ephemeral(), raise_on_error=False, sources=[evil])
+    assert not result.success and recorded == []
+    failure = result.failure_data_for_node("sqlflow__sql_submission").error.message
+    assert "evil" in failure and "git `url` starts with '-'" in failure
+    assert not marker.exists()
+
+
+def test_links_out_of_a_folder_are_skipped_and_listed(project_env, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.sql").write_text("SELECT 'the secret' FROM outside_table;")
+    folder = tmp_path / "sql"
+    folder.mkdir()
+    (folder / "a.sql").write_text(INSERT_1)
+    (folder / "passwd.sql").symlink_to("/etc/passwd")
+    (folder / "escape").symlink_to(outside)
+
+    instance = dg.DagsterInstance.ephemeral()
+    result, [materialised] = submit(project_env, instance, sources=[SqlSourceConfig(name="etl", path=str(folder))])
+    link = "symbolic link (never followed)"
+    assert materialised.metadata["skipped/etl"].value == {"escape": link, "passwd.sql": link}
+    warnings = [entry.user_message for entry in instance.all_logs(result.run_id) if entry.level == logging.WARNING]
+    assert f"etl: skipped 2 entries (escape: {link}; passwd.sql: {link})" in warnings
+    job = SQLFlowClient.from_config().job_summary(materialised.metadata["job_id/etl"].value)
+    assert job["fileNames"] == ["a.sql"]

@@ -65,10 +65,11 @@ def test_folder_include_exclude_globs(tmp_path, monkeypatch):
 
 def test_file_list_is_read_exactly(tmp_path):
     write(tmp_path, {"etl/load.sql": INSERT_1, "etl/views/v.bteq": INSERT_2, "elsewhere/x.sql": "SELECT 1;"})
-    source = SqlSource(name="s", kind="files", path=str(tmp_path / "etl"), files=["views/v.bteq", "load.sql", str(tmp_path / "elsewhere/x.sql")])
-    assert submission.read_source(source).files == [
-        ("load.sql", INSERT_1.encode()), ("views/v.bteq", INSERT_2.encode()), ("x.sql", b"SELECT 1;")
-    ]
+    source = SqlSource(name="s", kind="files", path=str(tmp_path / "etl"), files=["views/v.bteq", "load.sql"])
+    assert submission.read_source(source).files == [("load.sql", INSERT_1.encode()), ("views/v.bteq", INSERT_2.encode())]
+    # a file outside the folder is named from a folder that holds it (an absolute entry is refused)
+    outside = source.model_copy(update={"path": str(tmp_path), "files": ["etl/load.sql", "elsewhere/x.sql"]})
+    assert submission.read_source(outside).files == [("elsewhere/x.sql", b"SELECT 1;"), ("etl/load.sql", INSERT_1.encode())]
     with pytest.raises(SourceError, match="nope.sql does not exist"):
         submission.read_source(source.model_copy(update={"files": ["nope.sql"]}))
 
