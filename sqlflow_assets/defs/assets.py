@@ -239,7 +239,10 @@ def _check_result(outcome: quality.CheckOutcome) -> dg.AssetCheckResult:
         passed=outcome.passed,
         severity=dg.AssetCheckSeverity(outcome.severity.value),
         description=outcome.description,
-        metadata={"count": outcome.count, "sample": dg.MetadataValue.json(outcome.sample)},
+        metadata={
+            "count": outcome.count, "sample": dg.MetadataValue.json(outcome.sample),
+            **({"notes": outcome.notes, "notes_sample": dg.MetadataValue.json(outcome.notes_sample)} if outcome.notes else {}),
+        },
     )
 
 
