@@ -9,8 +9,11 @@ file at `SQLFLOW_DUCKDB_PATH`.
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import logging
 import os
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -26,7 +29,6 @@ from dlt.common.destination import TDestinationReferenceArg
 from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.common.runtime import run_context
 from dlt.common.typing import TSecretStrValue
-from filelock import FileLock, Timeout
 
 from sqlflow_assets.domain import API_PATH_PREFIX, LOCAL_PORT
 from sqlflow_assets.errors import ConfigError, OpenLineageConfigError, StorageBusy
@@ -131,15 +133,22 @@ class Storage:
         Why file locks and not a Dagster pool: the kernel frees a `flock` when its holder dies, so
         a killed run never blocks the next one (a pool slot of a SIGKILLed run stays taken), and
         two Dagster homes or two pipelines folders writing one database wait for each other
-        instead of failing with DuckDB's "Could not set lock".
+        instead of failing with DuckDB's "Could not set lock". Each lock file's folder is locked
+        too (`_hold`): a lock file can be deleted while held, its folder cannot without deleting
+        what it protects.
         """
-        paths = [Path(get_dlt_pipelines_dir()) / "sqlflow.lock"]
+        files = [Path(get_dlt_pipelines_dir()) / "sqlflow.lock"]
         if self.duckdb_database is not None and not self.duckdb_database.startswith(MOTHERDUCK_PREFIX):
-            paths.insert(0, Path(f"{self.duckdb_database}.lock"))
+            files.insert(0, Path(f"{self.duckdb_database}.lock"))
+        targets: dict[str, Path] = {}
+        for path in files:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            for target in (path.parent.resolve(), path.parent.resolve() / path.name):
+                targets.setdefault(str(target), target)
+        deadline = time.monotonic() + timeout
         with ExitStack() as held:
-            for path in paths:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                held.enter_context(_wait_for(FileLock(path), timeout))
+            for name in sorted(targets):  # one order for every writer: no two wait for each other crosswise
+                held.enter_context(_hold(targets[name], timeout, deadline))
             yield
 
     def table_name(self, dataset: str, table: str) -> str:
@@ -147,21 +156,62 @@ class Storage:
         return f"{dataset}.{table}"
 
 
+LOCK_POLL_SECONDS = (0.05, 0.5)  # first and longest pause between tries of a held lock
+
+
 @contextmanager
-def _wait_for(lock: FileLock, timeout: float) -> Iterator[None]:
-    """Take `lock`, saying in the log when another writer holds it, and for how long we wait."""
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        log.info("waiting up to %.0f s for %s: another run is writing", timeout, lock.lock_file)
+def _hold(path: Path, timeout: float, deadline: float) -> Iterator[None]:
+    """Hold an exclusive `flock` on `path` (a lock file, created if missing, or a folder) until the block ends.
+
+    After the lock is taken, the locked file must still be the one at `path` (same device and
+    inode): a file deleted or replaced between the open and the lock is let go and the new one
+    taken, so a writer never holds a lock nobody else can see. Waits until `deadline`, saying so
+    in the log once, then raises `StorageBusy`. A folder on a filesystem without `flock` on
+    folders (NFS) is skipped; its lock file still counts.
+    """
+    pause, told = LOCK_POLL_SECONDS[0], False
+    while True:
+        fd: int | None = _open_for_lock(path)
         try:
-            lock.acquire(timeout=timeout)
-        except Timeout:
-            raise StorageBusy(lock_file=str(lock.lock_file), timeout=timeout) from None
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                if not path.is_dir():
+                    raise
+                log.warning("cannot lock the folder %s (%s); relying on its lock file", path, exc.strerror)
+                fd = None
+                break
+        else:
+            if _same_file(fd, path):
+                break
+            os.close(fd)  # deleted or replaced while we took it: take the one at the path now
+            continue
+        if time.monotonic() >= deadline:
+            raise StorageBusy(lock_file=str(path), timeout=timeout)
+        if not told:
+            log.info("waiting up to %.0f s for %s: another run is writing", timeout, path)
+            told = True
+        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+        pause = min(pause * 2, LOCK_POLL_SECONDS[1])
     try:
         yield
     finally:
-        lock.release()
+        if fd is not None:
+            os.close(fd)  # closing the only descriptor releases the flock
+
+
+def _open_for_lock(path: Path) -> int:
+    if path.is_dir():
+        return os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    return os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path, follow_symlinks=False))
+    except FileNotFoundError:
+        return False
 
 
 def storage(destination_type: str | None = None) -> Storage:
