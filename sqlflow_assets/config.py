@@ -13,15 +13,17 @@ import errno
 import fcntl
 import logging
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import dlt
+import requests
 from dlt.common.configuration import with_config
 from dlt.common.configuration.container import Container
 from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
@@ -46,6 +48,33 @@ LINEAGE_PIPELINE_NAME = "sqlflow_lineage"  # loads `lineage`
 DEFAULT_DESTINATION = "duckdb"
 MOTHERDUCK_PREFIX = "md:"
 WRITE_LOCK_TIMEOUT = 3600.0  # seconds a run waits for another writer of the same storage
+
+
+# `scheme://user:password@` (up to the last `@` before the path) and query values named like secrets
+_URL_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)[^/?#\s]*@")
+_SECRET_QUERY = re.compile(r"(?i)(\b(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|signature|sig)=)[^&#\s]*")
+MASK = "***"
+
+
+def mask_url(text: object) -> str:
+    """`text` with the user info of every URL in it, and query values named like secrets, replaced by `***`.
+
+    The one masking helper for URLs: an OpenLineage transport URL, a destination's credentials
+    string (`postgresql://loader:pw@host/db` -> `postgresql://***@host/db`), a git remote, or an
+    error message quoting any of them. A password with URL-encoded characters is masked with the
+    rest of its user info; a text without URLs comes back unchanged.
+    """
+    masked = _URL_USERINFO.sub(lambda match: f"{match['scheme']}{MASK}@", str(text))
+    return _SECRET_QUERY.sub(lambda match: f"{match[1]}{MASK}", masked)
+
+
+def url_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """`url` without its user info, and the (user, password) it held (decoded), if any."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
+    netloc = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=netloc)), (unquote(parts.username or ""), unquote(parts.password or ""))
 
 
 def project_dir() -> Path:
@@ -339,13 +368,39 @@ class OpenLineageSettings:
     def enabled(self) -> bool:
         return self.transport is not None
 
+    def __repr__(self) -> str:
+        """No secret: `api_key` left out, credentials and secret query values of the transport URL masked."""
+        return (
+            f"OpenLineageSettings(transport={self._public_transport()!r}, namespace={self.namespace!r}, "
+            f"dataset_namespace={self.dataset_namespace!r}, dataset_namespaces={self.dataset_namespaces!r})"
+        )
+
+    def _public_transport(self) -> dict | None:
+        if self.transport is None:
+            return None
+        return {
+            key: MASK if key in ("auth", "custom_headers") else mask_url(value) if isinstance(value, str) else value
+            for key, value in self.transport.items()
+        }
+
     def transport_config(self) -> dict:
-        """The transport config openlineage-python's factory takes, with the secret added."""
+        """The transport config openlineage-python's factory takes, with the secrets added.
+
+        `user:password@` in an HTTP transport's URL becomes the HTTP basic auth of the transport's
+        session, and the URL goes without it: openlineage-python logs the URL and its config at
+        DEBUG, and an HTTP error quotes the URL. A session's repr shows no credentials.
+        """
         if self.transport is None:
             raise OpenLineageConfigError(message=f"OpenLineage is off: {OPENLINEAGE_SECTION}.transport is not set")
         transport = dict(self.transport)
-        if self.api_key and transport.get("type") == "http":
-            transport["auth"] = {"type": "api_key", "apiKey": self.api_key}
+        if transport.get("type") == "http":
+            if self.api_key:
+                transport["auth"] = {"type": "api_key", "apiKey": self.api_key}
+            url, credentials = url_credentials(str(transport.get("url", "")))
+            if credentials is not None:
+                session = requests.Session()
+                session.auth = credentials
+                transport["url"], transport["session"] = url, session
         return transport
 
     def describe(self) -> str:
