@@ -123,9 +123,12 @@ def git_cache_dir() -> Path:
     return submissions_dir() / "git"
 
 
+SUBMISSION_STATE_FILE = "submissions.json"
+
+
 def submission_state_path() -> Path:
     """What `sqlflow-assets submit` last sent per source (fingerprint, job id); the Dagster asset keeps its own in metadata."""
-    return submissions_dir() / "submissions.json"
+    return submissions_dir() / SUBMISSION_STATE_FILE
 
 
 @dataclass(frozen=True)
