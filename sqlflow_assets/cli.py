@@ -148,7 +148,7 @@ def start(args: argparse.Namespace) -> int:
                 [*dagster, "asset", "materialize", "--select", "sqlflow/sql_submission", "-m", "sqlflow_assets.definitions"],
                 check=True, cwd=home,
             )
-        print(f"DuckDB file: {env['SQLFLOW_DUCKDB_PATH']}; Dagster UI on http://{args.host}:{args.port}", flush=True)
+        print(f"DuckDB file: {config.mask_url(env['SQLFLOW_DUCKDB_PATH'])}; Dagster UI on http://{args.host}:{args.port}", flush=True)
         workspace = project / "workspace.yaml"
         return run_until_interrupted([*dagster, "dev", "-w", str(workspace), "-h", args.host, "-p", str(args.port)], cwd=home)
 

@@ -52,7 +52,9 @@ WRITE_LOCK_TIMEOUT = 3600.0  # seconds a run waits for another writer of the sam
 
 # `scheme://user:password@` (up to the last `@` before the path) and query values named like secrets
 _URL_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)[^/?#\s]*@")
-_SECRET_QUERY = re.compile(r"(?i)(\b(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|signature|sig)=)[^&#\s]*")
+_SECRET_QUERY = re.compile(
+    r"(?i)((?:^|[?&;\s])[\w.-]*?(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|signature|sig)=)[^&#\s]*"
+)
 MASK = "***"
 
 
@@ -141,6 +143,11 @@ class Storage:
 
     destination_type: str
     duckdb_database: str | None = None
+
+    def __repr__(self) -> str:
+        """No secret: a MotherDuck URL's `motherduck_token` is masked."""
+        database = None if self.duckdb_database is None else mask_url(self.duckdb_database)
+        return f"Storage(destination_type={self.destination_type!r}, duckdb_database={database!r})"
 
     def destination(self) -> TDestinationReferenceArg:
         """The dlt destination to load into."""

@@ -383,8 +383,13 @@ def test_credentials_of_a_transport_url_reach_the_receiver_and_no_log_repr_or_er
         ("postgresql://loader:p@ss@db/wh?sslmode=require", "postgresql://***@db/wh?sslmode=require"),
         ("connect to https://tok@git.example/r.git failed", "connect to https://***@git.example/r.git failed"),
         ("http://h/x?api_key=k1&a=1&password=p2", "http://h/x?api_key=***&a=1&password=***"),
-        ("https://marquez.example:5000/api", "https://marquez.example:5000/api"),
+        ("md:warehouse?motherduck_token=eyJ.abc&x=1", "md:warehouse?motherduck_token=***&x=1"),
+        ("https://marquez.example:5000/api?design=1", "https://marquez.example:5000/api?design=1"),
     ],
 )
 def test_mask_url_hides_user_info_and_secret_query_values(text, masked):
     assert config.mask_url(text) == masked
+
+
+def test_a_motherduck_token_is_not_in_the_storages_repr():
+    assert "eyJ.abc" not in repr(config.Storage("motherduck", "md:warehouse?motherduck_token=eyJ.abc"))
