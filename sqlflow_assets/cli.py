@@ -2,9 +2,11 @@
 
 `start` needs no account and no internet.
 
-Exit codes: 0 done, 1 SQLFlow refused or could not be reached, a job failed, or a source could not be
-read; 2 a usage error (unknown source, bad option). Every command reads the same `.dlt/` settings
-as the Dagster assets.
+Exit codes: 0 done, 1 SQLFlow refused or could not be reached, a job failed, a source could not be
+read, a setting is missing or unreadable (`.dlt/*.toml`), or the destination could not be read; 2 a
+usage error (unknown source, bad option, a negative `--depth`, an existing `export -o` path without
+`--force`). Such failures print one line naming the cause, never a traceback (a traceback is a bug).
+Every command reads the same `.dlt/` settings as the Dagster assets.
 
 `start` creates a local SQLFlow user in the gitignored `.dlt/secrets.toml` when none is configured, starts
 `sqlflow-local serve` when `base_url` points at this machine, submits the bundled sample SQL through
@@ -21,22 +23,26 @@ import secrets
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlparse
 
+import duckdb
 import requests
 import tomlkit
+from dlt.common.configuration.exceptions import ConfigurationException
+from dlt.common.exceptions import DltException
 from filelock import FileLock
 
 from sqlflow_assets import config
 from sqlflow_assets.warehouse import graph
 from sqlflow_assets.warehouse import openlineage_export
 from sqlflow_assets.submit import submission
-from sqlflow_assets.api.client import SQLFlowClient, SQLFlowError
-from sqlflow_assets.errors import UsageError
+from sqlflow_assets.api.client import SQLFlowClient
+from sqlflow_assets.errors import SQLFlowAssetsError, UsageError
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -142,7 +148,7 @@ def start(args: argparse.Namespace) -> int:
                 [*dagster, "asset", "materialize", "--select", "sqlflow/sql_submission", "-m", "sqlflow_assets.definitions"],
                 check=True, cwd=home,
             )
-        print(f"DuckDB file: {env['SQLFLOW_DUCKDB_PATH']}; Dagster UI on http://{args.host}:{args.port}", flush=True)
+        print(f"DuckDB file: {config.mask_url(env['SQLFLOW_DUCKDB_PATH'])}; Dagster UI on http://{args.host}:{args.port}", flush=True)
         workspace = project / "workspace.yaml"
         return run_until_interrupted([*dagster, "dev", "-w", str(workspace), "-h", args.host, "-p", str(args.port)], cwd=home)
 
@@ -240,14 +246,42 @@ def status(args: argparse.Namespace) -> int:
 
 def export(args: argparse.Namespace) -> int:
     """A finished job's lineage: SQLFlow's JSON, or its full column lineage as CSV; to stdout or `-o FILE`."""
+    if args.output and not args.force and os.path.lexists(args.output):
+        raise UsageError(message=f"{args.output} exists; --force replaces it")
     content = EXPORTERS[args.format](SQLFlowClient.from_config(), args.job_id)
     if args.output:
-        Path(args.output).write_bytes(content)
+        write_file(Path(args.output), content, replace=args.force)
         print(f"job {args.job_id}: {len(content)} bytes of {args.format} written to {args.output}", file=sys.stderr)
     else:
         sys.stdout.buffer.write(content)
         sys.stdout.flush()
     return EXIT_OK
+
+
+def write_file(path: Path, content: bytes, *, replace: bool) -> None:
+    """Write `content` as a new file at `path`, never through a symlink there.
+
+    The bytes go to a new temporary file in the same folder, which then takes the name: linked
+    (fails when anything, a symlink too, appeared at `path` meanwhile) or, with `replace`,
+    renamed over what is there (a symlink is replaced, its target untouched).
+    """
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as temporary:
+        try:
+            temporary.write(content)
+            temporary.flush()
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(temporary.fileno(), 0o666 & ~umask)  # as a plain open() would have created it
+            if replace:
+                os.replace(temporary.name, path)
+            else:
+                try:
+                    os.link(temporary.name, path, follow_symlinks=False)
+                except FileExistsError:
+                    raise UsageError(message=f"{path} exists; --force replaces it") from None
+        finally:
+            if os.path.lexists(temporary.name):
+                os.unlink(temporary.name)
 
 
 def write_rows(rows: list[dict], form: str, columns: Sequence[str] | None = None) -> None:
@@ -283,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     way = impact_parser.add_mutually_exclusive_group()
     way.add_argument("--downstream", action="store_true", help="what the target feeds (default)")
     way.add_argument("--upstream", action="store_true", help="what feeds the target")
-    impact_parser.add_argument("--depth", type=int, default=graph.DEFAULT_DEPTH, help="hops to follow (default %(default)s)")
+    impact_parser.add_argument("--depth", type=positive_int, default=graph.DEFAULT_DEPTH, help="hops to follow (default %(default)s)")
     impact_parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     impact_parser.set_defaults(run=impact)
     add_work_commands(commands)
@@ -291,11 +325,50 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except UsageError as error:
-        print(f"sqlflow-assets {args.command}: {error}", file=sys.stderr)
+        print(f"sqlflow-assets {args.command}: {one_line(error)}", file=sys.stderr)
         return EXIT_USAGE
-    except (SQLFlowError, submission.SourceError, openlineage_export.JobNotCurrent, OSError) as error:
-        print(f"sqlflow-assets {args.command}: {error}", file=sys.stderr)
+    except Exception as error:
+        cause = failure(error)
+        if cause is None:
+            raise  # a bug: the traceback is what a report needs
+        print(f"sqlflow-assets {args.command}: {cause}", file=sys.stderr)
         return EXIT_FAILED
+
+
+# DB-API exception names (PEP 249): a destination's driver refusing or not answering
+DATABASE_ERRORS = frozenset({"OperationalError", "InterfaceError", "DatabaseError"})
+
+
+def failure(error: Exception) -> str | None:
+    """One line naming the cause of a failure that is not a bug, else None.
+
+    Not bugs: what the package raises on purpose, OS and network errors, dlt's configuration errors
+    (a missing or malformed `.dlt/secrets.toml`), and a destination that refuses or does not answer
+    (dlt's destination errors, DuckDB's, a DB-API driver's).
+    """
+    if isinstance(error, (SQLFlowAssetsError, OSError)):
+        return one_line(error)
+    if isinstance(error, ConfigurationException):
+        return f"settings: {one_line(error)}"
+    if isinstance(error, (DltException, duckdb.Error)) or any(kind.__name__ in DATABASE_ERRORS for kind in type(error).__mro__):
+        return f"destination {config.storage().destination_type}: {type(error).__name__}: {one_line(error)}"
+    return None
+
+
+def one_line(error: BaseException) -> str:
+    """The error's text on one line, with credentials in any URL masked."""
+    return config.mask_url(" ".join(str(error).split()))
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (a usage error otherwise, exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def add_work_commands(commands: argparse._SubParsersAction) -> None:
@@ -305,7 +378,7 @@ def add_work_commands(commands: argparse._SubParsersAction) -> None:
         help="submit a SQL source as a SQLFlow job when its files or options changed",
         description="Submit a SQL source configured in [[sources.sqlflow.sql_sources]] (by name) or a folder (by path), "
         "only when its files, dbvendor or options changed since this command last submitted it. "
-        f"What was sent is remembered in {config.submission_state_path().name} under dlt's data folder.",
+        f"What was sent is remembered in {config.SUBMISSION_STATE_FILE} under dlt's data folder.",
     )
     submit_parser.add_argument("source", help="a configured source name, or a folder of .sql files")
     submit_parser.add_argument("--dbvendor", help="SQL dialect for this submission (dbvoracle, dbvsnowflake, ...)")
@@ -325,7 +398,8 @@ def add_work_commands(commands: argparse._SubParsersAction) -> None:
     export_parser = commands.add_parser("export", help="a finished job's lineage as SQLFlow JSON or CSV")
     export_parser.add_argument("job_id")
     export_parser.add_argument("--format", choices=list(EXPORTERS), default="json", help="default %(default)s")
-    export_parser.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    export_parser.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout (a new file)")
+    export_parser.add_argument("--force", action="store_true", help="replace FILE when it exists")
     export_parser.set_defaults(run=export)
 
 

@@ -9,16 +9,21 @@ file at `SQLFLOW_DUCKDB_PATH`.
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import logging
 import os
+import re
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import dlt
+import requests
 from dlt.common.configuration import with_config
 from dlt.common.configuration.container import Container
 from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
@@ -26,7 +31,6 @@ from dlt.common.destination import TDestinationReferenceArg
 from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.common.runtime import run_context
 from dlt.common.typing import TSecretStrValue
-from filelock import FileLock, Timeout
 
 from sqlflow_assets.domain import API_PATH_PREFIX, LOCAL_PORT
 from sqlflow_assets.errors import ConfigError, OpenLineageConfigError, StorageBusy
@@ -44,6 +48,35 @@ LINEAGE_PIPELINE_NAME = "sqlflow_lineage"  # loads `lineage`
 DEFAULT_DESTINATION = "duckdb"
 MOTHERDUCK_PREFIX = "md:"
 WRITE_LOCK_TIMEOUT = 3600.0  # seconds a run waits for another writer of the same storage
+
+
+# `scheme://user:password@` (up to the last `@` before the path) and query values named like secrets
+_URL_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)[^/?#\s]*@")
+_SECRET_QUERY = re.compile(
+    r"(?i)((?:^|[?&;\s])[\w.-]*?(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|signature|sig)=)[^&#\s]*"
+)
+MASK = "***"
+
+
+def mask_url(text: object) -> str:
+    """`text` with the user info of every URL in it, and query values named like secrets, replaced by `***`.
+
+    The one masking helper for URLs: an OpenLineage transport URL, a destination's credentials
+    string (`postgresql://loader:pw@host/db` -> `postgresql://***@host/db`), a git remote, or an
+    error message quoting any of them. A password with URL-encoded characters is masked with the
+    rest of its user info; a text without URLs comes back unchanged.
+    """
+    masked = _URL_USERINFO.sub(lambda match: f"{match['scheme']}{MASK}@", str(text))
+    return _SECRET_QUERY.sub(lambda match: f"{match[1]}{MASK}", masked)
+
+
+def url_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """`url` without its user info, and the (user, password) it held (decoded), if any."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
+    netloc = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=netloc)), (unquote(parts.username or ""), unquote(parts.password or ""))
 
 
 def project_dir() -> Path:
@@ -92,9 +125,12 @@ def git_cache_dir() -> Path:
     return submissions_dir() / "git"
 
 
+SUBMISSION_STATE_FILE = "submissions.json"
+
+
 def submission_state_path() -> Path:
     """What `sqlflow-assets submit` last sent per source (fingerprint, job id); the Dagster asset keeps its own in metadata."""
-    return submissions_dir() / "submissions.json"
+    return submissions_dir() / SUBMISSION_STATE_FILE
 
 
 @dataclass(frozen=True)
@@ -107,6 +143,11 @@ class Storage:
 
     destination_type: str
     duckdb_database: str | None = None
+
+    def __repr__(self) -> str:
+        """No secret: a MotherDuck URL's `motherduck_token` is masked."""
+        database = None if self.duckdb_database is None else mask_url(self.duckdb_database)
+        return f"Storage(destination_type={self.destination_type!r}, duckdb_database={database!r})"
 
     def destination(self) -> TDestinationReferenceArg:
         """The dlt destination to load into."""
@@ -131,15 +172,22 @@ class Storage:
         Why file locks and not a Dagster pool: the kernel frees a `flock` when its holder dies, so
         a killed run never blocks the next one (a pool slot of a SIGKILLed run stays taken), and
         two Dagster homes or two pipelines folders writing one database wait for each other
-        instead of failing with DuckDB's "Could not set lock".
+        instead of failing with DuckDB's "Could not set lock". Each lock file's folder is locked
+        too (`_hold`): a lock file can be deleted while held, its folder cannot without deleting
+        what it protects.
         """
-        paths = [Path(get_dlt_pipelines_dir()) / "sqlflow.lock"]
+        files = [Path(get_dlt_pipelines_dir()) / "sqlflow.lock"]
         if self.duckdb_database is not None and not self.duckdb_database.startswith(MOTHERDUCK_PREFIX):
-            paths.insert(0, Path(f"{self.duckdb_database}.lock"))
+            files.insert(0, Path(f"{self.duckdb_database}.lock"))
+        targets: dict[str, Path] = {}
+        for path in files:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            for target in (path.parent.resolve(), path.parent.resolve() / path.name):
+                targets.setdefault(str(target), target)
+        deadline = time.monotonic() + timeout
         with ExitStack() as held:
-            for path in paths:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                held.enter_context(_wait_for(FileLock(path), timeout))
+            for name in sorted(targets):  # one order for every writer: no two wait for each other crosswise
+                held.enter_context(_hold(targets[name], timeout, deadline))
             yield
 
     def table_name(self, dataset: str, table: str) -> str:
@@ -147,21 +195,62 @@ class Storage:
         return f"{dataset}.{table}"
 
 
+LOCK_POLL_SECONDS = (0.05, 0.5)  # first and longest pause between tries of a held lock
+
+
 @contextmanager
-def _wait_for(lock: FileLock, timeout: float) -> Iterator[None]:
-    """Take `lock`, saying in the log when another writer holds it, and for how long we wait."""
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        log.info("waiting up to %.0f s for %s: another run is writing", timeout, lock.lock_file)
+def _hold(path: Path, timeout: float, deadline: float) -> Iterator[None]:
+    """Hold an exclusive `flock` on `path` (a lock file, created if missing, or a folder) until the block ends.
+
+    After the lock is taken, the locked file must still be the one at `path` (same device and
+    inode): a file deleted or replaced between the open and the lock is let go and the new one
+    taken, so a writer never holds a lock nobody else can see. Waits until `deadline`, saying so
+    in the log once, then raises `StorageBusy`. A folder on a filesystem without `flock` on
+    folders (NFS) is skipped; its lock file still counts.
+    """
+    pause, told = LOCK_POLL_SECONDS[0], False
+    while True:
+        fd: int | None = _open_for_lock(path)
         try:
-            lock.acquire(timeout=timeout)
-        except Timeout:
-            raise StorageBusy(lock_file=str(lock.lock_file), timeout=timeout) from None
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                if not path.is_dir():
+                    raise
+                log.warning("cannot lock the folder %s (%s); relying on its lock file", path, exc.strerror)
+                fd = None
+                break
+        else:
+            if _same_file(fd, path):
+                break
+            os.close(fd)  # deleted or replaced while we took it: take the one at the path now
+            continue
+        if time.monotonic() >= deadline:
+            raise StorageBusy(lock_file=str(path), timeout=timeout)
+        if not told:
+            log.info("waiting up to %.0f s for %s: another run is writing", timeout, path)
+            told = True
+        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+        pause = min(pause * 2, LOCK_POLL_SECONDS[1])
     try:
         yield
     finally:
-        lock.release()
+        if fd is not None:
+            os.close(fd)  # closing the only descriptor releases the flock
+
+
+def _open_for_lock(path: Path) -> int:
+    if path.is_dir():
+        return os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    return os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path, follow_symlinks=False))
+    except FileNotFoundError:
+        return False
 
 
 def storage(destination_type: str | None = None) -> Storage:
@@ -289,13 +378,39 @@ class OpenLineageSettings:
     def enabled(self) -> bool:
         return self.transport is not None
 
+    def __repr__(self) -> str:
+        """No secret: `api_key` left out, credentials and secret query values of the transport URL masked."""
+        return (
+            f"OpenLineageSettings(transport={self._public_transport()!r}, namespace={self.namespace!r}, "
+            f"dataset_namespace={self.dataset_namespace!r}, dataset_namespaces={self.dataset_namespaces!r})"
+        )
+
+    def _public_transport(self) -> dict | None:
+        if self.transport is None:
+            return None
+        return {
+            key: MASK if key in ("auth", "custom_headers") else mask_url(value) if isinstance(value, str) else value
+            for key, value in self.transport.items()
+        }
+
     def transport_config(self) -> dict:
-        """The transport config openlineage-python's factory takes, with the secret added."""
+        """The transport config openlineage-python's factory takes, with the secrets added.
+
+        `user:password@` in an HTTP transport's URL becomes the HTTP basic auth of the transport's
+        session, and the URL goes without it: openlineage-python logs the URL and its config at
+        DEBUG, and an HTTP error quotes the URL. A session's repr shows no credentials.
+        """
         if self.transport is None:
             raise OpenLineageConfigError(message=f"OpenLineage is off: {OPENLINEAGE_SECTION}.transport is not set")
         transport = dict(self.transport)
-        if self.api_key and transport.get("type") == "http":
-            transport["auth"] = {"type": "api_key", "apiKey": self.api_key}
+        if transport.get("type") == "http":
+            if self.api_key:
+                transport["auth"] = {"type": "api_key", "apiKey": self.api_key}
+            url, credentials = url_credentials(str(transport.get("url", "")))
+            if credentials is not None:
+                session = requests.Session()
+                session.auth = credentials
+                transport["url"], transport["session"] = url, session
         return transport
 
     def describe(self) -> str:

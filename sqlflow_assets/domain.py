@@ -19,6 +19,15 @@ OK_CODES = frozenset({"200", "203"})  # an envelope's `code` that means success;
 API_PATH_PREFIX = "/gspLive_backend"  # the cloud's and the local server's; on-premise adds `/api` in front
 LOCAL_PORT = 8165  # the local SQLFlow-compatible server's default port
 TOKEN_TTL_SECONDS = 86400  # a token's lifetime (API.md §1: 24 h)
+# The longest `jobName` the local server accepts (characters). Names from other servers may be longer:
+# the tables keep them whole, and every tag, picture and metadata entry shows them through `shown_name`.
+JOB_NAME_MAX_CHARS = 256
+
+
+def shown_name(name: object, limit: int = JOB_NAME_MAX_CHARS) -> str:
+    """`name` as text of at most `limit` characters, for tags, pictures, metadata and logs; a cut one ends in `…`."""
+    text = "" if name is None else str(name)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class JobStatus(StrEnum):

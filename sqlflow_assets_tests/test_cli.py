@@ -187,3 +187,75 @@ def test_the_entry_point_reads_sources_from_dlt_config_toml(project_env, sql_fol
     assert "unchanged" in cli("submit", "etl").stdout  # remembered across processes
     missing = cli("status", "f" * 32)
     assert missing.returncode == 1 and missing.stderr.startswith("sqlflow-assets status: SQLFlow")
+
+
+# --- issue #16 points 6 and 8: one line and exit 1 for failures, exit 2 for usage, a safe `export -o` ---
+
+PG_PASSWORD = "pg-cli-p@ss/word"  # URL-encoded in the credentials string
+
+
+def cli_in(project, *argv: str, **env: str) -> subprocess.CompletedProcess:
+    """`sqlflow-assets` as a fresh process in `project`, with no SQLFlow settings from the environment."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION"))}
+    env = {**clean, "DLT_PROJECT_DIR": str(project), "DLT_DATA_DIR": str(project / "dlt"), "PYTHONPATH": str(REPO_ROOT), **env}
+    return subprocess.run([sys.executable, "-m", "sqlflow_assets.cli", *argv], cwd=project, env=env, capture_output=True, text=True, timeout=120)
+
+
+def assert_one_line(result: subprocess.CompletedProcess, code: int, *words: str) -> None:
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert all(word in result.stderr for word in words), result.stderr
+
+
+def test_a_missing_user_id_is_one_line_and_exit_1(tmp_path):
+    assert_one_line(cli_in(tmp_path, "jobs"), 1, "sqlflow-assets jobs:", "sources.sqlflow.user_id")
+
+
+def test_a_malformed_secrets_file_is_one_line_and_exit_1_without_its_values(tmp_path):
+    (tmp_path / ".dlt").mkdir()
+    (tmp_path / ".dlt" / "secrets.toml").write_text('[sources.sqlflow]\nuser_id = "me"\nsecret_key = "half-written-s3cr3t\n')
+    for command in ("jobs", "submit"):
+        result = cli_in(tmp_path, command, *(["x"] if command == "submit" else []))
+        assert_one_line(result, 1, f"sqlflow-assets {command}:", "secrets.toml")
+        assert "half-written-s3cr3t" not in result.stderr
+
+
+def test_an_unreachable_postgres_destination_is_one_line_and_exit_1_without_its_password(tmp_path):
+    from urllib.parse import quote
+
+    from sqlflow_assets_tests.support import free_port
+
+    credentials = f"postgresql://loader:{quote(PG_PASSWORD, safe='')}@127.0.0.1:{free_port()}/warehouse"
+    result = cli_in(tmp_path, "impact", "db.sch.t", DESTINATION_TYPE="postgres", DESTINATION__POSTGRES__CREDENTIALS=credentials)
+    assert_one_line(result, 1, "sqlflow-assets impact:", "postgres")
+    assert PG_PASSWORD not in result.stderr and quote(PG_PASSWORD, safe="") not in result.stderr
+
+
+@pytest.mark.parametrize("depth", ["-5", "0"])
+def test_a_depth_below_one_is_a_usage_error(tmp_path, depth):
+    result = cli_in(tmp_path, "impact", "db.sch.t", "--depth", depth)
+    assert result.returncode == 2 and "--depth" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_export_never_overwrites_nor_writes_through_a_symlink(project_env, sql_folder, capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "submit", str(sql_folder), "--name", "exported", "--wait", "--poll", "0.1")
+    job_id = out.split(" as job ")[1].split()[0]
+    existing, victim, link = tmp_path / "existing.json", tmp_path / "victim.txt", tmp_path / "link.json"
+    existing.write_text("keep me")
+    victim.write_text("not yours")
+    link.symlink_to(victim)
+    dangling = tmp_path / "dangling.json"
+    dangling.symlink_to(tmp_path / "created-through-link.json")
+
+    for path in (existing, link, dangling):
+        code, _, err = run_cli(capsys, "export", job_id, "-o", str(path))
+        assert code == 2 and f"{path} exists; --force replaces it" in err
+    assert existing.read_text() == "keep me" and victim.read_text() == "not yours"
+    assert not (tmp_path / "created-through-link.json").exists()
+
+    code, _, _ = run_cli(capsys, "export", job_id, "-o", str(link), "--force")
+    assert code == 0 and not link.is_symlink() and json.loads(link.read_text())["jobId"] == job_id
+    assert victim.read_text() == "not yours"  # the symlink was replaced, its target untouched
+    code, _, _ = run_cli(capsys, "export", job_id, "-o", str(existing), "--force")
+    assert code == 0 and json.loads(existing.read_text())["jobId"] == job_id
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temporary file left

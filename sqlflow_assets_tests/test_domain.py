@@ -106,3 +106,12 @@ def test_one_walk_of_the_nesting() -> None:
     assert walked == [(o["object_id"], o["database"], o["schema"]) for o in objects]
     assert set(index_objects(sqlflow)) == {object_id for object_id, _, _ in walked}
     assert summarize(sqlflow)["schema"] == sum(1 for *_, level in domain.containers(sqlflow["dbobjs"], domain.dict_children, domain.dict_scalar) if level == "schema")
+
+
+def test_shown_name_bounds_a_name_and_marks_the_cut() -> None:
+    from sqlflow_assets.domain import JOB_NAME_MAX_CHARS, shown_name
+
+    assert shown_name("nightly") == "nightly" and shown_name(None) == ""
+    assert shown_name("x" * JOB_NAME_MAX_CHARS) == "x" * JOB_NAME_MAX_CHARS
+    cut = shown_name("x" * 10_000_000)
+    assert len(cut) == JOB_NAME_MAX_CHARS and cut.endswith("…")

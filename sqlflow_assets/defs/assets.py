@@ -24,6 +24,7 @@ from sqlflow_assets.warehouse import graph
 from sqlflow_assets.job import lineage_step
 from sqlflow_assets.job import quality
 from sqlflow_assets.config import LINEAGE_SCHEMA, RAW_SCHEMA
+from sqlflow_assets.domain import shown_name
 from sqlflow_assets.defs.partitions import sqlflow_jobs_partitions
 from sqlflow_assets.defs.resources import SQLFlowResource, StorageResource
 from sqlflow_assets.job.lineage_json import TABLE_NAMES
@@ -187,7 +188,7 @@ def sqlflow_job_lineage(
     job_metadata = _job_metadata(details)
     tables = job.tables()
     summary = {
-        (LINEAGE_SCHEMA, "table_edges"): _summary_metadata(details.get("jobName") or job_id, job.lineage, tables)
+        (LINEAGE_SCHEMA, "table_edges"): _summary_metadata(shown_name(details.get("jobName") or job_id), job.lineage, tables)
     }
     for (dataset, table), rows in tables.items():
         yield dg.MaterializeResult(
@@ -224,8 +225,8 @@ def _summary_metadata(job_label: str, lineage: dict[str, pa.Table], tables: dict
 def _job_metadata(details: dict) -> dict[str, object]:
     """What a person reads a partition by: the SQLFlow job's name, source, files, status and created time."""
     return {
-        "sqlflow/job_name": details.get("jobName") or "",
-        "sqlflow/source": graph.source_of(details.get("jobName"), details.get("jobId")),
+        "sqlflow/job_name": shown_name(details.get("jobName")),  # whole in sqlflow_raw.jobs
+        "sqlflow/source": shown_name(graph.source_of(details.get("jobName"), details.get("jobId"))),
         "sqlflow/files": dg.MetadataValue.json(details.get("fileNames") or []),
         "sqlflow/status": details.get("status") or "",
         "sqlflow/created": str(details.get("createTime") or ""),
@@ -239,7 +240,10 @@ def _check_result(outcome: quality.CheckOutcome) -> dg.AssetCheckResult:
         passed=outcome.passed,
         severity=dg.AssetCheckSeverity(outcome.severity.value),
         description=outcome.description,
-        metadata={"count": outcome.count, "sample": dg.MetadataValue.json(outcome.sample)},
+        metadata={
+            "count": outcome.count, "sample": dg.MetadataValue.json(outcome.sample),
+            **({"notes": outcome.notes, "notes_sample": dg.MetadataValue.json(outcome.notes_sample)} if outcome.notes else {}),
+        },
     )
 
 

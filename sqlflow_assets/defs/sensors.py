@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 import dagster as dg
 
 from sqlflow_assets import config
+from sqlflow_assets.domain import shown_name
 from sqlflow_assets.job import job_versions
 from sqlflow_assets.defs.jobs import jobs_refresh_job, lineage_job
 from sqlflow_assets.defs.partitions import sqlflow_jobs_partitions
@@ -24,6 +25,7 @@ RUNS_QUERY_BATCH = 500  # version keys per instance query (one `IN` list)
 LINEAGE_MAX_RETRIES = 2  # Dagster's own retries of a failed lineage run, before the sensor asks again
 # run monitoring fails a lineage run still going after this: the longest lock wait plus an hour of work
 LINEAGE_MAX_RUNTIME_SECONDS = int(config.WRITE_LOCK_TIMEOUT) + 3600
+ERROR_MESSAGE_CHARS = 2000  # of a failed job's `errorMessage` in the sensor's log line
 FINISHED_STATUSES = frozenset({dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED})
 
 
@@ -42,7 +44,8 @@ def sqlflow_job_sensor(context: dg.SensorEvaluationContext, sqlflow: SQLFlowReso
     jobs = sqlflow.client().jobs_summary()["jobDetails"]
     plan = job_versions.plan_tick(jobs, job_filter, job_versions.Cursor.load(context.cursor))
     for listed in plan.newly_failed:
-        context.log.warning(f"SQLFlow job {listed.job_id} ({listed.job.get('jobName')}) failed: {listed.job.get('errorMessage')}")
+        name, message = shown_name(listed.job.get("jobName")), shown_name(listed.job.get("errorMessage"), ERROR_MESSAGE_CHARS)
+        context.log.warning(f"SQLFlow job {shown_name(listed.job_id)} ({name}) failed: {message}")
     retries = _retries(context.instance, plan.to_check, plan.cursor)
     requests = [_lineage_request(listed, attempt) for listed, attempt in [*((job, 1) for job in plan.new), *retries]]
     if plan.new:

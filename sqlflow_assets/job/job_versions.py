@@ -16,22 +16,25 @@ from datetime import datetime, timezone
 from fnmatch import fnmatchcase
 from typing import Any
 
-from sqlflow_assets.domain import DONE_STATUSES, FAILED_STATUS
+from sqlflow_assets.domain import DONE_STATUSES, FAILED_STATUS, shown_name
 from sqlflow_assets.errors import ConfigError
 
 CURSOR_FORMAT = 2
 VERSION_KEY_TAG = "sqlflow/version_key"  # on every lineage run of one analysis, retries included
+MAX_VERSION_CHARS = 128  # a longer `sessionId` is replaced by its hash in version keys and run keys
 
 
 def analysis_version(job: Mapping[str, Any]) -> str:
-    """The job's `sessionId`; without one, a hash of its `createTime` and `status`.
+    """The job's `sessionId` (its hash when longer than `MAX_VERSION_CHARS`); without one, a hash of its `createTime` and `status`.
 
     The fallback still tells a job that finished again (new status or time) from one already seen,
     for servers that omit `sessionId`; it cannot see a re-analysis that changes neither.
     """
     session = job.get("sessionId")
-    if session:
+    if session and len(str(session)) <= MAX_VERSION_CHARS:
         return str(session)
+    if session:  # a run tag and a cursor key: a hash of an overlong one, never the thing itself
+        return "h" + hashlib.sha1(str(session).encode(), usedforsecurity=False).hexdigest()
     stamp = f"{job.get('createTime')}|{job.get('status')}".encode()
     return "t" + hashlib.sha1(stamp, usedforsecurity=False).hexdigest()[:16]
 
@@ -199,14 +202,19 @@ def settle(cursor: Cursor, listed: ListedJob) -> None:
 
 
 def job_tags(job: Mapping[str, Any], version: str) -> dict[str, str]:
-    """Readable run tags: which job, analysis and creation time a lineage run is for (no secret)."""
+    """Readable run tags: which job, analysis and creation time a lineage run is for (no secret).
+
+    Every value the server chose is cut to `JOB_NAME_MAX_CHARS` (`shown_name`): a server may list a
+    job with a 10 MB name, and Dagster stores each run's tags in its run storage and the run body
+    (Dagster bounds tag keys, not the values of run tags). The full name stays in `sqlflow_raw.jobs`.
+    """
     tags = {
         "sqlflow/job_id": str(job["jobId"]),
-        "sqlflow/job_name": str(job.get("jobName") or ""),
-        "sqlflow/status": str(job.get("status") or ""),
-        "sqlflow/created": str(job.get("createTime") or ""),
+        "sqlflow/job_name": shown_name(job.get("jobName")),
+        "sqlflow/status": shown_name(job.get("status")),
+        "sqlflow/created": shown_name(job.get("createTime")),
         VERSION_KEY_TAG: version_key(str(job["jobId"]), version),
     }
     if job.get("sessionId"):
-        tags["sqlflow/session_id"] = str(job["sessionId"])
+        tags["sqlflow/session_id"] = shown_name(job["sessionId"])
     return tags

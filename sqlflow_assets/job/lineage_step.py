@@ -19,7 +19,7 @@ from dlt.extract.resource import DltResource
 
 from sqlflow_assets.job import flatten
 from sqlflow_assets.job import quality
-from sqlflow_assets.config import LINEAGE_SCHEMA, RAW_SCHEMA, Storage
+from sqlflow_assets.config import LINEAGE_SCHEMA, RAW_SCHEMA, Storage, mask_url
 from sqlflow_assets.errors import JobLineageError, LineageCheckFailed, LineagePayloadError
 from sqlflow_assets.job.lineage_json import read_lineage_file
 from sqlflow_assets.job.dlt_source import jobs_resource, per_job_resource
@@ -102,6 +102,6 @@ def _run(job_id: str, storage: Storage, pipeline: dlt.Pipeline, resource: DltRes
         cause = exc.__cause__ or exc
         raise JobLineageError(
             job_id=job_id,
-            message=f"loading into {storage.destination_type} ({pipeline.dataset_name}) failed: {type(cause).__name__}: {cause}",
+            message=f"loading into {storage.destination_type} ({pipeline.dataset_name}) failed: {type(cause).__name__}: {mask_url(cause)}",
         ) from exc
     return info

@@ -5,7 +5,7 @@ A failing blocking check stops the load, so a bad result never replaces a job's 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 import duckdb
@@ -34,6 +34,9 @@ class CheckOutcome:
     blocking: bool
     severity: Severity
     table: tuple[str, str]
+    # information that is not a failure (SyntaxHints, warnings): counted and sampled for the metadata
+    notes: int = 0
+    notes_sample: list[list] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -52,17 +55,28 @@ class Check:
     table: tuple[str, str] = (LINEAGE_SCHEMA, "column_edges")
     # any row of this query makes a failure ERROR instead of WARN; blocking checks are always ERROR
     error_when: str | None = None
+    # rows that are information, not offenders (listed in the metadata, never a failure)
+    notes: str | None = None
 
     def run(self, conn: duckdb.DuckDBPyConnection, job_id: str) -> CheckOutcome:
         offenders = conn.sql(self.offenders, params={"job_id": job_id})
         count = offenders.aggregate("count(*)").fetchone()[0]
         sample = offenders.limit(SAMPLE_ROWS).fetchall()
         serious = self.blocking or (self.error_when is not None and conn.sql(self.error_when, params={"job_id": job_id}).fetchone() is not None)
+        notes, notes_sample = 0, []
+        if self.notes is not None:
+            noted = conn.sql(self.notes, params={"job_id": job_id})
+            notes = noted.aggregate("count(*)").fetchone()[0]
+            notes_sample = [list(row) for row in noted.limit(SAMPLE_ROWS).fetchall()]
         return CheckOutcome(
             self.name, count == 0, count, [list(row) for row in sample], f"{count} {self.what}", self.blocking,
-            Severity.ERROR if serious else Severity.WARN, self.table,
+            Severity.ERROR if serious else Severity.WARN, self.table, notes, notes_sample,
         )
 
+
+# An `errors` entry that is information, not a failed statement: SQLFlow's `SyntaxHint` ("find orphan
+# column ...") and anything typed as a warning.
+_IS_NOTE = "coalesce(error_type, '') ILIKE '%hint%' OR coalesce(error_type, '') ILIKE '%warning%'"
 
 # The flatten database has `USE lineage`: lineage tables are named unqualified, the job's raw rows are `raw_*`.
 CHECKS: tuple[Check, ...] = (
@@ -102,15 +116,25 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check(
         name="sql_errors",
-        doc="Every statement of the job was analysed: WARN when some failed, ERROR when none did.",
+        doc="Every statement of the job was analysed: WARN when some failed, ERROR when the job yields no lineage at all "
+        "(no relationship, no object, no process). SyntaxHints and warnings are information: listed, never a failure.",
         what="statements SQLFlow could not analyse",
-        offenders="""
+        offenders=f"""
             SELECT file_name, coordinates, error_type, error_message
             FROM raw_errors
-            WHERE job_id = $job_id AND error_message IS NOT NULL AND coalesce(error_type, '') NOT ILIKE '%warning%'
+            WHERE job_id = $job_id AND error_message IS NOT NULL AND NOT ({_IS_NOTE})
         """,
         table=(RAW_SCHEMA, "errors"),
-        error_when="SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM raw_processes WHERE job_id = $job_id)",
+        error_when="""
+            SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM raw_relationships WHERE job_id = $job_id)
+                AND NOT EXISTS (SELECT 1 FROM raw_objects WHERE job_id = $job_id)
+                AND NOT EXISTS (SELECT 1 FROM raw_processes WHERE job_id = $job_id)
+        """,
+        notes=f"""
+            SELECT file_name, coordinates, error_type, error_message
+            FROM raw_errors
+            WHERE job_id = $job_id AND error_message IS NOT NULL AND ({_IS_NOTE})
+        """,
     ),
 )
 

@@ -3,8 +3,8 @@
 Errors: like the real API, app-level errors come back as HTTP 200 with a JSON envelope
 `{"code": <int>, "error": "<message>"}`, because every official client checks `code`, not the
 HTTP status. Codes: 400 bad request (missing field, unknown dbvendor, unknown or unfinished
-job, bad upload), 401 missing/invalid/expired token, a token of an older secret or a wrong
-secret, 413 upload too large, 500 an analysis worker died twice under one query.
+job, bad upload, a `jobName` longer than `domain.JOB_NAME_MAX_CHARS`), 401 missing/invalid/expired
+token, a token of an older secret or a wrong secret, 413 upload too large, 500 an analysis worker died twice under one query.
 The CSV and image endpoints answer with the same JSON envelope when they fail. generateToken
 answers `"code": "200"` as a string on success (the sample clients compare strings).
 Every path is served under both `/gspLive_backend` and `/api/gspLive_backend`.
@@ -41,7 +41,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 
-from sqlflow_assets.domain import API_PATH_PREFIX, TOKEN_TTL_SECONDS, JobStatus
+from sqlflow_assets.domain import API_PATH_PREFIX, JOB_NAME_MAX_CHARS, TOKEN_TTL_SECONDS, JobStatus
 from sqlflow_assets.errors import ApiError, LocalServerError, UnknownVendorError
 from sqlflow_assets.local.auth import TokenAuthority, load_users, signing_key
 from sqlflow_assets.local.engine import (
@@ -458,6 +458,8 @@ def submit_job(request: Request, call: Call) -> dict[str, Any]:
     """A new job; jobs show both value flows and row-count impact by default (fdd,fdr)."""
     params = call.params
     name, vendor = params.required("jobName"), vendor_of(params)
+    if len(name) > JOB_NAME_MAX_CHARS:
+        raise ApiError(code=400, message=f"jobName is {len(name)} characters long; the limit is {JOB_NAME_MAX_CHARS}")
     options = analysis_options(params, show_relation_type=["fdd", "fdr"])
     return jobs_of(request).submit(call.user_id, name, vendor, job_uploads(request, params), options)
 

@@ -145,11 +145,19 @@ def test_sql_errors_pass_on_clean_sql_and_are_an_error_when_nothing_parsed(proje
     nothing_parsed = copy.deepcopy(GOOD)
     lineage = nothing_parsed["data"]["sqlflow"]
     lineage["processes"], lineage["errors"] = [], [{"errorMessage": "syntax error at WHERE", "errorType": "SyntaxError", "fileName": "a.sql"}]
-    for database in lineage["dbobjs"]["servers"][0]["databases"]:
-        for schema in database.get("schemas", []):
-            schema.pop("processes", None)
+    lineage["relationships"], lineage["dbobjs"]["servers"] = [], []  # the job yields no lineage at all
     failed = {e.check_name: e for e in run_with_export(project_env, instance, json_body(nothing_parsed)).get_asset_check_evaluations()}
     assert not failed["sql_errors"].passed and failed["sql_errors"].severity == dg.AssetCheckSeverity.ERROR
+
+
+def test_syntax_hints_of_a_job_without_processes_pass_and_are_listed(project_env, loaded):
+    """An older-shape export with relations and objects, no processes, and only SyntaxHints: a green check."""
+    instance, _ = loaded
+    result = run_with_export(project_env, instance, (FIXTURES_DIR / "flat_syntax_hints_no_processes.json").read_bytes())
+    assert result.success
+    check = {e.check_name: e for e in result.get_asset_check_evaluations()}["sql_errors"]
+    assert check.passed and check.metadata["notes"].value == 2
+    assert {row[2] for row in check.metadata["notes_sample"].value} == {"SyntaxHint"}
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import time
 import uuid
 
 import dagster as dg
+import duckdb
 import pytest
 
 from sqlflow_assets.api.client import SQLFlowClient, SQLFlowError
@@ -18,6 +19,7 @@ from sqlflow_assets.defs.jobs import jobs_refresh_job, lineage_job
 from sqlflow_assets.defs.resources import SQLFlowResource, StorageResource
 from sqlflow_assets.defs.sensors import sqlflow_job_sensor
 from sqlflow_assets.definitions import defs
+from sqlflow_assets.domain import JOB_NAME_MAX_CHARS
 from sqlflow_assets.job.job_versions import fingerprint
 from sqlflow_assets_tests.support import free_port, submit_and_wait
 from sqlflow_assets_tests.support import http_peer, json_body
@@ -296,3 +298,31 @@ def test_a_changed_config_file_reaches_the_next_tick(dlt_project_dir, monkeypatc
         assert {r.partition_key for r in lineage_requests(tick(None)).values()} == {"job00001"}
         config_file.write_text('[sources.sqlflow]\nsensor_job_name_pattern = "adhoc*"\n')
         assert {r.partition_key for r in lineage_requests(tick(None)).values()} == {"job00002"}
+
+
+def test_huge_job_names_are_cut_in_tags_and_logs_and_kept_whole_in_the_jobs_table(monkeypatch, tmp_path):
+    """Issue #16 point 4: a server listing a 10 MB jobName (and sessionId, errorMessage) once cost
+    98 MB of Dagster home per run; tags are now bounded, the tables keep the whole name."""
+    huge_name, huge_session = "n" * 10_000_000, "s" * 1_000_000
+    failed = {**job(2, status="fail", name=huge_name), "errorMessage": "e" * 5_000_000}
+    listing = {"jobs": [job(1, name=huge_name, session=huge_session), failed]}
+    instance = dg.DagsterInstance.local_temp(str(tmp_path))
+    monkeypatch.setenv("SQLFLOW_DUCKDB_PATH", str(tmp_path / "data" / "sqlflow.duckdb"))
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt_data"))
+    with summary_peer(listing) as peer:
+        peer_env(monkeypatch, peer.base_url)
+        first = tick(None, instance)
+        [request] = lineage_requests(first).values()
+        assert request.tags["sqlflow/job_name"] == "n" * (JOB_NAME_MAX_CHARS - 1) + "…"
+        assert all(len(value) <= JOB_NAME_MAX_CHARS for value in request.tags.values()), {k: len(v) for k, v in request.tags.items()}
+        assert len(request.run_key) < 200 and len(first.cursor) < 1000
+        run = launch_one(instance, request, dg.DagsterRunStatus.NOT_STARTED)
+        assert max(map(len, instance.get_run_by_id(run.run_id).tags.values())) <= JOB_NAME_MAX_CHARS
+        assert list(lineage_requests(tick(first.cursor, instance))) == []  # the hashed version is stable
+        refreshed = defs.resolve_job_def(jobs_refresh_job.name).execute_in_process(
+            instance=instance, resources={"sqlflow": SQLFlowResource(), "storage": StorageResource()}
+        )
+        assert refreshed.success
+    with duckdb.connect(str(tmp_path / "data" / "sqlflow.duckdb"), read_only=True) as conn:
+        names = conn.sql("SELECT job_id, length(job_name) FROM sqlflow_raw.jobs ORDER BY job_id").fetchall()
+    assert names == [("job00001", len(huge_name)), ("job00002", len(huge_name))]

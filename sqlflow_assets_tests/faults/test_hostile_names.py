@@ -14,6 +14,7 @@ import pytest
 from sqlflow_assets.warehouse import graph
 from sqlflow_assets.defs import assets
 from sqlflow_assets.defs.resources import SQLFlowResource
+from sqlflow_assets.domain import JOB_NAME_MAX_CHARS
 from sqlflow_assets_tests.support import resources_for
 from sqlflow_assets_tests.support import http_peer, json_body
 
@@ -59,3 +60,29 @@ def test_hostile_names_are_stored_verbatim_and_break_nothing(project_env):
     assert (edge["source_object"], edge["source_column"], edge["target_object"], edge["source"]) == (TABLE, COLUMN, "mart.target", JOB_NAME)
     [reached] = graph.impact(lineage, TABLE, COLUMN, graph.Direction.DOWNSTREAM).to_pylist()
     assert (reached["object"], reached["column"], reached["depth"]) == ("mart.target", "x", 1)
+
+
+def test_a_huge_job_name_is_cut_in_metadata_and_pictures_and_kept_whole_in_the_table(project_env):
+    """Issue #16 point 4: a 2 MB jobName reached every materialisation's metadata and `dot`'s picture title."""
+    huge = "n" * 2_000_000
+    summary = {"code": 200, "data": {"jobDetails": [{"jobId": JOB_ID, "jobName": huge, "status": "success"}]}}
+
+    def answer(path: str) -> tuple[int, bytes]:
+        if path.endswith("generateToken"):
+            return 200, json_body({"code": 200, "token": "peer-token"})
+        return 200, json_body(summary if path.endswith(("JobSummary", "JobsSummary")) else hostile_export())
+
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("sqlflow_jobs", [JOB_ID])
+    with http_peer(answer) as peer:
+        resources = resources_for(project_env.duckdb_path) | {"sqlflow": SQLFlowResource(base_url=peer.base_url)}
+        result = dg.materialize([assets.sqlflow_job_lineage], partition_key=JOB_ID, instance=instance, resources=resources)
+    assert result.success
+    pictures = []
+    for materialization in result.get_asset_materialization_events():
+        metadata = materialization.materialization.metadata
+        assert len(metadata["sqlflow/job_name"].value) == JOB_NAME_MAX_CHARS and len(metadata["sqlflow/source"].value) == JOB_NAME_MAX_CHARS
+        pictures += [metadata[key].value for key in ("lineage/table_picture", "lineage/column_picture") if key in metadata]
+    assert len(pictures) == 2 and all("n" * JOB_NAME_MAX_CHARS not in picture for picture in pictures)
+    with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
+        assert conn.execute("SELECT length(job_name) FROM sqlflow_raw.jobs WHERE job_id = ?", [JOB_ID]).fetchone() == (len(huge),)

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from sqlflow_assets import config as config_module
 from sqlflow_assets.job import lineage_step
 from sqlflow_assets.job.flatten import LINEAGE_TABLES
 from sqlflow_assets.job.lineage_json import TABLE_NAMES
@@ -161,3 +162,36 @@ def test_two_dagster_homes_writing_one_database_take_turns(tmp_path, peer, expor
         expected = expected_rows(export, job_id)
         stored = stored_rows(database, job_id, expected)
         assert {table: len(rows) for table, rows in stored.items()} == {table: len(rows) for table, rows in expected.items()}
+
+
+HOLDER = """
+import sys
+from sqlflow_assets import config
+with config.Storage("duckdb", sys.argv[1]).writing(timeout=60):
+    print("held", flush=True)
+    sys.stdin.read()  # until the test closes our stdin
+"""
+
+
+def test_deleting_the_lock_files_of_a_writer_lets_no_second_writer_in(tmp_path, monkeypatch):
+    """Issue #16 point 5: `<db>.duckdb.lock` and the pipelines' `sqlflow.lock` deleted while a writer
+    (a real process) holds them; a second writer must still wait, and gets in once the first is done."""
+    monkeypatch.setenv("DLT_DATA_DIR", str(tmp_path / "dlt"))
+    database = tmp_path / "data" / "sqlflow.duckdb"
+    storage = config_module.Storage("duckdb", str(database))
+    env = {**os.environ, "DLT_DATA_DIR": str(tmp_path / "dlt")}
+    first = subprocess.Popen([sys.executable, "-c", HOLDER, str(database)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
+    try:
+        assert first.stdout.readline() == "held\n"
+        lock_files = [Path(f"{database}.lock"), Path(config_module.get_dlt_pipelines_dir()) / "sqlflow.lock"]
+        for path in lock_files:
+            path.unlink()
+        with pytest.raises(config_module.StorageBusy):
+            with storage.writing(timeout=0.3):
+                pytest.fail("a second writer got in while the first still held the storage")
+    finally:
+        first.stdin.close()
+        assert first.wait(timeout=30) == 0
+    with storage.writing(timeout=30):  # the first writer is gone: the lock is free again
+        pass
+

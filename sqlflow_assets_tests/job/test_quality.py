@@ -85,5 +85,32 @@ def test_blocking_and_severity_follow_the_check() -> None:
     assert empty.blocking and empty.severity is quality.Severity.ERROR
     some_failed = outcomes(BAD_DATA["sql_errors"][0](good_raw()))["sql_errors"]
     assert not some_failed.blocking and some_failed.severity is quality.Severity.WARN  # the fixture has processes
-    none_analysed = dataclasses.replace(BAD_DATA["sql_errors"][0](good_raw()), processes=good_raw().processes.slice(0, 0))
+    no_processes = dataclasses.replace(BAD_DATA["sql_errors"][0](good_raw()), processes=good_raw().processes.slice(0, 0))
+    assert outcomes(no_processes)["sql_errors"].severity is quality.Severity.WARN  # its relationships and objects still load
+    raw = good_raw()
+    none_analysed = dataclasses.replace(
+        BAD_DATA["sql_errors"][0](raw), processes=raw.processes.slice(0, 0), objects=raw.objects.slice(0, 0),
+        columns=raw.columns.slice(0, 0), relationships=raw.relationships.slice(0, 0),
+        relationship_sources=raw.relationship_sources.slice(0, 0),
+    )
     assert outcomes(none_analysed)["sql_errors"].severity is quality.Severity.ERROR
+
+
+def test_syntax_hints_of_an_export_without_processes_are_information() -> None:
+    """A real-shaped older export (flat `dbobjs`, `relations`, no `processes` anywhere) whose only
+    messages are SyntaxHints ("find orphan column"): its lineage loads, so the check passes and lists them."""
+    raw = read_lineage(fixture_bytes("flat_syntax_hints_no_processes"), JOB)
+    assert raw.processes.num_rows == 0 and raw.relationships.num_rows == 2 and raw.errors.num_rows == 2
+    found = outcomes(raw)
+    errors = found["sql_errors"]
+    assert (errors.passed, errors.count, errors.notes) == (True, 0, 2)
+    assert {row[2] for row in errors.notes_sample} == {"SyntaxHint"}
+    assert all("orphan column" in row[3] for row in errors.notes_sample)
+    assert all(outcome.passed for outcome in found.values()), found
+
+
+def test_hints_and_warnings_beside_a_real_error_are_notes_not_offenders() -> None:
+    raw = dataclasses.replace(good_raw(), errors=_errors(("SyntaxHint", "find orphan column"), ("Warning", "odd"), ("SyntaxError", "bad")))
+    errors = outcomes(raw)["sql_errors"]
+    assert (errors.passed, errors.count, errors.notes, errors.severity) == (False, 1, 2, quality.Severity.WARN)
+    assert [row[2] for row in errors.sample] == ["SyntaxError"]

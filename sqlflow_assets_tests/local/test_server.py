@@ -11,6 +11,7 @@ import jwt
 import pytest
 import requests
 
+from sqlflow_assets.domain import JOB_NAME_MAX_CHARS
 from sqlflow_assets.local.exports import CSV_HEADER
 from sqlflow_assets_tests.support import Api, BAD_SQL, csv_rows, drawn_edges, drawn_tables, GEN_PATH, GOOD_SQL, JOB_PATH, NEXT_SQL, require_dot, sqlflow_edges as edges, zipped
 
@@ -223,3 +224,15 @@ def test_job_errors(api: Api) -> None:
     assert bad_vendor["code"] == 400 and "dbvfoo" in bad_vendor["error"]
     no_files = api.call(f"{JOB_PATH}/submitUserJob", {"jobName": "x", "dbvendor": "dbvpostgresql"})
     assert no_files["code"] == 400 and "sqlfiles" in no_files["error"]
+
+
+def test_a_job_name_over_the_limit_is_refused_and_creates_no_job(api: Api) -> None:
+    """Issue #16 point 4: a 10 MB jobName was stored and copied into every tag; now it is refused."""
+    before = len(api.call(f"{JOB_PATH}/displayUserJobsSummary")["data"]["jobDetails"])
+    for name in ("n" * (JOB_NAME_MAX_CHARS + 1), "x" * 10_000_000):
+        refused = api.submit([("a.sql", GOOD_SQL)], jobName=name)
+        assert refused["code"] == 400 and "jobName" in refused["error"] and str(JOB_NAME_MAX_CHARS) in refused["error"]
+        assert len(refused["error"]) < 200  # the name is not echoed back
+    assert len(api.call(f"{JOB_PATH}/displayUserJobsSummary")["data"]["jobDetails"]) == before
+    accepted = api.submit([("a.sql", GOOD_SQL)], jobName="é" * JOB_NAME_MAX_CHARS)  # the limit counts characters
+    assert accepted["code"] == 200 and accepted["data"]["jobName"] == "é" * JOB_NAME_MAX_CHARS

@@ -8,26 +8,30 @@ received event is validated against the OpenLineage JSON schemas in `fixtures/op
 
 from __future__ import annotations
 
+import base64
 import json
+import logging
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 import dagster as dg
 import duckdb
 import jsonschema
 import pytest
+from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
 from referencing import Registry, Resource
 
 from sqlflow_assets import cli
 from sqlflow_assets import config
 from sqlflow_assets.warehouse import openlineage_export
 from sqlflow_assets.defs import openlineage_assets as openlineage_defs
-from sqlflow_assets_tests.support import QuietHandler, resources_for, serving
+from sqlflow_assets_tests.support import QuietHandler, http_peer, resources_for, serving
 from sqlflow_assets_tests.support import refresh
 
 SCHEMAS = Path(__file__).parents[1] / "fixtures" / "openlineage"
@@ -332,3 +336,60 @@ def test_settings_describe_where_events_go_without_secrets(monkeypatch):
         config.openlineage_settings()
     monkeypatch.delenv("SOURCES__SQLFLOW__OPENLINEAGE__TRANSPORT")
     assert not config.openlineage_settings().enabled
+
+
+OL_USER, OL_PASSWORD = "ol-user", "p@ss/w:rd+ol-7c1e"  # characters that a URL must encode
+
+
+def secret_forms(user: str, password: str) -> set[str]:
+    """The encodings a credential of a URL takes in text: plain, URL-encoded, and in a basic auth header."""
+    return {password, quote(password, safe=""), quote_plus(password), base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def one_event() -> RunEvent:
+    return RunEvent(eventType=RunState.COMPLETE, eventTime=datetime.now().astimezone().isoformat(), run=Run(runId=str(uuid.uuid4())),
+                    job=Job(namespace="sqlflow", name="probe"), producer=openlineage_export.producer())  # fmt: skip
+
+
+def test_credentials_of_a_transport_url_reach_the_receiver_and_no_log_repr_or_error(monkeypatch, caplog):
+    """Issue #16 point 7: `user:password@` in the transport URL was in openlineage-python's DEBUG line
+    and in `repr(OpenLineageSettings)`; now it is sent as basic auth and masked everywhere else."""
+    with receiver() as peer:
+        url = peer.url.replace("://", f"://{OL_USER}:{quote(OL_PASSWORD, safe='')}@")
+        monkeypatch.setenv("SOURCES__SQLFLOW__OPENLINEAGE__TRANSPORT", json.dumps({"type": "http", "url": url}))
+        settings = config.openlineage_settings()
+        with caplog.at_level(logging.DEBUG):
+            assert openlineage_export.emit([one_event()], settings.transport_config()) == 1
+    [(_, headers, _)] = peer.requests
+    assert headers["Authorization"] == "Basic " + base64.b64encode(f"{OL_USER}:{OL_PASSWORD}".encode()).decode()
+    assert "Constructing OpenLineage transport" in caplog.text  # the DEBUG line that quoted the URL
+    shown = "\n".join([caplog.text, repr(settings), str(settings), settings.describe()])
+    assert not [form for form in secret_forms(OL_USER, OL_PASSWORD) if form in shown]
+    assert "***@" in repr(settings)
+
+    with http_peer(lambda path: (401, b"no")) as refusing:
+        url = refusing.base_url.replace("://", f"://{OL_USER}:{quote(OL_PASSWORD, safe='')}@")
+        monkeypatch.setenv("SOURCES__SQLFLOW__OPENLINEAGE__TRANSPORT", json.dumps({"type": "http", "url": url}))
+        with pytest.raises(Exception) as refused:
+            openlineage_export.emit([one_event()], config.openlineage_settings().transport_config())
+    assert "401" in str(refused.value)
+    assert not [form for form in secret_forms(OL_USER, OL_PASSWORD) if form in str(refused.value)]
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("postgresql://loader:pw%40x@db:5432/wh", "postgresql://***@db:5432/wh"),
+        ("postgresql://loader:p@ss@db/wh?sslmode=require", "postgresql://***@db/wh?sslmode=require"),
+        ("connect to https://tok@git.example/r.git failed", "connect to https://***@git.example/r.git failed"),
+        ("http://h/x?api_key=k1&a=1&password=p2", "http://h/x?api_key=***&a=1&password=***"),
+        ("md:warehouse?motherduck_token=eyJ.abc&x=1", "md:warehouse?motherduck_token=***&x=1"),
+        ("https://marquez.example:5000/api?design=1", "https://marquez.example:5000/api?design=1"),
+    ],
+)
+def test_mask_url_hides_user_info_and_secret_query_values(text, masked):
+    assert config.mask_url(text) == masked
+
+
+def test_a_motherduck_token_is_not_in_the_storages_repr():
+    assert "eyJ.abc" not in repr(config.Storage("motherduck", "md:warehouse?motherduck_token=eyJ.abc"))
