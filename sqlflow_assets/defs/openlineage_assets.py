@@ -21,7 +21,7 @@ import dagster as dg
 from sqlflow_assets import config
 from sqlflow_assets.warehouse import openlineage_export
 from sqlflow_assets.config import LINEAGE_SCHEMA
-from sqlflow_assets.defs.assets import GRAPH_AUTOMATION, OWNERS, last_json_metadata
+from sqlflow_assets.defs.shared import GRAPH_AUTOMATION, OWNERS, last_json_metadata
 from sqlflow_assets.defs.resources import StorageResource
 
 EVENTS_KEY = dg.AssetKey([LINEAGE_SCHEMA, "openlineage_events"])

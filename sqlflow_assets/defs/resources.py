@@ -1,4 +1,4 @@
-"""Resources: the SQLFlow client, the lineage storage and DuckDB reads, all resolved at run time.
+"""Resources: the SQLFlow client and the lineage storage, both resolved at run time.
 
 Credentials never pass through Dagster config: `SQLFlowResource` asks dlt's config providers
 (`.dlt/secrets.toml`, `SOURCES__SQLFLOW__*`) when a run needs a client, and `StorageResource`
@@ -12,7 +12,6 @@ import functools
 
 import dagster as dg
 from dagster_dlt import DagsterDltResource
-from dagster_duckdb import DuckDBResource
 
 from sqlflow_assets import config
 from sqlflow_assets.api.client import SQLFlowClient
@@ -56,7 +55,6 @@ def default_resources() -> dict[str, object]:
         "sqlflow": SQLFlowResource(),
         "storage": StorageResource(),
         "dlt": DagsterDltResource(),
-        "duckdb": DuckDBResource(database=config.duckdb_database()),
     }
 
 

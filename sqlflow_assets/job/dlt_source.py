@@ -26,6 +26,7 @@ from dlt.common.typing import TSecretStrValue
 from dlt.extract.resource import DltResource
 
 from sqlflow_assets import config
+from sqlflow_assets.tables import JOB_KEY, JOBS, TOMBSTONE
 from sqlflow_assets.api.client import SQLFlowClient
 from sqlflow_assets.domain import API_PATH_PREFIX, DONE_STATUSES
 from sqlflow_assets.job.lineage_json import read_lineage
@@ -42,20 +43,19 @@ JOB_FIELDS = {
     "default_database": "defaultDatabase",
     "default_schema": "defaultSchema",
 }
-TOMBSTONE = "tombstone"
 # Hints of every per-job table, raw or lineage: delete-insert on job_id, tombstones hard-delete.
 PER_JOB_HINTS: Mapping[str, Any] = {
     "write_disposition": {"disposition": "merge", "strategy": "delete-insert"},
-    "merge_key": "job_id",
-    "columns": {"job_id": {"nullable": False}, TOMBSTONE: {"hard_delete": True}},
+    "merge_key": JOB_KEY,
+    "columns": {JOB_KEY: {"nullable": False}, TOMBSTONE: {"hard_delete": True}},
 }
 
 
 def jobs_table(job_details: list[dict[str, Any]]) -> pa.Table:
     """One row per SQLFlow job, as listed by displayUserJobsSummary."""
-    columns = {name: pa.array([_text(job.get(key)) for job in job_details], pa.string()) for name, key in JOB_FIELDS.items()}
-    columns["file_names"] = pa.array([orjson.dumps(job.get("fileNames") or []).decode() for job in job_details], pa.string())
-    return pa.table(columns)
+    columns = {name: [_text(job.get(key)) for job in job_details] for name, key in JOB_FIELDS.items()}
+    columns["file_names"] = [orjson.dumps(job.get("fileNames") or []).decode() for job in job_details]
+    return pa.table(columns, schema=JOBS.arrow_schema())
 
 
 def with_tombstone(table: pa.Table, job_id: str) -> pa.Table:
@@ -95,7 +95,7 @@ def jobs_resource(job_details: Callable[[], list[dict[str, Any]]]) -> DltResourc
         """SQLFlow jobs with their status (displayUserJobsSummary)."""
         yield jobs_table(job_details())
 
-    return dlt.resource(jobs, name="jobs", write_disposition="merge", primary_key="job_id")
+    return dlt.resource(jobs, name=JOBS.name, write_disposition="merge", primary_key=JOBS.primary_key)
 
 
 @dlt.source(name="sqlflow", section="sqlflow")

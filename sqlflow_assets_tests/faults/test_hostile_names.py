@@ -13,8 +13,7 @@ import pytest
 
 from sqlflow_assets.warehouse import graph
 from sqlflow_assets.defs import assets
-from sqlflow_assets.defs.resources import SQLFlowResource
-from sqlflow_assets_tests.support import resources_for
+from sqlflow_assets.defs.resources import SQLFlowResource, default_resources
 from sqlflow_assets_tests.support import http_peer, json_body
 
 pytestmark = pytest.mark.faults
@@ -45,9 +44,9 @@ def test_hostile_names_are_stored_verbatim_and_break_nothing(project_env):
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("sqlflow_jobs", [JOB_ID])
     with http_peer(answer) as peer:
-        resources = resources_for(project_env.duckdb_path) | {"sqlflow": SQLFlowResource(base_url=peer.base_url)}
+        resources = default_resources() | {"sqlflow": SQLFlowResource(base_url=peer.base_url)}
         assert dg.materialize([assets.sqlflow_job_lineage], partition_key=JOB_ID, instance=instance, resources=resources).success
-    assert dg.materialize([assets.lineage_graph], instance=instance, resources=resources_for(project_env.duckdb_path)).success
+    assert dg.materialize([assets.lineage_graph], instance=instance, resources=default_resources()).success
 
     with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
         tables = {f"{s}.{t}" for s, t in conn.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}

@@ -27,7 +27,7 @@ from sqlflow_assets import cli
 from sqlflow_assets import config
 from sqlflow_assets.warehouse import openlineage_export
 from sqlflow_assets.defs import openlineage_assets as openlineage_defs
-from sqlflow_assets_tests.support import QuietHandler, resources_for, serving
+from sqlflow_assets_tests.support import QuietHandler, serving
 from sqlflow_assets_tests.support import refresh
 
 SCHEMAS = Path(__file__).parents[1] / "fixtures" / "openlineage"
@@ -278,7 +278,7 @@ def test_a_malformed_event_fails_validation(project_env, warehouse):  # noqa: F8
 def test_the_asset_sends_changed_jobs_over_http_when_configured(project_env, warehouse, monkeypatch):  # noqa: F811
     instance, _ = warehouse
     refresh(project_env, instance)
-    resources = resources_for(project_env.duckdb_path)
+    resources = default_resources()
 
     def materialize(run_config: dict | None = None) -> list[dg.AssetMaterialization]:
         result = dg.materialize([openlineage_defs.openlineage_events], instance=instance, resources=resources, run_config=run_config)
