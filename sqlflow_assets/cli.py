@@ -35,8 +35,8 @@ from sqlflow_assets import config
 from sqlflow_assets.warehouse import graph
 from sqlflow_assets.warehouse import openlineage_export
 from sqlflow_assets.submit import submission
-from sqlflow_assets.api.client import SQLFlowClient, SQLFlowError
-from sqlflow_assets.errors import UsageError
+from sqlflow_assets.api.client import SQLFlowClient
+from sqlflow_assets.errors import JobNotCurrent, SourceError, SQLFlowError, UsageError
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -194,7 +194,7 @@ def submit(args: argparse.Namespace) -> int:
     """Submit one source (a configured name or a folder path) when it changed, remembering what was sent."""
     try:
         source = submission.find_source(args.source, submission.configured_sources(), args.name)
-    except (submission.SourceError, ValueError) as error:
+    except (SourceError, ValueError) as error:
         raise UsageError(message=str(error)) from None
     if args.dbvendor:
         source = source.model_copy(update={"dbvendor": args.dbvendor})
@@ -293,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"sqlflow-assets {args.command}: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except (SQLFlowError, submission.SourceError, openlineage_export.JobNotCurrent, OSError) as error:
+    except (SQLFlowError, SourceError, JobNotCurrent, OSError) as error:
         print(f"sqlflow-assets {args.command}: {error}", file=sys.stderr)
         return EXIT_FAILED
 

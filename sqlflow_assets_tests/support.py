@@ -83,7 +83,7 @@ def stop_local_server(proc: subprocess.Popen) -> None:
 
 def submit_and_wait(files: list[tuple[str, bytes]], dbvendor: str = "dbvpostgresql", job_name: str = "test job") -> dict:
     """Submit a job to the server configured in the environment and wait until it is terminal."""
-    from sqlflow_assets.api.client import SQLFlowClient, SQLFlowError
+    from sqlflow_assets.errors import SQLFlowError
 
     client = SQLFlowClient.from_config()
     job_id = client.submit_user_job(job_name, files, dbvendor)["jobId"]

@@ -26,6 +26,7 @@ from sqlflow_assets.job import quality
 from sqlflow_assets.config import LINEAGE_SCHEMA, RAW_SCHEMA
 from sqlflow_assets.defs.partitions import sqlflow_jobs_partitions
 from sqlflow_assets.defs.resources import SQLFlowResource, StorageResource
+from sqlflow_assets.errors import LineageCheckFailed
 from sqlflow_assets.defs.shared import GRAPH_AUTOMATION, OWNERS, column_schema, layer_tags
 from sqlflow_assets.job.lineage_json import TABLE_NAMES
 from sqlflow_assets.job.dlt_source import sqlflow_source
@@ -152,7 +153,7 @@ def sqlflow_job_lineage(
     results = [_check_result(outcome) for outcome in job.checks]
     if job.blocking_failures():
         yield from results
-        raise dg.Failure(str(lineage_step.LineageCheckFailed(job_id=job_id, failed=job.blocking_failures())))
+        raise dg.Failure(str(LineageCheckFailed(job_id=job_id, failed=job.blocking_failures())))
     target = storage.storage()
     row_counts = lineage_step.load(job, target)
     job_metadata = _job_metadata(details)

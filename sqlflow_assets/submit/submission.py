@@ -29,8 +29,8 @@ from filelock import FileLock
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from sqlflow_assets import config
-from sqlflow_assets.api.client import SQLFlowClient, SQLFlowError
-from sqlflow_assets.errors import SourceError
+from sqlflow_assets.api.client import SQLFlowClient
+from sqlflow_assets.errors import SourceError, SQLFlowError
 
 KINDS = ("folder", "git", "files")
 DEFAULT_INCLUDE = ("**/*.sql",)

@@ -7,7 +7,8 @@ import time
 import jwt
 import pytest
 
-from sqlflow_assets.api.client import SQLFlowClient, SQLFlowError
+from sqlflow_assets.api.client import SQLFlowClient
+from sqlflow_assets.errors import SQLFlowError
 from sqlflow_assets.errors import ConfigError, JobNotFinished, SQLFlowAssetsError
 from sqlflow_assets.job.lineage_json import read_lineage
 from sqlflow_assets_tests.support import http_peer, json_body, peer_client

@@ -13,7 +13,8 @@ import uuid
 import dagster as dg
 import pytest
 
-from sqlflow_assets.api.client import SQLFlowClient, SQLFlowError
+from sqlflow_assets.api.client import SQLFlowClient
+from sqlflow_assets.errors import SQLFlowError
 from sqlflow_assets.defs.jobs import jobs_refresh_job, lineage_job
 from sqlflow_assets.defs.resources import SQLFlowResource, StorageResource
 from sqlflow_assets.defs.sensors import sqlflow_job_sensor

@@ -13,6 +13,7 @@ import pytest
 
 from sqlflow_assets.render import glance
 from sqlflow_assets.render import pictures
+from sqlflow_assets.errors import DotMissing
 from sqlflow_assets.render.pictures import ColumnEdge, TableEdge
 from sqlflow_assets_tests.support import NS, drawn_edges, drawn_labels, drawn_tables, require_dot, svg_of
 
@@ -123,7 +124,7 @@ def test_without_dot_the_metadata_says_how_to_install_it_and_nothing_fails(monke
     assert not picture.drawn
     assert "apt-get install graphviz" in picture.markdown and "](data:" not in picture.markdown
     assert picture.markdown.count("\n") == 0
-    with pytest.raises(pictures.DotMissing):
+    with pytest.raises(DotMissing):
         pictures.render("digraph { a -> b }")
 
 
