@@ -31,42 +31,11 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from sqlflow_assets import config
 from sqlflow_assets.domain import API_PATH_PREFIX, DONE_STATUSES, FAILED_STATUS, OK_CODES
+from sqlflow_assets.api.options import DEFAULT_DBVENDOR, OPTION_NAMES
 from sqlflow_assets.errors import ConfigError, DeadlineExceeded, JobNotFinished, SQLFlowError
 
 log = logging.getLogger(__name__)
 
-
-# Python option name -> API field name, for every analysis/job option the client forwards.
-OPTION_NAMES = {
-    "show_relation_type": "showRelationType",
-    "simple_output": "simpleOutput",
-    "ignore_record_set": "ignoreRecordSet",
-    "ignore_function": "ignoreFunction",
-    "show_constant_table": "showConstantTable",
-    "show_link_only": "showLinkOnly",
-    "hide_column": "hideColumn",
-    "column_level": "columnLevel",
-    "dataflow_of_aggregate_function": "dataflowOfAggregateFunction",
-    "treat_arguments_in_count_function_as_direct_dataflow": "treatArgumentsInCountFunctionAsDirectDataflow",
-    "show_transform": "showTransform",
-    "normalize_identifier": "normalizeIdentifier",
-    "return_full_relationship": "returnFullRelationship",
-    "job_id": "jobId",
-    "table_to_table": "tableToTable",
-    "delimiter": "delimiter",
-    "export_include_table": "export_include_table",
-    "default_database": "defaultDatabase",
-    "default_schema": "defaultSchema",
-    "database": "database",
-    "extracted_dbs_schemas": "extractedDbsSchemas",
-    "excluded_dbs_schemas": "excludedDbsSchemas",
-    "extracted_stored_procedures": "extractedStoredProcedures",
-    "incremental": "incremental",
-    "first_submit": "firstSubmit",
-    "schedulable": "schedulable",
-    "cron_expression": "cronExpression",
-    "on_top": "onTop",
-}
 
 # Only small bodies are parsed to look for an error envelope; big ones are lineage documents,
 # whose `code` is read from the head (the full parse belongs to lineage_json).
@@ -127,29 +96,29 @@ class SQLFlowClient:
         self.token = token
         return token
 
-    def generate_lineage(self, sql: str, dbvendor: str = "dbvoracle", **options: Any) -> dict[str, Any]:
+    def generate_lineage(self, sql: str, dbvendor: str = DEFAULT_DBVENDOR, **options: Any) -> dict[str, Any]:
         """Synchronous lineage of one SQL text: the whole envelope (`data.sqlflow` or older shapes)."""
         endpoint = "/sqlflow/generation/sqlflow"
         return self._json(endpoint, self._call(endpoint, _generation_fields(sql, dbvendor, options)))
 
-    def generate_lineage_csv(self, sql: str, dbvendor: str = "dbvoracle", **options: Any) -> str:
+    def generate_lineage_csv(self, sql: str, dbvendor: str = DEFAULT_DBVENDOR, **options: Any) -> str:
         """Full column-level lineage of one SQL text as CSV text (`delimiter`, `table_to_table` options)."""
         endpoint = "/sqlflow/generation/sqlflow/exportFullLineageAsCsv"
         return _text(self._call(endpoint, _generation_fields(sql, dbvendor, options)))
 
-    def generate_graph_image(self, sql: str, dbvendor: str = "dbvoracle", **options: Any) -> bytes:
+    def generate_graph_image(self, sql: str, dbvendor: str = DEFAULT_DBVENDOR, **options: Any) -> bytes:
         """The lineage diagram of one SQL text, as the image bytes the server sends."""
         endpoint = "/sqlflow/generation/sqlflow/graph/image"
         return self._call(endpoint, _generation_fields(sql, dbvendor, options)).content
 
     def submit_user_job(
-        self, job_name: str, files: Sequence[tuple[str, bytes]], dbvendor: str = "dbvoracle", **options: Any
+        self, job_name: str, files: Sequence[tuple[str, bytes]], dbvendor: str = DEFAULT_DBVENDOR, **options: Any
     ) -> dict[str, Any]:
         """Submit SQL files (or zips) as a simple job; returns the job object (`jobId`, `status`...). Sent once."""
         return self._submit("/sqlflow/job/submitUserJob", job_name, files, dbvendor, options)
 
     def submit_persist_job(
-        self, job_name: str, files: Sequence[tuple[str, bytes]], dbvendor: str = "dbvoracle", **options: Any
+        self, job_name: str, files: Sequence[tuple[str, bytes]], dbvendor: str = DEFAULT_DBVENDOR, **options: Any
     ) -> dict[str, Any]:
         """Submit a persistent job, or add files to one with `job_id=`; returns the job object. Sent once."""
         return self._submit("/sqlflow/job/submitPersistJob", job_name, files, dbvendor, options)

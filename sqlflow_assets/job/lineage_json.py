@@ -28,7 +28,7 @@ import orjson
 import pyarrow as pa
 
 from sqlflow_assets import tables
-from sqlflow_assets.domain import BUCKET_KINDS, OK_CODES, STRUCTURAL_KEYS, Place, containers
+from sqlflow_assets.domain import BUCKET_KINDS, OK_CODES, PSEUDO_COLUMNS, STRUCTURAL_KEYS, Place, containers
 from sqlflow_assets.errors import LineagePayloadError
 
 TABLE_NAMES = tuple(tables.RAW)
@@ -37,7 +37,6 @@ SCHEMAS: Mapping[str, pa.Schema] = MappingProxyType({name: table.arrow_schema() 
 
 # Boolean flags that are False (not null) when the payload omits them.
 _FLAG_COLUMNS = frozenset({"primary_key", "foreign_key", "unique_key"})
-_PSEUDO_NAMES = frozenset({"pseudorows", "relationrows"})
 _NAME_PART = re.compile(r'"[^"]*"|\[[^\]]*\]|`[^`]*`|[^.]+')
 _LEGACY_COORD = re.compile(r"\[\s*(-?\d+)\s*,\s*(-?\d+)\s*,\s*([^\]]*?)\s*\]")
 _NULL = msgspec.Raw(b"null")
@@ -308,7 +307,7 @@ class _Rows:
         for column in obj.columns or ():
             name, source = column.name, column.source
             is_pseudo = (isinstance(source, str) and source.lower() == "system") or (
-                isinstance(name, str) and name.lower() in _PSEUDO_NAMES
+                isinstance(name, str) and name.lower() in PSEUDO_COLUMNS
             )
             unique_key = column.unqiueKey if column.unqiueKey is not None else column.uniqueKey
             append_column(
