@@ -36,6 +36,7 @@ JOB_ID = "0123456789abcdef0123456789abcdef"
 
 WHOLE_PROCESS = """
 import dagster as dg
+from sqlflow_assets.config import SQLFlowConnection
 from sqlflow_assets.definitions import defs
 from sqlflow_assets.defs import assets
 from sqlflow_assets.defs import sensors
@@ -103,7 +104,7 @@ def ours_in_process(port: int, workdir: Path) -> None:
     from sqlflow_assets.api.client import SQLFlowClient
 
     started = time.perf_counter()
-    client = SQLFlowClient(base_url=f"http://127.0.0.1:{port}", user_id="bench", token="bench")
+    client = SQLFlowClient(SQLFlowConnection(base_url=f"http://127.0.0.1:{port}", user_id="bench", token="bench"))
     job = lineage_step.analyse(JOB_ID, client.export_lineage_json_file(JOB_ID, workdir / "export.json"))
     analysed = time.perf_counter()
     lineage_step.load(job, config.storage())

@@ -44,6 +44,7 @@ import uvicorn
 from sqlflow_assets import cli, tables
 from sqlflow_assets.warehouse import graph
 from sqlflow_assets.api.client import SQLFlowClient
+from sqlflow_assets.config import SQLFlowConnection
 from sqlflow_assets.job import flatten
 from sqlflow_assets.job.lineage_json import LineageTables
 from sqlflow_assets.defs import assets
@@ -162,8 +163,9 @@ def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
         server.server_close()
 
 
-def peer_client(peer: Peer, **kwargs: object) -> SQLFlowClient:
-    return SQLFlowClient(peer.base_url, "u|1", **({"token": "tk"} | kwargs))
+def peer_client(peer: Peer, timeout: float = 60, **connection: object) -> SQLFlowClient:
+    """A client of `peer` (user `u|1`, token `tk` unless `connection` says otherwise)."""
+    return SQLFlowClient(SQLFlowConnection(base_url=peer.base_url, user_id="u|1", **({"token": "tk"} | connection)), timeout=timeout)
 
 
 def json_body(document: object) -> bytes:

@@ -30,7 +30,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from sqlflow_assets import config
-from sqlflow_assets.domain import API_PATH_PREFIX, DONE_STATUSES, FAILED_STATUS, OK_CODES
+from sqlflow_assets.config import SQLFlowConnection
+from sqlflow_assets.domain import DONE_STATUSES, FAILED_STATUS, OK_CODES
 from sqlflow_assets.api.options import DEFAULT_DBVENDOR, OPTION_NAMES
 from sqlflow_assets.errors import ConfigError, DeadlineExceeded, JobNotFinished, SQLFlowError
 
@@ -48,19 +49,21 @@ _MIN_MASKED_CHARS = 6  # shorter encoded fragments of a secret would mask unrela
 
 @dataclass
 class SQLFlowClient:
-    """One SQLFlow user on one server. Fetches and caches a token from `secret_key` unless `token` is given."""
+    """One SQLFlow user on one server (`connection`). Fetches and caches a token from its `secret_key`
+    unless it gives a `token`."""
 
-    base_url: str
-    user_id: str
-    secret_key: str | None = field(default=None, repr=False)
-    token: str | None = field(default=None, repr=False)
-    path_prefix: str = API_PATH_PREFIX
+    connection: SQLFlowConnection
     timeout: float = 60
+    token: str | None = field(init=False, repr=False)  # the connection's, then each one fetched
     _retrying: Client = field(init=False, repr=False, compare=False)
     _single_shot: Client = field(init=False, repr=False, compare=False)
     _adapter: HTTPAdapter = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        missing = self.connection.missing()
+        if missing:
+            raise ConfigError(message=f"missing config {', '.join(missing)}")
+        self.token = self.connection.token
         if not self.secret_key and not self.token:
             raise ConfigError(message=f"SQLFlow user {self.user_id!r} needs a secret_key or a token")
         self._retrying = Client(request_timeout=self.timeout, raise_for_status=False)
@@ -76,7 +79,23 @@ class SQLFlowClient:
     @classmethod
     def from_config(cls, **overrides: Any) -> SQLFlowClient:
         """A client from dlt config/secrets `[sources.sqlflow]` (or `SOURCES__SQLFLOW__*`), read now, not at import."""
-        return cls(**config.sqlflow_client_arguments(**overrides))
+        return cls(config.sqlflow_connection(**overrides))
+
+    @property
+    def base_url(self) -> str:
+        return self.connection.base_url
+
+    @property
+    def user_id(self) -> str:
+        return str(self.connection.user_id)
+
+    @property
+    def secret_key(self) -> str | None:
+        return self.connection.secret_key
+
+    @property
+    def path_prefix(self) -> str:
+        return self.connection.path_prefix
 
     # --- endpoints -------------------------------------------------------------------------------
 

@@ -28,12 +28,12 @@ class SQLFlowResource(dg.ConfigurableResource):
         """
         config.reload_changed_settings()
         overrides = {"base_url": self.base_url} if self.base_url else {}
-        return shared_client(frozenset(config.sqlflow_client_arguments(**overrides).items()))
+        return shared_client(frozenset(dict(config.sqlflow_connection(**overrides)).items()))
 
 
 @functools.lru_cache(maxsize=8)
-def shared_client(config_items: frozenset) -> SQLFlowClient:
-    return SQLFlowClient(**dict(config_items))
+def shared_client(connection_items: frozenset) -> SQLFlowClient:
+    return SQLFlowClient(config.SQLFlowConnection(**dict(connection_items)))
 
 
 class StorageResource(dg.ConfigurableResource):
