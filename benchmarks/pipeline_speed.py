@@ -36,7 +36,6 @@ JOB_ID = "0123456789abcdef0123456789abcdef"
 
 WHOLE_PROCESS = """
 import dagster as dg
-from sqlflow_assets.config import SQLFlowConnection
 from sqlflow_assets.definitions import defs
 from sqlflow_assets.defs import assets
 from sqlflow_assets.defs import sensors
@@ -102,6 +101,7 @@ def ours_in_process(port: int, workdir: Path) -> None:
     from sqlflow_assets import config
     from sqlflow_assets.job import lineage_step
     from sqlflow_assets.api.client import SQLFlowClient
+    from sqlflow_assets.config import SQLFlowConnection
 
     started = time.perf_counter()
     client = SQLFlowClient(SQLFlowConnection(base_url=f"http://127.0.0.1:{port}", user_id="bench", token="bench"))

@@ -11,6 +11,7 @@ import duckdb
 import dagster as dg
 import pytest
 
+from sqlflow_assets import tables as contract
 from sqlflow_assets.job import flatten
 from sqlflow_assets.defs import assets
 from sqlflow_assets.defs.resources import default_resources
@@ -192,8 +193,8 @@ def test_graph_materialisation_shows_the_warehouse_picture(project_env, sample_j
     with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
         pairs = conn.execute("SELECT source_object, target_object FROM lineage.table_lineage").fetchall()
     assert drawn_tables(svg_of(materialized["lineage/table_lineage"]["lineage/picture"].value)) == {t for pair in pairs for t in pair}
-    assert [c.name for c in materialized["lineage/table_lineage"]["dagster/column_schema"].schema.columns][:4] == [
-        "source_object", "target_object", "relationship_type", "edge_count"]
+    columns = materialized["lineage/table_lineage"]["dagster/column_schema"].schema.columns
+    assert [(c.name, c.description) for c in columns] == [(c.name, c.description) for c in contract.GRAPH["table_lineage"].columns]
 
 
 def test_without_dot_a_job_still_loads_and_its_metadata_says_how_to_install_it(project_env, sample_job, monkeypatch, tmp_path):

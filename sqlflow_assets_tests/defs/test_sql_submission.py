@@ -10,6 +10,7 @@ import pytest
 
 from sqlflow_assets.api.client import SQLFlowClient
 from sqlflow_assets.defs import sql_submission as submission_defs
+from sqlflow_assets.defs.resources import default_resources
 from sqlflow_assets.defs.sql_submission import SqlSourceConfig, SqlSubmissionConfig
 from sqlflow_assets.submit.submission import DEFAULT_SOURCE_NAME
 

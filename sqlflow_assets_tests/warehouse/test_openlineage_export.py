@@ -27,6 +27,7 @@ from sqlflow_assets import cli
 from sqlflow_assets import config, errors
 from sqlflow_assets.warehouse import openlineage_export
 from sqlflow_assets.defs import openlineage_assets as openlineage_defs
+from sqlflow_assets.defs.resources import default_resources
 from sqlflow_assets_tests.support import QuietHandler, serving
 from sqlflow_assets_tests.support import refresh
 
