@@ -116,8 +116,9 @@ class Product:
     def client(self):
         """A SQLFlow client of the product's local server, as the product's user."""
         from sqlflow_assets.api.client import SQLFlowClient
+        from sqlflow_assets.config import SQLFlowConnection
 
-        return SQLFlowClient(base_url=self.sqlflow_url, user_id=USER_ID, secret_key=SECRET)
+        return SQLFlowClient(SQLFlowConnection(base_url=self.sqlflow_url, user_id=USER_ID, secret_key=SECRET))
 
 
 def answers(url: str) -> bool:
