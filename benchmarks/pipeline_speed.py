@@ -101,9 +101,10 @@ def ours_in_process(port: int, workdir: Path) -> None:
     from sqlflow_assets import config
     from sqlflow_assets.job import lineage_step
     from sqlflow_assets.api.client import SQLFlowClient
+    from sqlflow_assets.config import SQLFlowConnection
 
     started = time.perf_counter()
-    client = SQLFlowClient(base_url=f"http://127.0.0.1:{port}", user_id="bench", token="bench")
+    client = SQLFlowClient(SQLFlowConnection(base_url=f"http://127.0.0.1:{port}", user_id="bench", token="bench"))
     job = lineage_step.analyse(JOB_ID, client.export_lineage_json_file(JOB_ID, workdir / "export.json"))
     analysed = time.perf_counter()
     lineage_step.load(job, config.storage())

@@ -42,7 +42,7 @@ from sqlflow_assets.warehouse import graph
 from sqlflow_assets.warehouse import openlineage_export
 from sqlflow_assets.submit import submission
 from sqlflow_assets.api.client import SQLFlowClient
-from sqlflow_assets.errors import SQLFlowAssetsError, UsageError
+from sqlflow_assets.errors import SourceError, SQLFlowAssetsError, UsageError
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -200,7 +200,7 @@ def submit(args: argparse.Namespace) -> int:
     """Submit one source (a configured name or a folder path) when it changed, remembering what was sent."""
     try:
         source = submission.find_source(args.source, submission.configured_sources(), args.name)
-    except (submission.SourceError, ValueError) as error:
+    except (SourceError, ValueError) as error:
         raise UsageError(message=str(error)) from None
     if args.dbvendor:
         source = source.model_copy(update={"dbvendor": args.dbvendor})

@@ -25,6 +25,9 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 import dlt
 import requests
 from dlt.common.configuration import with_config
+from typing import Optional
+from dlt.common.configuration import configspec, resolve_configuration
+from dlt.common.configuration.specs import BaseConfiguration
 from dlt.common.configuration.container import Container
 from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
 from dlt.common.destination import TDestinationReferenceArg
@@ -33,7 +36,7 @@ from dlt.common.runtime import run_context
 from dlt.common.typing import TSecretStrValue
 
 from sqlflow_assets.domain import API_PATH_PREFIX, LOCAL_PORT
-from sqlflow_assets.errors import ConfigError, OpenLineageConfigError, StorageBusy
+from sqlflow_assets.errors import OpenLineageConfigError, StorageBusy
 
 log = logging.getLogger(__name__)
 
@@ -298,29 +301,33 @@ def asset_owners(asset_owners: list[str] | None = None) -> list[str]:
     return list(asset_owners or [])
 
 
-@with_config(sections=SQLFLOW_SECTIONS)
-def sqlflow_connection(
-    base_url: str = DEFAULT_BASE_URL,
-    user_id: str | None = None,
-    secret_key: TSecretStrValue | None = dlt.secrets.value,
-    token: TSecretStrValue | None = dlt.secrets.value,
-    path_prefix: str = API_PATH_PREFIX,
-) -> dict[str, Any]:
-    """Who and where the SQLFlow user is: `[sources.sqlflow]` in `.dlt/` or `SOURCES__SQLFLOW__*`, injected by dlt.
+@configspec
+class SQLFlowConnection(BaseConfiguration):
+    """Who and where the SQLFlow user is: `[sources.sqlflow]` in `.dlt/` or `SOURCES__SQLFLOW__*`, resolved by dlt.
 
-    The one place these keys and their defaults are written: the client, the dlt source, the
-    Dagster resource and the CLIs all resolve them here. Arguments given explicitly win.
+    The one place these keys and their defaults are written: the dlt source (its spec), the client
+    and the Dagster resource all take this. Every key may be missing here, so the source and the
+    code location load without credentials; the client refuses a missing server or user.
     """
-    return {"base_url": base_url, "user_id": user_id, "secret_key": secret_key, "token": token, "path_prefix": path_prefix}
+
+    base_url: str = DEFAULT_BASE_URL
+    user_id: Optional[str] = None
+    secret_key: Optional[TSecretStrValue] = dlt.secrets.value
+    token: Optional[TSecretStrValue] = dlt.secrets.value
+    path_prefix: str = API_PATH_PREFIX
+
+    def __repr__(self) -> str:
+        hidden = "".join(f", {name}=***" for name in ("secret_key", "token") if getattr(self, name))
+        return f"SQLFlowConnection(base_url={self.base_url!r}, user_id={self.user_id!r}, path_prefix={self.path_prefix!r}{hidden})"
+
+    def missing(self) -> list[str]:
+        """The config keys a client cannot do without that are not set."""
+        return [f"{'.'.join(SQLFLOW_SECTIONS)}.{name}" for name in ("base_url", "user_id") if not getattr(self, name)]
 
 
-def sqlflow_client_arguments(**overrides: Any) -> dict[str, Any]:
-    """`SQLFlowClient(...)` arguments from `sqlflow_connection`, refusing a missing server or user."""
-    values = sqlflow_connection(**overrides)
-    missing = [name for name in ("base_url", "user_id") if not values.get(name)]
-    if missing:
-        raise ConfigError(message=f"missing config {', '.join(f'sources.sqlflow.{name}' for name in missing)}")
-    return {name: value for name, value in values.items() if value is not None}
+def sqlflow_connection(**overrides: Any) -> SQLFlowConnection:
+    """The connection from dlt's config and secrets, read now; `overrides` given explicitly win."""
+    return resolve_configuration(SQLFlowConnection(), sections=SQLFLOW_SECTIONS, explicit_value=overrides)
 
 
 _settings_stamp: tuple[tuple[str, int, int], ...] | None = None

@@ -88,6 +88,10 @@ BUCKET_KINDS: Mapping[str, ObjectKind] = {
 }  # fmt: skip
 
 
+# SQLFlow's pseudo columns (lower case): a table's row count (fdr targets), not real fields.
+PSEUDO_COLUMNS = frozenset({"pseudorows", "relationrows"})
+
+
 # --- relationships and the chain rule (FORMAT.md §8) ---------------------------------------------
 
 

@@ -36,17 +36,19 @@ from typing import Any
 import dagster as dg
 import duckdb
 import orjson
+import pyarrow as pa
 import pytest
 import requests
 import uvicorn
-from dagster_dlt import DagsterDltResource
-from dagster_duckdb import DuckDBResource
 
-from sqlflow_assets import cli
+from sqlflow_assets import cli, tables
 from sqlflow_assets.warehouse import graph
 from sqlflow_assets.api.client import SQLFlowClient
+from sqlflow_assets.config import SQLFlowConnection
+from sqlflow_assets.job import flatten
+from sqlflow_assets.job.lineage_json import LineageTables
 from sqlflow_assets.defs import assets
-from sqlflow_assets.defs.resources import SQLFlowResource, StorageResource
+from sqlflow_assets.defs.resources import default_resources
 from sqlflow_assets.local.engine import AnalysisOptions
 from sqlflow_assets.local.engine import SqlFile
 from sqlflow_assets.local.engine import analyze
@@ -82,7 +84,7 @@ def stop_local_server(proc: subprocess.Popen) -> None:
 
 def submit_and_wait(files: list[tuple[str, bytes]], dbvendor: str = "dbvpostgresql", job_name: str = "test job") -> dict:
     """Submit a job to the server configured in the environment and wait until it is terminal."""
-    from sqlflow_assets.api.client import SQLFlowClient, SQLFlowError
+    from sqlflow_assets.errors import SQLFlowError
 
     client = SQLFlowClient.from_config()
     job_id = client.submit_user_job(job_name, files, dbvendor)["jobId"]
@@ -161,8 +163,9 @@ def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
         server.server_close()
 
 
-def peer_client(peer: Peer, **kwargs: object) -> SQLFlowClient:
-    return SQLFlowClient(peer.base_url, "u|1", **({"token": "tk"} | kwargs))
+def peer_client(peer: Peer, timeout: float = 60, **connection: object) -> SQLFlowClient:
+    """A client of `peer` (user `u|1`, token `tk` unless `connection` says otherwise)."""
+    return SQLFlowClient(SQLFlowConnection(base_url=peer.base_url, user_id="u|1", **({"token": "tk"} | connection)), timeout=timeout)
 
 
 def json_body(document: object) -> bytes:
@@ -307,27 +310,23 @@ def zipped(files: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
-LINEAGE_TABLES = ("objects", "columns", "column_edges", "end_to_end_edges", "table_edges")
+LINEAGE_TABLES = tuple(tables.LINEAGE)  # the per-job lineage tables, from the table contract
 
 
-def resources_for(duckdb_path) -> dict:
-    return {
-        "sqlflow": SQLFlowResource(),
-        "storage": StorageResource(),
-        "dlt": DagsterDltResource(),
-        "duckdb": DuckDBResource(database=str(duckdb_path)),
-    }
+def lineage_rows(raw: LineageTables, job_id: str) -> dict[str, pa.Table]:
+    """A job's `lineage.*` rows as the pipeline's step computes them (before its checks and load)."""
+    with flatten.flattened(raw, job_id) as conn:
+        return flatten.lineage_tables(conn)
 
 
-def materialize_job_lineage(
-    instance: dg.DagsterInstance, job_id: str, duckdb_path, raise_on_error: bool = True
-) -> dg.ExecuteInPipelineResult:
+def materialize_job_lineage(instance: dg.DagsterInstance, job_id: str, raise_on_error: bool = True) -> dg.ExecuteInPipelineResult:
+    """One job's lineage materialised with the code location's resources (storage: `SQLFLOW_DUCKDB_PATH`)."""
     instance.add_dynamic_partitions("sqlflow_jobs", [job_id])
     return dg.materialize(
         [assets.sqlflow_job_lineage],
         partition_key=job_id,
         instance=instance,
-        resources=resources_for(duckdb_path),
+        resources=default_resources(),
         raise_on_error=raise_on_error,
     )
 
@@ -358,13 +357,13 @@ def load_jobs(project_env, instance: dg.DagsterInstance, *jobs: tuple[str, bytes
     for source, sql in jobs:
         job = submit_and_wait([(f"{source}.sql", sql)], job_name=source)
         assert job["status"] == "success", job
-        assert materialize_job_lineage(instance, job["jobId"], project_env.duckdb_path).success
+        assert materialize_job_lineage(instance, job["jobId"]).success
         ids.append(job["jobId"])
     return ids
 
 
 def refresh(project_env, instance: dg.DagsterInstance) -> dict[str, list[dict]]:
-    result = dg.materialize([assets.lineage_graph], instance=instance, resources=resources_for(project_env.duckdb_path))
+    result = dg.materialize([assets.lineage_graph], instance=instance, resources=default_resources())
     assert result.success
     with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
         return {

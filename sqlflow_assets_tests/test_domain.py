@@ -13,6 +13,7 @@ from sqlflow_assets.local.engine import analyze
 from sqlflow_assets.local.engine import summarize
 from sqlflow_assets.local.exports import index_objects, table_edges
 from sqlflow_assets_tests.fixtures import fixture_bytes
+from sqlflow_assets_tests.support import lineage_rows
 
 # Intermediates of every shape the engine makes: CTE chains, a subquery with WHERE (fdr), a UNION,
 # a recursive CTE (a cycle through intermediates), a view and a table read twice.
@@ -62,7 +63,7 @@ def sql_end_to_end(tables: dict) -> set[tuple]:
 @pytest.mark.parametrize("payload", ["engine_job", "nested_format_example", "flat_root_relations"])
 def test_python_chain_rule_and_the_flattening_sql_agree(payload: str) -> None:
     raw = read_lineage(engine_job() if payload == "engine_job" else fixture_bytes(payload), "j1")
-    tables = flatten.flatten(raw, "j1")
+    tables = lineage_rows(raw, "j1")
     expected = sql_end_to_end(tables)
     assert expected  # the job has end-to-end edges to agree on
     assert python_end_to_end(tables) == expected
@@ -94,7 +95,7 @@ def test_one_set_of_real_kinds_across_the_layers() -> None:
         ],
     }  # fmt: skip
     assert table_edges(sqlflow) == (["db.s.@stage/in", "db.s.t"], [("db.s.@stage/in", "db.s.t")])
-    objects = flatten.flatten(read_lineage(sqlflow, "j1"), "j1")["objects"].to_pylist()
+    objects = lineage_rows(read_lineage(sqlflow, "j1"), "j1")["objects"].to_pylist()
     assert {o["name"]: o["is_intermediate"] for o in objects} == {"t": False, "@stage/in": False, "RS-1": True}
 
 

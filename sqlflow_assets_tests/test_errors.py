@@ -86,26 +86,3 @@ def test_builtin_families_are_kept_where_callers_rely_on_them() -> None:
     assert issubclass(errors.StorageBusy, TimeoutError) and issubclass(errors.JobNotCurrent, LookupError)
     assert issubclass(errors.DotMissing, RuntimeError)
     assert all(issubclass(cls, ValueError) for cls in (errors.LineagePayloadError, errors.UnknownVendorError, errors.ConfigError))
-
-
-def test_old_import_paths_still_work() -> None:
-    from sqlflow_assets.api.client import DeadlineExceeded, SQLFlowError
-    from sqlflow_assets.config import StorageBusy
-    from sqlflow_assets.job.lineage_step import JobLineageError, LineageCheckFailed
-    from sqlflow_assets.job.lineage_json import LineagePayloadError
-    from sqlflow_assets.local.auth import AuthError
-    from sqlflow_assets.local.engine import UnknownVendorError
-    from sqlflow_assets.local.job_store import JobError
-    from sqlflow_assets.config import OpenLineageConfigError
-    from sqlflow_assets.warehouse.openlineage_export import JobNotCurrent
-    from sqlflow_assets.render.pictures import DotMissing
-    from sqlflow_assets.submit.submission import SourceError
-
-    assert (SQLFlowError, DeadlineExceeded, StorageBusy, LineagePayloadError, AuthError, JobError, UnknownVendorError) == (
-        errors.SQLFlowError, errors.DeadlineExceeded, errors.StorageBusy, errors.LineagePayloadError,
-        errors.AuthError, errors.JobError, errors.UnknownVendorError,
-    )
-    assert (JobLineageError, LineageCheckFailed) == (errors.JobLineageError, errors.LineageCheckFailed)
-    assert (OpenLineageConfigError, JobNotCurrent, DotMissing, SourceError) == (
-        errors.OpenLineageConfigError, errors.JobNotCurrent, errors.DotMissing, errors.SourceError,
-    )

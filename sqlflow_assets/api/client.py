@@ -30,43 +30,13 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from sqlflow_assets import config
-from sqlflow_assets.domain import API_PATH_PREFIX, DONE_STATUSES, FAILED_STATUS, OK_CODES
+from sqlflow_assets.config import SQLFlowConnection
+from sqlflow_assets.domain import DONE_STATUSES, FAILED_STATUS, OK_CODES
+from sqlflow_assets.api.options import DEFAULT_DBVENDOR, OPTION_NAMES
 from sqlflow_assets.errors import ConfigError, DeadlineExceeded, JobNotFinished, SQLFlowError
 
 log = logging.getLogger(__name__)
 
-
-# Python option name -> API field name, for every analysis/job option the client forwards.
-OPTION_NAMES = {
-    "show_relation_type": "showRelationType",
-    "simple_output": "simpleOutput",
-    "ignore_record_set": "ignoreRecordSet",
-    "ignore_function": "ignoreFunction",
-    "show_constant_table": "showConstantTable",
-    "show_link_only": "showLinkOnly",
-    "hide_column": "hideColumn",
-    "column_level": "columnLevel",
-    "dataflow_of_aggregate_function": "dataflowOfAggregateFunction",
-    "treat_arguments_in_count_function_as_direct_dataflow": "treatArgumentsInCountFunctionAsDirectDataflow",
-    "show_transform": "showTransform",
-    "normalize_identifier": "normalizeIdentifier",
-    "return_full_relationship": "returnFullRelationship",
-    "job_id": "jobId",
-    "table_to_table": "tableToTable",
-    "delimiter": "delimiter",
-    "export_include_table": "export_include_table",
-    "default_database": "defaultDatabase",
-    "default_schema": "defaultSchema",
-    "database": "database",
-    "extracted_dbs_schemas": "extractedDbsSchemas",
-    "excluded_dbs_schemas": "excludedDbsSchemas",
-    "extracted_stored_procedures": "extractedStoredProcedures",
-    "incremental": "incremental",
-    "first_submit": "firstSubmit",
-    "schedulable": "schedulable",
-    "cron_expression": "cronExpression",
-    "on_top": "onTop",
-}
 
 # Only small bodies are parsed to look for an error envelope; big ones are lineage documents,
 # whose `code` is read from the head (the full parse belongs to lineage_json).
@@ -79,19 +49,21 @@ _MIN_MASKED_CHARS = 6  # shorter encoded fragments of a secret would mask unrela
 
 @dataclass
 class SQLFlowClient:
-    """One SQLFlow user on one server. Fetches and caches a token from `secret_key` unless `token` is given."""
+    """One SQLFlow user on one server (`connection`). Fetches and caches a token from its `secret_key`
+    unless it gives a `token`."""
 
-    base_url: str
-    user_id: str
-    secret_key: str | None = field(default=None, repr=False)
-    token: str | None = field(default=None, repr=False)
-    path_prefix: str = API_PATH_PREFIX
+    connection: SQLFlowConnection
     timeout: float = 60
+    token: str | None = field(init=False, repr=False)  # the connection's, then each one fetched
     _retrying: Client = field(init=False, repr=False, compare=False)
     _single_shot: Client = field(init=False, repr=False, compare=False)
     _adapter: HTTPAdapter = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        missing = self.connection.missing()
+        if missing:
+            raise ConfigError(message=f"missing config {', '.join(missing)}")
+        self.token = self.connection.token
         if not self.secret_key and not self.token:
             raise ConfigError(message=f"SQLFlow user {self.user_id!r} needs a secret_key or a token")
         self._retrying = Client(request_timeout=self.timeout, raise_for_status=False)
@@ -107,7 +79,23 @@ class SQLFlowClient:
     @classmethod
     def from_config(cls, **overrides: Any) -> SQLFlowClient:
         """A client from dlt config/secrets `[sources.sqlflow]` (or `SOURCES__SQLFLOW__*`), read now, not at import."""
-        return cls(**config.sqlflow_client_arguments(**overrides))
+        return cls(config.sqlflow_connection(**overrides))
+
+    @property
+    def base_url(self) -> str:
+        return self.connection.base_url
+
+    @property
+    def user_id(self) -> str:
+        return str(self.connection.user_id)
+
+    @property
+    def secret_key(self) -> str | None:
+        return self.connection.secret_key
+
+    @property
+    def path_prefix(self) -> str:
+        return self.connection.path_prefix
 
     # --- endpoints -------------------------------------------------------------------------------
 
@@ -127,29 +115,29 @@ class SQLFlowClient:
         self.token = token
         return token
 
-    def generate_lineage(self, sql: str, dbvendor: str = "dbvoracle", **options: Any) -> dict[str, Any]:
+    def generate_lineage(self, sql: str, dbvendor: str = DEFAULT_DBVENDOR, **options: Any) -> dict[str, Any]:
         """Synchronous lineage of one SQL text: the whole envelope (`data.sqlflow` or older shapes)."""
         endpoint = "/sqlflow/generation/sqlflow"
         return self._json(endpoint, self._call(endpoint, _generation_fields(sql, dbvendor, options)))
 
-    def generate_lineage_csv(self, sql: str, dbvendor: str = "dbvoracle", **options: Any) -> str:
+    def generate_lineage_csv(self, sql: str, dbvendor: str = DEFAULT_DBVENDOR, **options: Any) -> str:
         """Full column-level lineage of one SQL text as CSV text (`delimiter`, `table_to_table` options)."""
         endpoint = "/sqlflow/generation/sqlflow/exportFullLineageAsCsv"
         return _text(self._call(endpoint, _generation_fields(sql, dbvendor, options)))
 
-    def generate_graph_image(self, sql: str, dbvendor: str = "dbvoracle", **options: Any) -> bytes:
+    def generate_graph_image(self, sql: str, dbvendor: str = DEFAULT_DBVENDOR, **options: Any) -> bytes:
         """The lineage diagram of one SQL text, as the image bytes the server sends."""
         endpoint = "/sqlflow/generation/sqlflow/graph/image"
         return self._call(endpoint, _generation_fields(sql, dbvendor, options)).content
 
     def submit_user_job(
-        self, job_name: str, files: Sequence[tuple[str, bytes]], dbvendor: str = "dbvoracle", **options: Any
+        self, job_name: str, files: Sequence[tuple[str, bytes]], dbvendor: str = DEFAULT_DBVENDOR, **options: Any
     ) -> dict[str, Any]:
         """Submit SQL files (or zips) as a simple job; returns the job object (`jobId`, `status`...). Sent once."""
         return self._submit("/sqlflow/job/submitUserJob", job_name, files, dbvendor, options)
 
     def submit_persist_job(
-        self, job_name: str, files: Sequence[tuple[str, bytes]], dbvendor: str = "dbvoracle", **options: Any
+        self, job_name: str, files: Sequence[tuple[str, bytes]], dbvendor: str = DEFAULT_DBVENDOR, **options: Any
     ) -> dict[str, Any]:
         """Submit a persistent job, or add files to one with `job_id=`; returns the job object. Sent once."""
         return self._submit("/sqlflow/job/submitPersistJob", job_name, files, dbvendor, options)

@@ -6,7 +6,7 @@ table, and the lineage rows always come from the raw rows loaded with them.
 """
 
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,8 +16,8 @@ import pyarrow as pa
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
-from sqlflow_assets import column_docs
 from sqlflow_assets import config
+from sqlflow_assets import tables as contract
 from sqlflow_assets.job import flatten
 from sqlflow_assets.render import glance
 from sqlflow_assets.warehouse import graph
@@ -27,28 +27,13 @@ from sqlflow_assets.config import LINEAGE_SCHEMA, RAW_SCHEMA
 from sqlflow_assets.domain import shown_name
 from sqlflow_assets.defs.partitions import sqlflow_jobs_partitions
 from sqlflow_assets.defs.resources import SQLFlowResource, StorageResource
+from sqlflow_assets.errors import LineageCheckFailed
+from sqlflow_assets.defs.shared import GRAPH_AUTOMATION, OWNERS, column_schema, layer_tags
 from sqlflow_assets.job.lineage_json import TABLE_NAMES
 from sqlflow_assets.job.dlt_source import sqlflow_source
 
 RAW_GROUP = RAW_SCHEMA
 LINEAGE_GROUP = LINEAGE_SCHEMA
-
-RAW_DESCRIPTIONS = {
-    "objects": "Every dbobj of a job's lineage export (tables, views, result sets, functions, processes).",
-    "columns": "Every column of every dbobj, pseudo columns (PseudoRows) flagged.",
-    "relationships": "One row per SQLFlow relationship (fdd, fdr, join...) of a job.",
-    "relationship_sources": "One row per source of a relationship, with its clause type.",
-    "processes": "One row per analysed statement of a job.",
-    "errors": "Statements SQLFlow could not analyse.",
-}
-LINEAGE_DESCRIPTIONS = {
-    "objects": "Every object of a job's lineage (tables, views, result sets, processes) with its qualified name.",
-    "columns": "Every column of every object, pseudo columns (PseudoRows) flagged.",
-    "column_edges": "One row per source column → target column pair of every relationship (fdd and fdr).",
-    "end_to_end_edges": "Column lineage between real tables and views, intermediate result sets collapsed (chain rule).",
-    "table_edges": "Table-level lineage between real tables and views: end-to-end edges counted per type.",
-}
-
 
 # The jobs list is reloaded every hour (and by the sensor whenever new jobs appear); two missed
 # hours make it stale.
@@ -56,16 +41,10 @@ JOBS_AUTOMATION = dg.AutomationCondition.on_cron("0 * * * *")
 JOBS_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=2), warn_window=timedelta(minutes=90))
 
 
-def layer_tags(layer: str) -> dict[str, str]:
-    """Tags that let `--select tag:sqlflow/layer=raw` (or the catalog's filter) pick a layer."""
-    return {"sqlflow/layer": layer}
-
-
 # The configured storage as the code location loads: it names kinds and tables in the specs.
 # Runs resolve it again (StorageResource), so a changed setting reaches them without a reload.
 SPEC_STORAGE = config.storage()
 STORAGE_KINDS = {"dlt", SPEC_STORAGE.destination_type}
-OWNERS = config.asset_owners()
 
 
 class SQLFlowTranslator(DagsterDltTranslator):
@@ -85,7 +64,13 @@ class SQLFlowTranslator(DagsterDltTranslator):
                 freshness_policy=JOBS_FRESHNESS,
                 owners=OWNERS,
             )
-            .merge_attributes(metadata={"dagster/table_name": SPEC_STORAGE.table_name(RAW_SCHEMA, name)}, tags=layer_tags("raw"))
+            .merge_attributes(
+                metadata={
+                    "dagster/table_name": SPEC_STORAGE.table_name(RAW_SCHEMA, name),
+                    "dagster/column_schema": column_schema(contract.JOBS, contract.JOBS.arrow_columns()),
+                },
+                tags=layer_tags("raw"),
+            )
         )
 
 
@@ -111,36 +96,23 @@ def sqlflow_jobs_raw(context: dg.AssetExecutionContext, dlt: DagsterDltResource,
             yield result._replace(metadata={**(result.metadata or {}), "dagster/table_name": table_name})
 
 
-def last_json_metadata(context: dg.AssetExecutionContext, key: dg.AssetKey, name: str) -> dict:
-    """The JSON metadata entry `name` of `key`'s latest materialisation: state an asset keeps between runs."""
-    last = context.instance.get_latest_materialization_event(key)
-    entry = last.asset_materialization.metadata.get(name) if last and last.asset_materialization else None
-    return dict(entry.value) if entry is not None and isinstance(entry.value, dict) else {}
-
-
-def _column_schema(dataset: str, table: str, columns: Iterable[tuple[str, str]]) -> dg.TableSchema:
-    """Columns with their descriptions (`column_docs`), for the spec and for each materialisation."""
-    return dg.TableSchema(
-        columns=[dg.TableColumn(name, kind, description=column_docs.description(dataset, table, name)) for name, kind in columns]
-    )
-
-
 def _arrow_columns(schema: pa.Schema) -> list[tuple[str, str]]:
     return [(field.name, str(field.type)) for field in schema]
 
 
-def _table_spec(dataset: str, table: str, description: str, deps: list[dg.AssetKey]) -> dg.AssetSpec:
+def _table_spec(table: contract.Table, deps: list[dg.AssetKey]) -> dg.AssetSpec:
+    raw = table.schema == RAW_SCHEMA
     return dg.AssetSpec(
-        dg.AssetKey([dataset, table]),
+        dg.AssetKey([table.schema, table.name]),
         deps=deps,
-        group_name=dataset,
+        group_name=table.schema,
         kinds=STORAGE_KINDS,
-        tags=layer_tags("raw" if dataset == RAW_SCHEMA else "lineage"),
+        tags=layer_tags("raw" if raw else "lineage"),
         owners=OWNERS,
-        description=description,
+        description=table.description,
         metadata={
-            "dagster/table_name": SPEC_STORAGE.table_name(dataset, table),
-            "dagster/column_schema": _column_schema(dataset, table, column_docs.declared_columns(dataset, table)),
+            "dagster/table_name": SPEC_STORAGE.table_name(table.schema, table.name),
+            "dagster/column_schema": column_schema(table, table.arrow_columns() if raw else table.sql_columns()),
         },
     )
 
@@ -148,8 +120,8 @@ def _table_spec(dataset: str, table: str, description: str, deps: list[dg.AssetK
 def _job_table_specs() -> list[dg.AssetSpec]:
     """The eleven per-job tables (built in a function: `load_from_defs_folder` would load module-level specs twice)."""
     raw_keys = [dg.AssetKey([RAW_SCHEMA, name]) for name in TABLE_NAMES]
-    return [_table_spec(RAW_SCHEMA, name, RAW_DESCRIPTIONS[name], []) for name in TABLE_NAMES] + [
-        _table_spec(LINEAGE_SCHEMA, name, LINEAGE_DESCRIPTIONS[name], raw_keys) for name in flatten.LINEAGE_TABLES
+    return [_table_spec(contract.RAW[name], []) for name in TABLE_NAMES] + [
+        _table_spec(contract.LINEAGE[name], raw_keys) for name in flatten.LINEAGE_TABLES
     ]
 
 
@@ -182,7 +154,7 @@ def sqlflow_job_lineage(
     results = [_check_result(outcome) for outcome in job.checks]
     if job.blocking_failures():
         yield from results
-        raise dg.Failure(str(lineage_step.LineageCheckFailed(job_id=job_id, failed=job.blocking_failures())))
+        raise dg.Failure(str(LineageCheckFailed(job_id=job_id, failed=job.blocking_failures())))
     target = storage.storage()
     row_counts = lineage_step.load(job, target)
     job_metadata = _job_metadata(details)
@@ -197,7 +169,7 @@ def sqlflow_job_lineage(
                 "dagster/partition_row_count": rows.num_rows,
                 "dagster/row_count": row_counts[(dataset, table)],
                 "dagster/table_name": target.table_name(dataset, table),
-                "dagster/column_schema": _column_schema(dataset, table, _arrow_columns(rows.schema)),
+                "dagster/column_schema": column_schema(contract.table(dataset, table), _arrow_columns(rows.schema)),
                 "destination": target.destination_type,
                 **job_metadata,
                 **summary.get((dataset, table), {}),
@@ -247,17 +219,6 @@ def _check_result(outcome: quality.CheckOutcome) -> dg.AssetCheckResult:
     )
 
 
-# Eager, except that a job partition never loaded (a failed run, a partition added but not yet run)
-# must not hold the whole graph back: it is built from what is loaded.
-GRAPH_AUTOMATION = dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
-GRAPH_DESCRIPTIONS = {
-    "current_jobs": "The current job of each source (its latest completed job with loaded lineage): what the graph is built from.",
-    "column_lineage": "Warehouse-wide column lineage between real tables and views over all current jobs, stitched by "
-    "normalised name, with OpenLineage's transformation type and subtype.",
-    "table_lineage": "Warehouse-wide table lineage over all current jobs: column_lineage counted per table pair and type.",
-}
-
-
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -269,10 +230,10 @@ GRAPH_DESCRIPTIONS = {
             kinds=STORAGE_KINDS,
             tags=layer_tags("graph"),
             owners=OWNERS,
-            description=GRAPH_DESCRIPTIONS[table],
+            description=contract.GRAPH[table].description,
             metadata={
                 "dagster/table_name": SPEC_STORAGE.table_name(LINEAGE_SCHEMA, table),
-                "dagster/column_schema": _column_schema(LINEAGE_SCHEMA, table, column_docs.declared_columns(LINEAGE_SCHEMA, table)),
+                "dagster/column_schema": column_schema(contract.GRAPH[table], contract.GRAPH[table].sql_columns()),
             },
             automation_condition=GRAPH_AUTOMATION,
         )
@@ -293,7 +254,7 @@ def lineage_graph(context: dg.AssetExecutionContext, storage: StorageResource) -
                 "dagster/row_count": rows.num_rows if rows is not None else 0,
                 "dagster/table_name": target.table_name(LINEAGE_SCHEMA, table),
                 **(
-                    {"dagster/column_schema": _column_schema(LINEAGE_SCHEMA, table, _arrow_columns(rows.schema))}
+                    {"dagster/column_schema": column_schema(contract.GRAPH[table], _arrow_columns(rows.schema))}
                     if rows is not None
                     else {}
                 ),

@@ -21,7 +21,8 @@ import dagster as dg
 from sqlflow_assets import config
 from sqlflow_assets.warehouse import openlineage_export
 from sqlflow_assets.config import LINEAGE_SCHEMA
-from sqlflow_assets.defs.assets import GRAPH_AUTOMATION, OWNERS, last_json_metadata
+from sqlflow_assets.errors import OpenLineageConfigError
+from sqlflow_assets.defs.shared import GRAPH_AUTOMATION, OWNERS, last_json_metadata
 from sqlflow_assets.defs.resources import StorageResource
 
 EVENTS_KEY = dg.AssetKey([LINEAGE_SCHEMA, "openlineage_events"])
@@ -82,5 +83,5 @@ def openlineage_events(
 def _settings() -> config.OpenLineageSettings:
     try:
         return config.openlineage_settings()
-    except config.OpenLineageConfigError as error:
+    except OpenLineageConfigError as error:
         raise dg.Failure(str(error)) from None

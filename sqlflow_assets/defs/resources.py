@@ -1,4 +1,4 @@
-"""Resources: the SQLFlow client, the lineage storage and DuckDB reads, all resolved at run time.
+"""Resources: the SQLFlow client and the lineage storage, both resolved at run time.
 
 Credentials never pass through Dagster config: `SQLFlowResource` asks dlt's config providers
 (`.dlt/secrets.toml`, `SOURCES__SQLFLOW__*`) when a run needs a client, and `StorageResource`
@@ -12,7 +12,6 @@ import functools
 
 import dagster as dg
 from dagster_dlt import DagsterDltResource
-from dagster_duckdb import DuckDBResource
 
 from sqlflow_assets import config
 from sqlflow_assets.api.client import SQLFlowClient
@@ -29,12 +28,12 @@ class SQLFlowResource(dg.ConfigurableResource):
         """
         config.reload_changed_settings()
         overrides = {"base_url": self.base_url} if self.base_url else {}
-        return shared_client(frozenset(config.sqlflow_client_arguments(**overrides).items()))
+        return shared_client(frozenset(dict(config.sqlflow_connection(**overrides)).items()))
 
 
 @functools.lru_cache(maxsize=8)
-def shared_client(config_items: frozenset) -> SQLFlowClient:
-    return SQLFlowClient(**dict(config_items))
+def shared_client(connection_items: frozenset) -> SQLFlowClient:
+    return SQLFlowClient(config.SQLFlowConnection(**dict(connection_items)))
 
 
 class StorageResource(dg.ConfigurableResource):
@@ -56,7 +55,6 @@ def default_resources() -> dict[str, object]:
         "sqlflow": SQLFlowResource(),
         "storage": StorageResource(),
         "dlt": DagsterDltResource(),
-        "duckdb": DuckDBResource(database=config.duckdb_database()),
     }
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import dagster as dg
 
 from sqlflow_assets.submit import submission
-from sqlflow_assets.defs.assets import OWNERS, last_json_metadata
+from sqlflow_assets.defs.shared import OWNERS, last_json_metadata
 from sqlflow_assets.defs.resources import SQLFlowResource
 
 SUBMISSION_KEY = dg.AssetKey(["sqlflow", "sql_submission"])

@@ -22,12 +22,12 @@ from typing import Any
 import dlt
 import orjson
 import pyarrow as pa
-from dlt.common.typing import TSecretStrValue
 from dlt.extract.resource import DltResource
 
-from sqlflow_assets import config
+from sqlflow_assets.config import SQLFlowConnection
+from sqlflow_assets.tables import JOB_KEY, JOBS, TOMBSTONE
 from sqlflow_assets.api.client import SQLFlowClient
-from sqlflow_assets.domain import API_PATH_PREFIX, DONE_STATUSES
+from sqlflow_assets.domain import DONE_STATUSES
 from sqlflow_assets.job.lineage_json import read_lineage
 
 JOB_FIELDS = {
@@ -42,20 +42,19 @@ JOB_FIELDS = {
     "default_database": "defaultDatabase",
     "default_schema": "defaultSchema",
 }
-TOMBSTONE = "tombstone"
 # Hints of every per-job table, raw or lineage: delete-insert on job_id, tombstones hard-delete.
 PER_JOB_HINTS: Mapping[str, Any] = {
     "write_disposition": {"disposition": "merge", "strategy": "delete-insert"},
-    "merge_key": "job_id",
-    "columns": {"job_id": {"nullable": False}, TOMBSTONE: {"hard_delete": True}},
+    "merge_key": JOB_KEY,
+    "columns": {JOB_KEY: {"nullable": False}, TOMBSTONE: {"hard_delete": True}},
 }
 
 
 def jobs_table(job_details: list[dict[str, Any]]) -> pa.Table:
     """One row per SQLFlow job, as listed by displayUserJobsSummary."""
-    columns = {name: pa.array([_text(job.get(key)) for job in job_details], pa.string()) for name, key in JOB_FIELDS.items()}
-    columns["file_names"] = pa.array([orjson.dumps(job.get("fileNames") or []).decode() for job in job_details], pa.string())
-    return pa.table(columns)
+    columns = {name: [_text(job.get(key)) for job in job_details] for name, key in JOB_FIELDS.items()}
+    columns["file_names"] = [orjson.dumps(job.get("fileNames") or []).decode() for job in job_details]
+    return pa.table(columns, schema=JOBS.arrow_schema())
 
 
 def with_tombstone(table: pa.Table, job_id: str) -> pa.Table:
@@ -95,32 +94,27 @@ def jobs_resource(job_details: Callable[[], list[dict[str, Any]]]) -> DltResourc
         """SQLFlow jobs with their status (displayUserJobsSummary)."""
         yield jobs_table(job_details())
 
-    return dlt.resource(jobs, name="jobs", write_disposition="merge", primary_key="job_id")
+    return dlt.resource(jobs, name=JOBS.name, write_disposition="merge", primary_key=JOBS.primary_key)
 
 
-@dlt.source(name="sqlflow", section="sqlflow")
+@dlt.source(name="sqlflow", section="sqlflow", spec=SQLFlowConnection)
 def sqlflow_source(
     job_ids: Sequence[str] | None = None,
     client: SQLFlowClient | None = None,
-    base_url: str = config.DEFAULT_BASE_URL,
-    user_id: str | None = None,
-    secret_key: TSecretStrValue | None = dlt.secrets.value,
-    token: TSecretStrValue | None = dlt.secrets.value,
-    path_prefix: str = API_PATH_PREFIX,
+    connection: SQLFlowConnection = dlt.secrets.value,
 ):
     """SQLFlow jobs and the raw lineage of every completed job (or of `job_ids`).
 
-    dlt injects the connection from `[sources.sqlflow]` (`.dlt/`, `SOURCES__SQLFLOW__*`), as in
-    its verified sources; every argument may be missing, so the source can be created with no
+    dlt resolves `connection` (its spec) from `[sources.sqlflow]` (`.dlt/`, `SOURCES__SQLFLOW__*`),
+    as in its verified sources; every key may be missing, so the source can be created with no
     credentials (Dagster builds asset specs from it at import). The client is built, and a missing
     user refused, only when a resource runs; `client` replaces it (the Dagster resource's).
     """
     wanted = None if job_ids is None else set(job_ids)
-    connection = {"base_url": base_url, "user_id": user_id, "secret_key": secret_key, "token": token, "path_prefix": path_prefix}
 
     @functools.cache
     def sqlflow() -> SQLFlowClient:
-        return client or SQLFlowClient(**config.sqlflow_client_arguments(**connection))
+        return client or SQLFlowClient(connection)
 
     jobs = jobs_resource(lambda: sqlflow().jobs_summary().get("jobDetails") or [])
 

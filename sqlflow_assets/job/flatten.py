@@ -28,47 +28,20 @@ from types import MappingProxyType
 import duckdb
 import pyarrow as pa
 
+from sqlflow_assets import tables
 from sqlflow_assets.config import LINEAGE_SCHEMA
 from sqlflow_assets.domain import REAL_KINDS
 from sqlflow_assets.job.lineage_json import LineageTables
 
-LINEAGE_TABLES: tuple[str, ...] = ("objects", "columns", "column_edges", "end_to_end_edges", "table_edges")
+LINEAGE_TABLES: tuple[str, ...] = tuple(tables.LINEAGE)  # build order: later tables read earlier ones
 REAL_OBJECT_TYPES = tuple(sorted(REAL_KINDS))
 MAX_HOPS = 32
 # DuckDB spills to a temp folder past this; the job's Arrow tables live outside it, in Python's heap.
 MEMORY_LIMIT = "1GB"
 
 
-def _columns(*specs: str) -> tuple[tuple[str, str], ...]:
-    """`"name"` is VARCHAR; `"name:TYPE"` sets the DuckDB type. `job_id` comes first."""
-    pairs = (spec.partition(":")[::2] for spec in ("job_id", *specs))
-    return tuple((name, kind or "VARCHAR") for name, kind in pairs)
-
-
-# Public contract: users query these columns. New columns go at the end.
-LINEAGE_COLUMNS = MappingProxyType(
-    {
-        "objects": _columns(
-            "object_id", "object_type", "database", "schema", "name", "qualified_name", "is_intermediate:BOOLEAN",
-            "server", "display_name", "db_vendor", "bucket",
-        ),
-        "columns": _columns(
-            "object_id", "column_id", "name", "is_pseudo:BOOLEAN", "data_type", "object_qualified_name", "source",
-            "primary_key:BOOLEAN", "foreign_key:BOOLEAN", "unique_key:BOOLEAN",
-        ),
-        "column_edges": _columns(
-            "relationship_id", "relationship_type", "effect_type", "source_object", "source_column",
-            "target_object", "target_column", "source_object_id", "source_column_id", "target_object_id",
-            "target_column_id", "source_ord:BIGINT", "clause_type", "process_id", "process_name", "process_type",
-            "function", "source_is_intermediate:BOOLEAN", "target_is_intermediate:BOOLEAN",
-        ),
-        "table_edges": _columns("source_object", "target_object", "relationship_type", "edge_count:BIGINT"),
-        "end_to_end_edges": _columns(
-            "source_object", "source_column", "target_object", "target_column", "relationship_type", "hops:BIGINT",
-            "clause_type", "function",
-        ),
-    }
-)
+# Public contract (`tables.py`): users query these columns. (name, DuckDB type) per table.
+LINEAGE_COLUMNS = MappingProxyType({name: table.sql_columns() for name, table in tables.LINEAGE.items()})
 
 
 @contextmanager
@@ -100,12 +73,6 @@ def flattened(raw: LineageTables, job_id: str) -> Iterator[duckdb.DuckDBPyConnec
 def lineage_tables(conn: duckdb.DuckDBPyConnection) -> dict[str, pa.Table]:
     """The `lineage.*` rows built by `flattened`, as Arrow tables in `LINEAGE_TABLES` order."""
     return {table: conn.sql(f"SELECT * FROM {_qualified(LINEAGE_SCHEMA, table)}").to_arrow_table() for table in LINEAGE_TABLES}
-
-
-def flatten(raw: LineageTables, job_id: str) -> dict[str, pa.Table]:
-    """The job's `lineage.*` rows as Arrow tables (for callers that need no checks)."""
-    with flattened(raw, job_id) as conn:
-        return lineage_tables(conn)
 
 
 def _build(conn: duckdb.DuckDBPyConnection, table: str, parameters: dict[str, object]) -> None:

@@ -113,19 +113,14 @@ class Cursor:
     Both are rebuilt from the current jobs list every tick, so the cursor holds at most one entry per
     job the server still lists (and the filters admit), about 16 bytes each (160 kB at 10,000
     jobs): a deleted job's entry goes with it, and the size never grows with history.
-    `legacy_jobs`: job ids of the former cursor (a list of the ids handled), settled at whatever
-    version they have on the first tick after an upgrade, so upgrading does not reload every job.
     """
 
     settled: set[str] = field(default_factory=set)
     pending: set[str] = field(default_factory=set)
-    legacy_jobs: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, text: str | None) -> Cursor:
         data = json.loads(text) if text else None
-        if isinstance(data, list):
-            return cls(legacy_jobs=frozenset(map(str, data)))
         if not isinstance(data, dict) or data.get("format") != CURSOR_FORMAT:
             return cls()
         return cls(set(data["settled"]), set(data["pending"]))
@@ -179,7 +174,7 @@ def plan_tick(jobs: Iterable[Mapping[str, Any]], job_filter: JobFilter, previous
             continue
         job_id, version = job["jobId"], analysis_version(job)
         mark = fingerprint(job_id, version)
-        if mark in previous.settled or job_id in previous.legacy_jobs:
+        if mark in previous.settled:
             settled.add(mark)
             continue
         listed = ListedJob(job_id, version, job, mark)

@@ -27,47 +27,16 @@ import msgspec
 import orjson
 import pyarrow as pa
 
-from sqlflow_assets.domain import BUCKET_KINDS, OK_CODES, STRUCTURAL_KEYS, Place, containers
+from sqlflow_assets import tables
+from sqlflow_assets.domain import BUCKET_KINDS, OK_CODES, PSEUDO_COLUMNS, STRUCTURAL_KEYS, Place, containers
 from sqlflow_assets.errors import LineagePayloadError
 
-TABLE_NAMES = ("objects", "columns", "relationships", "relationship_sources", "processes", "errors")
-
-_TYPES = {"str": pa.string(), "bool": pa.bool_(), "int": pa.int64()}
-
-
-def _schema(*fields: str) -> pa.Schema:
-    """`"name"` is a string column, `"name:bool"` / `"name:int"` set the type; `job_id` comes first."""
-    pairs = (f.partition(":")[::2] for f in ("job_id", *fields))
-    return pa.schema([pa.field(name, _TYPES[kind or "str"]) for name, kind in pairs])
-
-
-SCHEMAS: Mapping[str, pa.Schema] = MappingProxyType(
-    {
-        "objects": _schema(
-            "object_id", "name", "display_name", "object_type", "server", "database", "schema",
-            "db_vendor", "bucket", "alias", "coordinates",
-        ),
-        "columns": _schema(
-            "object_id", "column_id", "name", "data_type", "source", "is_pseudo:bool",
-            "primary_key:bool", "foreign_key:bool", "unique_key:bool", "coordinates",
-        ),
-        "relationships": _schema(
-            "relationship_id", "relationship_type", "effect_type", "process_id", "process_type",
-            "function", "target_column_id", "target_object_id", "target_column", "target_parent_name",
-        ),
-        "relationship_sources": _schema(
-            "relationship_id", "ord:int", "column_id", "object_id", "column", "parent_name", "clause_type",
-        ),
-        "processes": _schema(
-            "process_id", "name", "process_type", "procedure_name", "query_hash_id", "coordinates",
-        ),
-        "errors": _schema("ord:int", "error_message", "error_type", "file_name", "coordinates"),
-    }
-)
+TABLE_NAMES = tuple(tables.RAW)
+# The raw tables' Arrow schemas, from the table contract (`tables.py`); `job_id` comes first.
+SCHEMAS: Mapping[str, pa.Schema] = MappingProxyType({name: table.arrow_schema() for name, table in tables.RAW.items()})
 
 # Boolean flags that are False (not null) when the payload omits them.
 _FLAG_COLUMNS = frozenset({"primary_key", "foreign_key", "unique_key"})
-_PSEUDO_NAMES = frozenset({"pseudorows", "relationrows"})
 _NAME_PART = re.compile(r'"[^"]*"|\[[^\]]*\]|`[^`]*`|[^.]+')
 _LEGACY_COORD = re.compile(r"\[\s*(-?\d+)\s*,\s*(-?\d+)\s*,\s*([^\]]*?)\s*\]")
 _NULL = msgspec.Raw(b"null")
@@ -338,7 +307,7 @@ class _Rows:
         for column in obj.columns or ():
             name, source = column.name, column.source
             is_pseudo = (isinstance(source, str) and source.lower() == "system") or (
-                isinstance(name, str) and name.lower() in _PSEUDO_NAMES
+                isinstance(name, str) and name.lower() in PSEUDO_COLUMNS
             )
             unique_key = column.unqiueKey if column.unqiueKey is not None else column.uniqueKey
             append_column(

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from sqlflow_assets.errors import DotMissing
 from sqlflow_assets.render import pictures
 from sqlflow_assets.domain import dict_objects, end_to_end, is_real, kind_of
 
@@ -102,5 +103,5 @@ def lineage_svg(sqlflow: dict[str, Any]) -> str:
     pairs = [pictures.TableEdge(src, tgt) for src, tgt in edges if src != tgt]
     try:
         return pictures.table_svg(pairs, "Table-level lineage", tables)
-    except pictures.DotMissing as exc:
+    except DotMissing as exc:
         return pictures.notice_svg(str(exc))

@@ -42,6 +42,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 
 from sqlflow_assets.domain import API_PATH_PREFIX, JOB_NAME_MAX_CHARS, TOKEN_TTL_SECONDS, JobStatus
+from sqlflow_assets.api.options import DEFAULT_DBVENDOR, OPTION_NAMES
 from sqlflow_assets.errors import ApiError, LocalServerError, UnknownVendorError
 from sqlflow_assets.local.auth import TokenAuthority, load_users, signing_key
 from sqlflow_assets.local.engine import (
@@ -64,17 +65,11 @@ from sqlflow_assets.local.exports import lineage_csv, lineage_svg
 
 DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 ZIP_EXPANSION_FACTOR = 10  # a zip may expand to this many times the upload limit
-DEFAULT_VENDOR = "dbvoracle"
 TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
 FALSE_WORDS = frozenset({"false", "0", "no", "off"})
-FLAG_OPTIONS = {
-    "simpleOutput": "simple_output",
-    "ignoreRecordSet": "ignore_record_set",
-    "ignoreFunction": "ignore_function",
-    "showConstantTable": "show_constant_table",
-    "tableToTable": "table_to_table",
-}
-TEXT_OPTIONS = {"defaultDatabase": "default_database", "defaultSchema": "default_schema"}
+# API field -> AnalysisOptions field, for the options the engine reads (field names from api/options.py).
+FLAG_OPTIONS = {OPTION_NAMES[name]: name for name in ("simple_output", "ignore_record_set", "ignore_function", "show_constant_table", "table_to_table")}
+TEXT_OPTIONS = {OPTION_NAMES[name]: name for name in ("default_database", "default_schema")}
 PREFIXES = (API_PATH_PREFIX, "/api" + API_PATH_PREFIX)
 CREDENTIALS = ("userId", "token")
 PEEK_BYTES = 64 * 1024  # how much of a body is read to find its credentials before parsing it
@@ -227,7 +222,7 @@ Caller = Annotated[Call, Depends(authenticated)]
 
 def vendor_of(params: Params) -> str:
     """The request's dbvendor (default dbvoracle), checked by the engine's own vendor table."""
-    vendor = params.text("dbvendor", DEFAULT_VENDOR).lower()
+    vendor = params.text("dbvendor", DEFAULT_DBVENDOR).lower()
     try:
         dialect_for(vendor)
     except UnknownVendorError as exc:

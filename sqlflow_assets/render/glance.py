@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sqlflow_assets.errors import DotMissing
 from sqlflow_assets.render import pictures
 from sqlflow_assets.render.pictures import TableEdge
 
@@ -39,7 +40,7 @@ def picture(title: str, draw: Callable[[], str]) -> Picture:
     title = _plain(title)
     try:
         svg = draw()
-    except pictures.DotMissing as exc:
+    except DotMissing as exc:
         return Picture(f"**{title}**: {exc}", False)
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
         log.warning("lineage picture %r not drawn: %s", title, exc)

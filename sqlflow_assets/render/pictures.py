@@ -71,16 +71,6 @@ class ColumnEdge:
     relationship_type: str
 
 
-def table_edges(rows: Iterable[Mapping[str, object]]) -> list[TableEdge]:
-    """`lineage.table_edges` / `lineage.table_lineage` rows (source_object, target_object,
-    relationship_type, edge_count) as one edge per pair, busiest first."""
-    counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    for row in rows:
-        counts[(str(row["source_object"]), str(row["target_object"]))][str(row["relationship_type"])] += int(row["edge_count"] or 0)
-    edges = [TableEdge(src, tgt, kinds["fdd"], kinds["fdr"]) for (src, tgt), kinds in counts.items()]
-    return sorted(edges, key=lambda e: (-e.total, e.source, e.target))
-
-
 def column_edges(rows: Iterable[Mapping[str, object]]) -> list[ColumnEdge]:
     """`lineage.end_to_end_edges` / `lineage.column_lineage` rows as column edges."""
     return [

@@ -25,8 +25,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from sqlflow_assets import config
-from sqlflow_assets.api.client import SQLFlowClient, SQLFlowError
-from sqlflow_assets.errors import SourceError
+from sqlflow_assets.api.client import SQLFlowClient
+from sqlflow_assets.errors import SourceError, SQLFlowError
 from sqlflow_assets.submit import git_source, source_paths
 from sqlflow_assets.submit.source_paths import Files, Skipped
 

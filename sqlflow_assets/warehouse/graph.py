@@ -359,6 +359,6 @@ def _refresh(storage: Storage) -> dict[str, pa.Table]:
 
 
 def _empty_edges() -> pa.Table:
-    return pa.table({name: pa.array([], pa.string()) for name in (
-        "job_id", "source_object", "source_column", "target_object", "target_column", "relationship_type", "clause_type", "function"
-    )} | {"hops": pa.array([], pa.int64())})
+    from sqlflow_assets.tables import LINEAGE  # the contract's end_to_end_edges, with no rows
+
+    return LINEAGE["end_to_end_edges"].empty()

@@ -39,10 +39,10 @@ from openlineage.client.uuid import generate_static_uuid
 from sqlflow_assets import config
 from sqlflow_assets.warehouse import graph
 from sqlflow_assets.config import OpenLineageSettings, Storage
+from sqlflow_assets.domain import PSEUDO_COLUMNS
 from sqlflow_assets.errors import JobNotCurrent
 from sqlflow_assets.job.job_versions import analysis_version
 
-PSEUDO_COLUMNS = frozenset({"pseudorows", "relationrows"})  # SQLFlow's row-count columns, not real fields
 EDGE_COLUMNS = (
     "job_id", "source_object", "source_column", "target_object", "target_column", "transformation_type", "transformation_subtype",
 )

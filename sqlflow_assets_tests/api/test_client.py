@@ -7,7 +7,9 @@ import time
 import jwt
 import pytest
 
-from sqlflow_assets.api.client import SQLFlowClient, SQLFlowError
+from sqlflow_assets.api.client import SQLFlowClient
+from sqlflow_assets.config import SQLFlowConnection
+from sqlflow_assets.errors import SQLFlowError
 from sqlflow_assets.errors import ConfigError, JobNotFinished, SQLFlowAssetsError
 from sqlflow_assets.job.lineage_json import read_lineage
 from sqlflow_assets_tests.support import http_peer, json_body, peer_client
@@ -19,7 +21,7 @@ GARBAGE_TOKEN = "garbage.token.7e1b"
 
 @pytest.fixture()
 def client(local_server) -> SQLFlowClient:
-    return SQLFlowClient(local_server.base_url, local_server.user_id, secret_key=local_server.secret_key)
+    return SQLFlowClient(SQLFlowConnection(base_url=local_server.base_url, user_id=local_server.user_id, secret_key=local_server.secret_key))
 
 
 # --- the real local server -------------------------------------------------------------------------
@@ -35,7 +37,7 @@ def test_token_is_fetched_once_and_cached(client: SQLFlowClient) -> None:
 
 
 def test_wrong_secret_raises_without_leaking_it(local_server) -> None:
-    client = SQLFlowClient(local_server.base_url, local_server.user_id, secret_key=WRONG_SECRET)
+    client = SQLFlowClient(SQLFlowConnection(base_url=local_server.base_url, user_id=local_server.user_id, secret_key=WRONG_SECRET))
     with pytest.raises(SQLFlowError) as caught:
         client.jobs_summary()
     assert caught.value.endpoint == "/user/generateToken"
@@ -54,7 +56,7 @@ class CountingClient(SQLFlowClient):
 
 
 def test_invalid_token_is_replaced_once(local_server) -> None:
-    client = CountingClient(local_server.base_url, local_server.user_id, secret_key=local_server.secret_key)
+    client = CountingClient(SQLFlowConnection(base_url=local_server.base_url, user_id=local_server.user_id, secret_key=local_server.secret_key))
     client.token = GARBAGE_TOKEN
     summary = client.jobs_summary()
     assert isinstance(summary["total"], int) and isinstance(summary["jobDetails"], list)
@@ -73,7 +75,7 @@ def test_expired_token_is_replaced(local_server, client: SQLFlowClient) -> None:
 
 
 def test_invalid_token_without_secret_raises(local_server) -> None:
-    client = SQLFlowClient(local_server.base_url, local_server.user_id, token=GARBAGE_TOKEN)
+    client = SQLFlowClient(SQLFlowConnection(base_url=local_server.base_url, user_id=local_server.user_id, token=GARBAGE_TOKEN))
     with pytest.raises(SQLFlowError, match="invalid token") as caught:
         client.jobs_summary()
     assert GARBAGE_TOKEN not in str(caught.value)
@@ -131,8 +133,8 @@ def test_unknown_option_is_rejected_before_sending(client: SQLFlowClient) -> Non
 
 def test_credentials_are_required_and_hidden() -> None:
     with pytest.raises(ConfigError, match="secret_key or a token"):
-        SQLFlowClient("http://127.0.0.1:9", "u|1")
-    text = repr(SQLFlowClient("http://127.0.0.1:9", "u|1", secret_key=WRONG_SECRET, token=GARBAGE_TOKEN))
+        SQLFlowClient(SQLFlowConnection(base_url="http://127.0.0.1:9", user_id="u|1"))
+    text = repr(SQLFlowClient(SQLFlowConnection(base_url="http://127.0.0.1:9", user_id="u|1", secret_key=WRONG_SECRET, token=GARBAGE_TOKEN)))
     assert WRONG_SECRET not in text and GARBAGE_TOKEN not in text and "secret_key=***" in text
 
 

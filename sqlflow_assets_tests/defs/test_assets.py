@@ -11,14 +11,16 @@ import duckdb
 import dagster as dg
 import pytest
 
+from sqlflow_assets import tables as contract
 from sqlflow_assets.job import flatten
 from sqlflow_assets.defs import assets
-from sqlflow_assets_tests.support import counts, drawn_tables, LINEAGE_TABLES, materialize_job_lineage, REPO_ROOT, require_dot, resources_for, submit_and_wait, svg_of
+from sqlflow_assets.defs.resources import default_resources
+from sqlflow_assets_tests.support import counts, drawn_tables, LINEAGE_TABLES, materialize_job_lineage, REPO_ROOT, require_dot, submit_and_wait, svg_of
 
 
 def test_sample_job_lands_as_lineage_tables(project_env, sample_job):
     instance = dg.DagsterInstance.ephemeral()
-    result = materialize_job_lineage(instance, sample_job, project_env.duckdb_path)
+    result = materialize_job_lineage(instance, sample_job)
 
     assert result.success
     assert all(check.passed for check in result.get_asset_check_evaluations())
@@ -64,7 +66,7 @@ def test_sample_job_lands_as_lineage_tables(project_env, sample_job):
 
 def test_rematerialising_a_partition_keeps_identical_rows(project_env, sample_job):
     instance = dg.DagsterInstance.ephemeral()
-    materialize_job_lineage(instance, sample_job, project_env.duckdb_path)
+    materialize_job_lineage(instance, sample_job)
     first = counts(project_env.duckdb_path, sample_job)
     with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
         raw_first = conn.execute("SELECT count(*) FROM sqlflow_raw.relationships WHERE job_id = ?", [sample_job]).fetchone()[0]
@@ -72,7 +74,7 @@ def test_rematerialising_a_partition_keeps_identical_rows(project_env, sample_jo
         [assets.sqlflow_job_lineage],
         partition_key=sample_job,
         instance=instance,
-        resources=resources_for(project_env.duckdb_path),
+        resources=default_resources(),
     )
     assert counts(project_env.duckdb_path, sample_job) == first
     assert all(first.values()), first
@@ -82,7 +84,7 @@ def test_rematerialising_a_partition_keeps_identical_rows(project_env, sample_jo
 
 
 def test_jobs_asset_lists_job_statuses(project_env, sample_job):
-    result = dg.materialize([assets.sqlflow_jobs_raw], resources=resources_for(project_env.duckdb_path))
+    result = dg.materialize([assets.sqlflow_jobs_raw], resources=default_resources())
     assert result.success
     with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
         rows = dict(conn.execute("SELECT job_id, status FROM sqlflow_raw.jobs").fetchall())
@@ -91,8 +93,8 @@ def test_jobs_asset_lists_job_statuses(project_env, sample_job):
 
 def test_no_secret_or_token_reaches_events_or_tables(project_env, sample_job):
     instance = dg.DagsterInstance.ephemeral()
-    result = materialize_job_lineage(instance, sample_job, project_env.duckdb_path)
-    jobs = dg.materialize([assets.sqlflow_jobs_raw], instance=instance, resources=resources_for(project_env.duckdb_path))
+    result = materialize_job_lineage(instance, sample_job)
+    jobs = dg.materialize([assets.sqlflow_jobs_raw], instance=instance, resources=default_resources())
     secret = project_env.server.secret_key
     events = repr(result.all_events) + repr(jobs.all_events) + repr(result.dagster_run.run_config)
     assert secret not in events and "eyJ" not in events  # "eyJ" starts every JWT
@@ -106,12 +108,12 @@ def test_no_secret_or_token_reaches_events_or_tables(project_env, sample_job):
 
 def test_a_failed_job_fails_its_run_clearly_and_loses_no_loaded_rows(project_env, sample_job):
     instance = dg.DagsterInstance.ephemeral()
-    materialize_job_lineage(instance, sample_job, project_env.duckdb_path)
+    materialize_job_lineage(instance, sample_job)
     before = counts(project_env.duckdb_path, sample_job)
     failed = submit_and_wait([("bad.sql", b"SELEC nonsense FROM WHERE ;;")])
     assert failed["status"] == "fail"
 
-    result = materialize_job_lineage(instance, failed["jobId"], project_env.duckdb_path, raise_on_error=False)
+    result = materialize_job_lineage(instance, failed["jobId"], raise_on_error=False)
 
     assert not result.success
     failure = next(event for event in result.all_events if event.is_step_failure)
@@ -128,7 +130,7 @@ def test_a_failed_job_fails_its_run_clearly_and_loses_no_loaded_rows(project_env
     ids=["info", "trace", "schema"],
 )
 def test_dlt_cli_finds_the_pipelines_from_the_repo_root(project_env, sample_job, command, expected):
-    materialize_job_lineage(dg.DagsterInstance.ephemeral(), sample_job, project_env.duckdb_path)
+    materialize_job_lineage(dg.DagsterInstance.ephemeral(), sample_job)
     result = subprocess.run(
         [str(Path(sys.executable).parent / "dlt"), "pipeline", "sqlflow", *command],
         cwd=REPO_ROOT, env=os.environ.copy(), capture_output=True, text=True, timeout=120,
@@ -143,7 +145,7 @@ def test_job_materialisation_shows_pictures_counts_and_described_columns(project
     equal to the loaded rows, the busiest pair first, and every column described."""
     require_dot()
     instance = dg.DagsterInstance.ephemeral()
-    result = materialize_job_lineage(instance, sample_job, project_env.duckdb_path)
+    result = materialize_job_lineage(instance, sample_job)
     materialized = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
     summary = materialized["lineage/table_edges"]
     with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
@@ -185,19 +187,19 @@ def test_specs_describe_every_column_before_any_run():
 def test_graph_materialisation_shows_the_warehouse_picture(project_env, sample_job):
     require_dot()
     instance = dg.DagsterInstance.ephemeral()
-    materialize_job_lineage(instance, sample_job, project_env.duckdb_path)
-    result = dg.materialize([assets.lineage_graph], instance=instance, resources=resources_for(project_env.duckdb_path))
+    materialize_job_lineage(instance, sample_job)
+    result = dg.materialize([assets.lineage_graph], instance=instance, resources=default_resources())
     materialized = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
     with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
         pairs = conn.execute("SELECT source_object, target_object FROM lineage.table_lineage").fetchall()
     assert drawn_tables(svg_of(materialized["lineage/table_lineage"]["lineage/picture"].value)) == {t for pair in pairs for t in pair}
-    assert [c.name for c in materialized["lineage/table_lineage"]["dagster/column_schema"].schema.columns][:4] == [
-        "source_object", "target_object", "relationship_type", "edge_count"]
+    columns = materialized["lineage/table_lineage"]["dagster/column_schema"].schema.columns
+    assert [(c.name, c.description) for c in columns] == [(c.name, c.description) for c in contract.GRAPH["table_lineage"].columns]
 
 
 def test_without_dot_a_job_still_loads_and_its_metadata_says_how_to_install_it(project_env, sample_job, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", f"{tmp_path}")  # a real PATH without Graphviz: the step runs in this process
-    result = materialize_job_lineage(dg.DagsterInstance.ephemeral(), sample_job, project_env.duckdb_path)
+    result = materialize_job_lineage(dg.DagsterInstance.ephemeral(), sample_job)
     assert result.success
     summary = next(
         e.materialization.metadata for e in result.get_asset_materialization_events() if e.asset_key == dg.AssetKey(["lineage", "table_edges"])
@@ -210,8 +212,8 @@ def test_without_dot_a_job_still_loads_and_its_metadata_says_how_to_install_it(p
 def test_row_count_is_the_whole_table_and_partition_row_count_the_jobs_rows(project_env, sample_job):
     other = submit_and_wait([("t.sql", b"INSERT INTO t2 (x) SELECT x FROM t1 WHERE y > 0;")], job_name="other")["jobId"]
     instance = dg.DagsterInstance.ephemeral()
-    materialize_job_lineage(instance, sample_job, project_env.duckdb_path)
-    result = materialize_job_lineage(instance, other, project_env.duckdb_path)
+    materialize_job_lineage(instance, sample_job)
+    result = materialize_job_lineage(instance, other)
     materialized = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
     with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
         for key, metadata in materialized.items():

@@ -32,12 +32,12 @@ def job_rows(fetch, job_id: str) -> dict[str, list[tuple]]:
 
 
 def test_duckdb_and_postgres_hold_identical_rows(project_env, sample_job, postgres_server, monkeypatch):  # noqa: F811
-    materialize_job_lineage(dg.DagsterInstance.ephemeral(), sample_job, project_env.duckdb_path)
+    materialize_job_lineage(dg.DagsterInstance.ephemeral(), sample_job)
 
     monkeypatch.setenv("DESTINATION_TYPE", "postgres")
     monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", postgres_server.credentials)
     assert config.storage().destination_type == "postgres"
-    result = materialize_job_lineage(dg.DagsterInstance.ephemeral(), sample_job, project_env.duckdb_path)
+    result = materialize_job_lineage(dg.DagsterInstance.ephemeral(), sample_job)
     materialized = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
     assert materialized["lineage/column_edges"]["destination"].value == "postgres"
     assert materialized["lineage/column_edges"]["dagster/table_name"].value == "lineage.column_edges"

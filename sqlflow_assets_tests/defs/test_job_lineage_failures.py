@@ -12,9 +12,9 @@ import dagster as dg
 import pytest
 
 from sqlflow_assets.defs import assets
-from sqlflow_assets.defs.resources import SQLFlowResource
+from sqlflow_assets.defs.resources import SQLFlowResource, default_resources
 from sqlflow_assets_tests.support import free_port, submit_and_wait
-from sqlflow_assets_tests.support import LINEAGE_TABLES, counts, materialize_job_lineage, resources_for
+from sqlflow_assets_tests.support import LINEAGE_TABLES, counts, materialize_job_lineage
 from sqlflow_assets_tests.fixtures import FIXTURES_DIR
 from sqlflow_assets_tests.support import http_peer, json_body
 
@@ -30,7 +30,7 @@ def without_sources(payload: dict) -> dict:
     return broken
 
 
-def run_with_export(project_env, instance: dg.DagsterInstance, export: bytes, duckdb_path=None) -> dg.ExecuteInPipelineResult:
+def run_with_export(project_env, instance: dg.DagsterInstance, export: bytes) -> dg.ExecuteInPipelineResult:
     """Materialise JOB_ID's lineage from a peer serving `export` (and a token)."""
     summary = {"code": 200, "data": {"jobId": JOB_ID, "jobName": "peer job", "status": "success"}}
 
@@ -45,7 +45,7 @@ def run_with_export(project_env, instance: dg.DagsterInstance, export: bytes, du
             [assets.sqlflow_job_lineage],
             partition_key=JOB_ID,
             instance=instance,
-            resources=resources_for(duckdb_path or project_env.duckdb_path) | {"sqlflow": SQLFlowResource(base_url=peer.base_url)},
+            resources=default_resources() | {"sqlflow": SQLFlowResource(base_url=peer.base_url)},
             raise_on_error=False,
         )
 
@@ -127,7 +127,7 @@ def test_unreachable_destination_fails_naming_job_and_keeps_rows(project_env, lo
 def test_sql_errors_warn_when_some_statements_failed(project_env):
     job = submit_and_wait([("good.sql", b"INSERT INTO t2 (x) SELECT x FROM t1;"), ("bad.sql", b"SELEC nonsense FROM WHERE ;")])
     assert job["status"] == "partial_success", job
-    result = materialize_job_lineage(dg.DagsterInstance.ephemeral(), job["jobId"], project_env.duckdb_path)
+    result = materialize_job_lineage(dg.DagsterInstance.ephemeral(), job["jobId"])
 
     assert result.success  # the statements that parsed are loaded
     errors = {e.check_name: e for e in result.get_asset_check_evaluations()}["sql_errors"]
@@ -196,16 +196,16 @@ def fill(folder) -> None:
 def test_a_full_disk_fails_naming_job_and_cause_and_keeps_rows(project_env, small_disk):
     duckdb_path = small_disk / "sqlflow.duckdb"
     instance = dg.DagsterInstance.ephemeral()
-    assert run_with_export(project_env, instance, json_body(GOOD), duckdb_path).success
+    assert run_with_export(project_env, instance, json_body(GOOD)).success
     before = counts(duckdb_path, JOB_ID)
 
     fill(small_disk)
-    result = run_with_export(project_env, instance, json_body(GOOD), duckdb_path)
+    result = run_with_export(project_env, instance, json_body(GOOD))
     assert not result.success
     message = step_failure(result)
     assert JOB_ID in message and "No space left on device" in message, message
 
     (small_disk / "filler").unlink()
     assert counts(duckdb_path, JOB_ID) == before
-    assert run_with_export(project_env, instance, json_body(GOOD), duckdb_path).success
+    assert run_with_export(project_env, instance, json_body(GOOD)).success
     assert counts(duckdb_path, JOB_ID) == before

@@ -14,7 +14,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from sqlflow_assets.api.client import SQLFlowClient, SQLFlowError
+from sqlflow_assets.api.client import SQLFlowClient
+from sqlflow_assets.errors import SQLFlowError
 from sqlflow_assets.defs.jobs import jobs_refresh_job, lineage_job
 from sqlflow_assets.defs.resources import SQLFlowResource, StorageResource
 from sqlflow_assets.defs.sensors import sqlflow_job_sensor

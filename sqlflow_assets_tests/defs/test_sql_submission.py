@@ -11,9 +11,9 @@ import pytest
 
 from sqlflow_assets.api.client import SQLFlowClient
 from sqlflow_assets.defs import sql_submission as submission_defs
+from sqlflow_assets.defs.resources import default_resources
 from sqlflow_assets.defs.sql_submission import SqlSourceConfig, SqlSubmissionConfig
 from sqlflow_assets.submit.submission import DEFAULT_SOURCE_NAME
-from sqlflow_assets_tests.support import resources_for
 
 INSERT_1 = "INSERT INTO t2 (x) SELECT x FROM t1;"
 
@@ -22,7 +22,7 @@ def submit(project_env, instance, raise_on_error: bool = True, **config) -> tupl
     result = dg.materialize(
         [submission_defs.sql_submission],
         instance=instance,
-        resources=resources_for(project_env.duckdb_path),
+        resources=default_resources(),
         run_config=dg.RunConfig({"sqlflow__sql_submission": SqlSubmissionConfig(**config)}),
         raise_on_error=raise_on_error,
     )

@@ -14,8 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,8 +115,9 @@ class Product:
     def client(self):
         """A SQLFlow client of the product's local server, as the product's user."""
         from sqlflow_assets.api.client import SQLFlowClient
+        from sqlflow_assets.config import SQLFlowConnection
 
-        return SQLFlowClient(base_url=self.sqlflow_url, user_id=USER_ID, secret_key=SECRET)
+        return SQLFlowClient(SQLFlowConnection(base_url=self.sqlflow_url, user_id=USER_ID, secret_key=SECRET))
 
 
 def answers(url: str) -> bool:

@@ -14,7 +14,7 @@ from urllib.parse import quote, quote_plus, unquote_plus
 
 import pytest
 
-from sqlflow_assets.api.client import SQLFlowError
+from sqlflow_assets.errors import SQLFlowError
 from sqlflow_assets_tests.support import poll
 from sqlflow_assets_tests.support import http_peer, json_body, peer_client
 

@@ -15,7 +15,7 @@ from sqlflow_assets.warehouse import graph
 from sqlflow_assets.defs import assets
 from sqlflow_assets.defs.resources import SQLFlowResource
 from sqlflow_assets.domain import JOB_NAME_MAX_CHARS
-from sqlflow_assets_tests.support import resources_for
+from sqlflow_assets.defs.resources import default_resources
 from sqlflow_assets_tests.support import http_peer, json_body
 
 pytestmark = pytest.mark.faults
@@ -46,9 +46,9 @@ def test_hostile_names_are_stored_verbatim_and_break_nothing(project_env):
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("sqlflow_jobs", [JOB_ID])
     with http_peer(answer) as peer:
-        resources = resources_for(project_env.duckdb_path) | {"sqlflow": SQLFlowResource(base_url=peer.base_url)}
+        resources = default_resources() | {"sqlflow": SQLFlowResource(base_url=peer.base_url)}
         assert dg.materialize([assets.sqlflow_job_lineage], partition_key=JOB_ID, instance=instance, resources=resources).success
-    assert dg.materialize([assets.lineage_graph], instance=instance, resources=resources_for(project_env.duckdb_path)).success
+    assert dg.materialize([assets.lineage_graph], instance=instance, resources=default_resources()).success
 
     with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
         tables = {f"{s}.{t}" for s, t in conn.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
@@ -75,7 +75,7 @@ def test_a_huge_job_name_is_cut_in_metadata_and_pictures_and_kept_whole_in_the_t
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("sqlflow_jobs", [JOB_ID])
     with http_peer(answer) as peer:
-        resources = resources_for(project_env.duckdb_path) | {"sqlflow": SQLFlowResource(base_url=peer.base_url)}
+        resources = default_resources() | {"sqlflow": SQLFlowResource(base_url=peer.base_url)}
         result = dg.materialize([assets.sqlflow_job_lineage], partition_key=JOB_ID, instance=instance, resources=resources)
     assert result.success
     pictures = []

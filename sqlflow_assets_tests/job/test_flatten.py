@@ -1,4 +1,4 @@
-"""flatten.flatten over fixture payloads: the exact lineage rows each shape and quirk gives."""
+"""The flatten step over fixture payloads: the exact lineage rows each shape and quirk gives."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import pyarrow.compute as pc
 
 from sqlflow_assets.job import flatten
 from sqlflow_assets.job.lineage_json import read_lineage
+from sqlflow_assets import tables as contract
 from sqlflow_assets_tests.fixtures import fixture_bytes, generated_payload
+from sqlflow_assets_tests.support import lineage_rows
 
 EDGE_COLUMNS = "relationship_id, relationship_type, source_object, source_column, target_object, target_column"
 END_TO_END_COLUMNS = "source_object, source_column, target_object, target_column, relationship_type, hops"
@@ -17,7 +19,7 @@ Tables = dict[str, pa.Table]
 
 
 def flatten_payload(payload: bytes, job_id: str) -> Tables:
-    return flatten.flatten(read_lineage(payload, job_id), job_id)
+    return lineage_rows(read_lineage(payload, job_id), job_id)
 
 
 def rows(tables: Tables, table: str, columns: str) -> set[tuple]:
@@ -106,11 +108,10 @@ def test_generated_payload_edges_match_relationship_sources(tmp_path) -> None:
     assert pc.sum(pc.or_(pc.is_null(edges["source_object"]), pc.is_null(edges["target_column"]))).as_py() == 0
 
 
-def test_lineage_tables_have_the_declared_types() -> None:
+def test_lineage_tables_have_the_contract_s_types() -> None:
     tables = flatten_payload(fixture_bytes("nested_format_example"), "j1")
-    arrow_types = {"VARCHAR": pa.string(), "BOOLEAN": pa.bool_(), "BIGINT": pa.int64()}
-    for table, columns in flatten.LINEAGE_COLUMNS.items():
-        assert [(f.name, f.type) for f in tables[table].schema] == [(n, arrow_types[t]) for n, t in columns], table
+    for name, table in contract.LINEAGE.items():
+        assert tables[name].schema == table.arrow_schema(), name
 
 
 def test_empty_payload_gives_empty_typed_tables() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
@@ -56,11 +55,3 @@ def test_a_tick_plans_new_pending_failed_and_prunes_what_is_gone():
     settle(plan.cursor, plan.to_check[0])
     again = plan_tick(listed, JobFilter(), Cursor.load(plan.cursor.dump()))
     assert again.newly_failed == [] and [j.job_id for j in again.to_check] == ["redo", "new"]
-
-
-def test_the_former_cursor_settles_its_jobs_at_their_current_version():
-    legacy = Cursor.load(json.dumps(["old"]))
-    plan = plan_tick([job("old", sessionId="s5"), job("other", sessionId="s1")], JobFilter(), legacy)
-    assert [j.job_id for j in plan.new] == ["other"]
-    assert plan.cursor.settled == {fingerprint("old", "s5")}
-    assert Cursor.load(plan.cursor.dump()).legacy_jobs == frozenset()

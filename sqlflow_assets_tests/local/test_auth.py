@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sqlflow_assets.local.auth import AuthError, TokenAuthority, load_users, parse_users, signing_key
+from sqlflow_assets.errors import AuthError
+from sqlflow_assets.local.auth import TokenAuthority, load_users, parse_users, signing_key
 
 
 def test_parse_users_splits_on_the_last_colon() -> None:

@@ -5,14 +5,27 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 
 import pyarrow as pa
 import pytest
 
 from sqlflow_assets.render import glance
 from sqlflow_assets.render import pictures
+from sqlflow_assets.errors import DotMissing
 from sqlflow_assets.render.pictures import ColumnEdge, TableEdge
 from sqlflow_assets_tests.support import NS, drawn_edges, drawn_labels, drawn_tables, require_dot, svg_of
+
+
+def table_edges(rows: Iterable[Mapping[str, object]]) -> list[TableEdge]:
+    """`table_lineage` rows as one edge per pair, busiest first: the plain-Python reading that
+    `glance.table_graph` must agree with."""
+    counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for row in rows:
+        counts[(str(row["source_object"]), str(row["target_object"]))][str(row["relationship_type"])] += int(row["edge_count"] or 0)
+    edges = [TableEdge(src, tgt, kinds["fdd"], kinds["fdr"]) for (src, tgt), kinds in counts.items()]
+    return sorted(edges, key=lambda e: (-e.total, e.source, e.target))
 
 
 def layered_warehouse(tables: int, layers: int = 4) -> list[dict]:
@@ -38,7 +51,7 @@ def test_table_picture_draws_every_table_and_counts_edges_per_type() -> None:
         {"source_object": "raw.orders", "target_object": "staging.orders", "relationship_type": "fdr", "edge_count": 1},
         {"source_object": "staging.orders", "target_object": "marts.revenue", "relationship_type": "fdd", "edge_count": 2},
     ]
-    edges = pictures.table_edges(rows)
+    edges = table_edges(rows)
     assert edges[0] == TableEdge("raw.orders", "staging.orders", fdd=4, fdr=1)
 
     svg = pictures.table_svg(edges, "job", tables=["raw.orders", "staging.orders", "marts.revenue", "raw.lonely"])
@@ -52,7 +65,7 @@ def test_table_picture_draws_every_table_and_counts_edges_per_type() -> None:
 def test_sixty_tables_are_cut_to_the_most_connected_fifty_and_the_rest_counted() -> None:
     require_dot()
     rows = layered_warehouse(60)
-    edges = pictures.table_edges(rows)
+    edges = table_edges(rows)
     selection = pictures.most_connected(edges, pictures.MAX_TABLES)
 
     svg = pictures.table_svg(edges, "warehouse")
@@ -73,7 +86,7 @@ def test_sixty_tables_are_cut_to_the_most_connected_fifty_and_the_rest_counted()
 def test_readable_size_at_fifty_tables() -> None:
     """Natural size stays within a few screens: names are not shrunk to fit a frame."""
     require_dot()
-    svg = pictures.table_svg(pictures.table_edges(layered_warehouse(50)), "warehouse")
+    svg = pictures.table_svg(table_edges(layered_warehouse(50)), "warehouse")
     width, height = (float(v) for v in re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups())
     assert width * height <= 4 * pictures.FRAME[0] * pictures.FRAME[1], (width, height)
     font_sizes = {float(size) for size in re.findall(r'font-size="([\d.]+)"', svg)}
@@ -111,13 +124,13 @@ def test_without_dot_the_metadata_says_how_to_install_it_and_nothing_fails(monke
     assert not picture.drawn
     assert "apt-get install graphviz" in picture.markdown and "](data:" not in picture.markdown
     assert picture.markdown.count("\n") == 0
-    with pytest.raises(pictures.DotMissing):
+    with pytest.raises(DotMissing):
         pictures.render("digraph { a -> b }")
 
 
 def test_counts_and_top_edges_match_the_rows() -> None:
     table = pa.Table.from_pylist(layered_warehouse(12))
-    edges = pictures.table_edges(table.to_pylist())
+    edges = table_edges(table.to_pylist())
     assert sum(e.total for e in edges) == sum(table.column("edge_count").to_pylist())
     markdown = glance.top_edges_markdown(edges, limit=3)
     lines = markdown.splitlines()
@@ -131,7 +144,7 @@ def test_the_duckdb_cut_draws_what_the_python_selection_draws(tables, limit) -> 
     """`glance.table_graph` ranks, keeps and counts in DuckDB exactly as `pictures.most_connected` does in Python."""
     table = pa.Table.from_pylist(layered_warehouse(tables))
     lone = ["zz.lonely", "aa.alone"]
-    edges = pictures.table_edges(table.to_pylist())
+    edges = table_edges(table.to_pylist())
     expected = pictures.most_connected(edges, limit, lone)
     graph = glance.table_graph(table, lone, limit)
     assert (graph.tables, graph.edges) == (expected.tables, expected.edges)
@@ -148,7 +161,7 @@ def test_hostile_names_are_drawn_verbatim() -> None:
     names = ['s."we""ird"', "s.back\\N\\slash", "s.<b>&amp;</b>", "s.{braces}[x]", "схема.таблица", "s.-> edge; }"]
     rows = [{"source_object": names[i], "target_object": names[i + 1], "relationship_type": "fdd", "edge_count": 1} for i in range(len(names) - 1)]
     rows.append({"source_object": names[0], "target_object": "s.line\nbreak", "relationship_type": "fdr", "edge_count": 2})
-    svg = pictures.table_svg(pictures.table_edges(rows), 'title "with" \\N')
+    svg = pictures.table_svg(table_edges(rows), 'title "with" \\N')
     assert drawn_tables(svg) == drawn_labels(svg) == {*names, "s.line break"}
     assert drawn_edges(svg) == len(names)
     assert 'title "with" \\N' in "".join(ET.fromstring(svg).itertext())

@@ -10,7 +10,8 @@ import pytest
 
 from sqlflow_assets.submit import submission
 from sqlflow_assets.api.client import SQLFlowClient
-from sqlflow_assets.submit.submission import SourceError, SqlSource
+from sqlflow_assets.errors import SourceError
+from sqlflow_assets.submit.submission import SqlSource
 
 INSERT_1 = "INSERT INTO t2 (x) SELECT x FROM t1;"
 INSERT_2 = "INSERT INTO t3 (y) SELECT y FROM t1;"

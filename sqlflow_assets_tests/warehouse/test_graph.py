@@ -18,7 +18,8 @@ import sqlalchemy as sa
 
 from sqlflow_assets.warehouse import graph
 from sqlflow_assets.defs import assets
-from sqlflow_assets_tests.support import INGEST, load_jobs, LOOP, materialize_job_lineage, refresh, REPO_ROOT, resources_for
+from sqlflow_assets.defs.resources import default_resources
+from sqlflow_assets_tests.support import INGEST, load_jobs, LOOP, materialize_job_lineage, refresh, REPO_ROOT
 
 
 def edges(tables: dict[str, list[dict]]) -> set[tuple]:
@@ -91,8 +92,8 @@ def test_documented_impact_sql_gives_the_same_answer_on_postgres(project_env, wa
     monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", postgres_database)
     pg_instance = dg.DagsterInstance.ephemeral()
     for job_id in [j for j in _loaded_job_ids(project_env)]:
-        assert materialize_job_lineage(pg_instance, job_id, project_env.duckdb_path).success
-    assert dg.materialize([assets.lineage_graph], instance=pg_instance, resources=resources_for(project_env.duckdb_path)).success
+        assert materialize_job_lineage(pg_instance, job_id).success
+    assert dg.materialize([assets.lineage_graph], instance=pg_instance, resources=default_resources()).success
     engine = sa.create_engine(postgres_database.replace("postgresql:", "postgresql+psycopg2:"))
     with engine.connect() as conn:
         in_postgres = conn.execute(sa.text(graph.impact_sql()), {"object": "raw.orders", "column": "amount", "depth": 10}).fetchall()

@@ -28,10 +28,11 @@ from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
 from referencing import Registry, Resource
 
 from sqlflow_assets import cli
-from sqlflow_assets import config
+from sqlflow_assets import config, errors
 from sqlflow_assets.warehouse import openlineage_export
 from sqlflow_assets.defs import openlineage_assets as openlineage_defs
-from sqlflow_assets_tests.support import QuietHandler, http_peer, resources_for, serving
+from sqlflow_assets_tests.support import QuietHandler, http_peer, serving
+from sqlflow_assets.defs.resources import default_resources
 from sqlflow_assets_tests.support import refresh
 
 SCHEMAS = Path(__file__).parents[1] / "fixtures" / "openlineage"
@@ -226,7 +227,7 @@ def test_file_transport_writes_the_same_events_and_reemitting_is_idempotent(proj
     only_marts = openlineage_export.to_dicts(openlineage_export.job_events(marts_v2))
     assert only_marts == [e for e in as_built(written) if e["job"]["name"] == "marts"]
     for gone in (marts_v1, "no-such-job"):
-        with pytest.raises(openlineage_export.JobNotCurrent):
+        with pytest.raises(errors.JobNotCurrent):
             openlineage_export.job_events(gone)
 
 
@@ -282,7 +283,7 @@ def test_a_malformed_event_fails_validation(project_env, warehouse):  # noqa: F8
 def test_the_asset_sends_changed_jobs_over_http_when_configured(project_env, warehouse, monkeypatch):  # noqa: F811
     instance, _ = warehouse
     refresh(project_env, instance)
-    resources = resources_for(project_env.duckdb_path)
+    resources = default_resources()
 
     def materialize(run_config: dict | None = None) -> list[dg.AssetMaterialization]:
         result = dg.materialize([openlineage_defs.openlineage_events], instance=instance, resources=resources, run_config=run_config)
@@ -332,7 +333,7 @@ def test_settings_describe_where_events_go_without_secrets(monkeypatch):
     assert settings.enabled and settings.describe() == "https://marquez.example:5000/api/v1/lineage"
     assert API_KEY not in repr(settings) and settings.transport_config()["auth"] == {"type": "api_key", "apiKey": API_KEY}
     monkeypatch.setenv("SOURCES__SQLFLOW__OPENLINEAGE__TRANSPORT", json.dumps({"type": "kafka"}))
-    with pytest.raises(config.OpenLineageConfigError, match="must be one of"):
+    with pytest.raises(errors.OpenLineageConfigError, match="must be one of"):
         config.openlineage_settings()
     monkeypatch.delenv("SOURCES__SQLFLOW__OPENLINEAGE__TRANSPORT")
     assert not config.openlineage_settings().enabled

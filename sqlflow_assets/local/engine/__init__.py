@@ -14,13 +14,12 @@ rule for simpleOutput/ignoreRecordSet, tableToTable) -> `emit` (nested SQLFlow J
 from .analyze import analyze
 from .model import AnalysisOptions, SqlFile
 from .summary import summarize
-from sqlflow_assets.api.vendors import SUPPORTED_VENDORS, UnknownVendorError, dialect_for
+from sqlflow_assets.api.vendors import SUPPORTED_VENDORS, dialect_for
 
 __all__ = [
     "SUPPORTED_VENDORS",
     "AnalysisOptions",
     "SqlFile",
-    "UnknownVendorError",
     "analyze",
     "dialect_for",
     "summarize",
