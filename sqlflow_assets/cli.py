@@ -351,8 +351,16 @@ def failure(error: Exception) -> str | None:
     if isinstance(error, ConfigurationException):
         return f"settings: {one_line(error)}"
     if isinstance(error, (DltException, duckdb.Error)) or any(kind.__name__ in DATABASE_ERRORS for kind in type(error).__mro__):
-        return f"destination {config.storage().destination_type}: {type(error).__name__}: {one_line(error)}"
+        return f"destination {destination_name()}: {type(error).__name__}: {one_line(error)}"
     return None
+
+
+def destination_name() -> str:
+    """The configured destination type, for a message; `?` when even that cannot be read."""
+    try:
+        return config.storage().destination_type
+    except Exception:  # noqa: BLE001 (only a word for the message)
+        return "?"
 
 
 def one_line(error: BaseException) -> str:
