@@ -27,7 +27,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 
 from filelock import FileLock
 
@@ -50,7 +50,6 @@ ALLOWED_PROTOCOLS = "https:http:ssh:git:file"  # GIT_ALLOW_PROTOCOL: git refuses
 _HELPER = re.compile(r"[A-Za-z0-9][A-Za-z0-9+.-]*::")  # git's `<transport>::<address>` (ext::, fd::)
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 _SCP_HOST = re.compile(r"(?:[^@/:]*@)?(\[[^\]/]*\]|[^/:\[]+):")  # git: a colon before any slash is ssh `host:path`
-_USERINFO = re.compile(r"(?<=://)[^/@\s'\"]+@")
 SUBMODULE = "submodule (not read)"
 
 
@@ -178,26 +177,20 @@ def _git(source: SqlSource, args: list[str], stdin: bytes | None = None, refuse:
 def public_url(url: str) -> str:
     """`url` without its user info: a token in `https://user:token@host/repo` stays out of every message."""
     try:
-        parts = urlsplit(url)
-        if not parts.password and not parts.username:
-            return url
-        return urlunsplit(parts._replace(netloc=(parts.hostname or "") + (f":{parts.port}" if parts.port else "")))
+        return config.url_credentials(url)[0]
     except ValueError:  # not a URL Python can split (a bad IPv6 host, a bad port): mask what looks like user info
-        return _USERINFO.sub("***@", url)
+        return config.mask_url(url)
 
 
 def mask_url_secret(text: str, url: str | None) -> str:
-    """`text` with the user info of `url` (and of any `scheme://user@` in it) replaced by `***`."""
-    if url:
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            parts = None
-        if parts and "@" in parts.netloc:
-            userinfo = parts.netloc.rpartition("@")[0]
-            for secret in {userinfo, unquote(userinfo)}:
-                text = text.replace(f"{secret}@", "***@")
-            password = parts.password or ""
-            for secret in {password, unquote(password)} - {""}:
-                text = text.replace(secret, "***")
-    return _USERINFO.sub("***@", text)
+    """`text` masked by `config.mask_url`, and also the user info and password of `url` where git quotes them bare."""
+    try:
+        credentials = config.url_credentials(url)[1] if url else None
+    except ValueError:
+        credentials = None
+    if credentials:
+        user, password = credentials
+        for secret in {f"{user}:{password}@", f"{user}@", password} - {"", "@", ":@"}:
+            for form in {secret, quote(secret, safe="@")}:
+                text = text.replace(form, "***@" if form.endswith("@") else "***")
+    return config.mask_url(text)
