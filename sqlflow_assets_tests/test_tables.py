@@ -45,3 +45,12 @@ def test_every_loaded_table_has_the_contract_s_columns(project_env, sample_job) 
     for table in tables.ALL:
         tombstone = [(tables.TOMBSTONE, "BOOLEAN")] if table.merge_key else []
         assert loaded[(table.schema, table.name)] == [*table.sql_columns(), *tombstone], table.qualified_name
+
+
+def test_every_table_asset_spec_shows_the_contract_s_description_and_columns() -> None:
+    specs = {spec.key: spec for asset in (assets.sqlflow_jobs_raw, assets.sqlflow_job_lineage, assets.lineage_graph) for spec in asset.specs}
+    for table in tables.ALL:
+        spec = specs[dg.AssetKey([table.schema, table.name])]
+        columns = spec.metadata["dagster/column_schema"].columns
+        assert [(c.name, c.description) for c in columns] == [(c.name, c.description) for c in table.columns], table.qualified_name
+        assert spec.description == table.description, table.qualified_name

@@ -52,11 +52,13 @@ class SQLFlowTranslator(DagsterDltTranslator):
 
     def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
         name = data.resource.name
+        table = contract.table(RAW_SCHEMA, name)
         return (
             super()
             .get_asset_spec(data)
             .replace_attributes(
                 key=dg.AssetKey([RAW_SCHEMA, name]),
+                description=table.description,
                 deps=[],
                 group_name=RAW_GROUP,
                 kinds=STORAGE_KINDS,
@@ -67,7 +69,7 @@ class SQLFlowTranslator(DagsterDltTranslator):
             .merge_attributes(
                 metadata={
                     "dagster/table_name": SPEC_STORAGE.table_name(RAW_SCHEMA, name),
-                    "dagster/column_schema": column_schema(contract.JOBS, contract.JOBS.arrow_columns()),
+                    "dagster/column_schema": column_schema(table, table.arrow_columns()),
                 },
                 tags=layer_tags("raw"),
             )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from sqlflow_assets.errors import UnknownVendorError
 from sqlflow_assets.local.engine import (
     SUPPORTED_VENDORS,
     AnalysisOptions,
     SqlFile,
-    UnknownVendorError,
     analyze,
     dialect_for,
     summarize,
