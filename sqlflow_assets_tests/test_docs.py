@@ -37,9 +37,6 @@ README = REPO / "README.md"
 DOCS = REPO / "docs"
 # the user's guide, docs/ and the READMEs of top-level folders
 PAGES = [README, *sorted(DOCS.glob("*.md")), *sorted(REPO.glob("*/README.md"))]
-# pages another step writes (the table reference is generated from the table contract): a link to
-# one is accepted while it is absent, and checked like any other once it exists
-GENERATED = {DOCS / "tables.md"}
 # programs whose syntax is not ours; the docs may show them (never the README), unchecked
 FOREIGN = {"source", "dagster", "dg", "dlt"}
 SHELL = {"bash", "sh", "shell", "console"}
@@ -123,8 +120,6 @@ def test_the_pages_exist_and_the_guide_is_short() -> None:
 def test_relative_links_resolve(page: Path, target: str) -> None:
     path, _, anchor = target.partition("#")
     resolved = (page.parent / path).resolve() if path else page
-    if resolved in GENERATED and not resolved.exists():
-        return
     assert resolved.exists(), f"{page.relative_to(REPO)}: {target!r} points at nothing"
     if anchor and resolved.suffix == ".md":
         assert anchor in anchors(resolved), f"{page.relative_to(REPO)}: no heading #{anchor} in {resolved.name}"
