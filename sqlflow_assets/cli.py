@@ -31,7 +31,7 @@ import requests
 import tomlkit
 from filelock import FileLock
 
-from sqlflow_assets import config
+from sqlflow_assets import config, config_traps
 from sqlflow_assets.warehouse import graph
 from sqlflow_assets.warehouse import openlineage_export
 from sqlflow_assets.submit import submission
@@ -128,6 +128,8 @@ def start(args: argparse.Namespace) -> int:
     env.setdefault("DLT_PROJECT_DIR", str(project))
     env.setdefault("DAGSTER_HOME", str(project / ".dagster_home"))
     env.setdefault("SQLFLOW_DUCKDB_PATH", config.duckdb_database())
+    for message in config_traps.misplaced_destination_keys(project=project):
+        print(f"warning: {message}", file=sys.stderr, flush=True)
     user_id, secret_key = ensure_credentials(project)
     base_url = config.sqlflow_connection()["base_url"]
     dagster = [sys.executable, "-m", "dagster"]

@@ -28,6 +28,7 @@ from dlt.common.runtime import run_context
 from dlt.common.typing import TSecretStrValue
 from filelock import FileLock, Timeout
 
+from sqlflow_assets import config_traps
 from sqlflow_assets.domain import API_PATH_PREFIX, LOCAL_PORT
 from sqlflow_assets.errors import ConfigError, OpenLineageConfigError, StorageBusy
 
@@ -167,8 +168,11 @@ def _wait_for(lock: FileLock, timeout: float) -> Iterator[None]:
 def storage(destination_type: str | None = None) -> Storage:
     """The configured storage: `destination_type` argument, else dlt config/env, else DuckDB.
 
-    A `md:` `SQLFLOW_DUCKDB_PATH` means MotherDuck, DuckDB's own service.
+    A `md:` `SQLFLOW_DUCKDB_PATH` means MotherDuck, DuckDB's own service. A destination key in a
+    wrong section of dlt's TOML files is logged as a warning each time (`config_traps`).
     """
+    for message in config_traps.misplaced_destination_keys(project=project_dir()):
+        log.warning(message)
     kind = destination_type or dlt.config.get("destination_type") or DEFAULT_DESTINATION
     if kind == DEFAULT_DESTINATION:
         database = duckdb_database()

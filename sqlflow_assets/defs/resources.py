@@ -14,7 +14,7 @@ import dagster as dg
 from dagster_dlt import DagsterDltResource
 from dagster_duckdb import DuckDBResource
 
-from sqlflow_assets import config
+from sqlflow_assets import config, config_traps
 from sqlflow_assets.api.client import SQLFlowClient
 
 class SQLFlowResource(dg.ConfigurableResource):
@@ -46,7 +46,10 @@ class StorageResource(dg.ConfigurableResource):
     destination_type: str | None = None
 
     def storage(self) -> config.Storage:
+        """The storage now; a destination key in a wrong TOML section is a warning in the step's log."""
         config.reload_changed_settings()
+        for message in config_traps.misplaced_destination_keys(project=config.project_dir()):
+            dg.get_dagster_logger().warning(message)
         return config.storage(self.destination_type)
 
 
