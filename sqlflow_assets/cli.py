@@ -290,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     impact_parser.set_defaults(run=impact)
     add_work_commands(commands)
     args = parser.parse_args(argv)
+    config.use_project_data_dir()
     try:
         return args.run(args)
     except UsageError as error:

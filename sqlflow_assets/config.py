@@ -44,6 +44,7 @@ PIPELINE_NAME = "sqlflow"  # loads `sqlflow_raw`; `dlt pipeline sqlflow info` fi
 LINEAGE_PIPELINE_NAME = "sqlflow_lineage"  # loads `lineage`
 DEFAULT_DESTINATION = "duckdb"
 MOTHERDUCK_PREFIX = "md:"
+PROJECT_DATA_DIR = ".dlt_data"  # dlt's data folder inside the project (the name scripts/project_env.sh uses)
 WRITE_LOCK_TIMEOUT = 3600.0  # seconds a run waits for another writer of the same storage
 
 
@@ -81,6 +82,16 @@ def sql_source_settings() -> list[dict]:
     if not all(isinstance(entry, dict) for entry in settings):
         raise ValueError("sources.sqlflow.sql_sources must be a list of tables ([[sources.sqlflow.sql_sources]])")
     return [dict(entry) for entry in settings]
+
+
+def use_project_data_dir() -> Path:
+    """Make dlt's data folder `<project>/.dlt_data` (`PROJECT_DATA_DIR`) unless `DLT_DATA_DIR` is set; the folder.
+
+    dlt's default is machine-wide (`~/.dlt`, `/var/dlt` as root): two checkouts would share pipeline
+    state, git caches and the submission record. `sqlflow-assets` calls this before any command;
+    `scripts/project_env.sh` exports the same for Dagster.
+    """
+    return Path(os.environ.setdefault("DLT_DATA_DIR", str(project_dir() / PROJECT_DATA_DIR)))
 
 
 def submissions_dir() -> Path:

@@ -72,3 +72,48 @@ def test_start_reports_them_before_it_starts_anything(project_env, tmp_path):
     )
     assert done.returncode == 1
     assert f"warning: {RUNTIME_MESSAGE}" in done.stderr.splitlines()
+
+
+# --- dlt's data folder inside the project ---------------------------------------------------------
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def source_project_env(root: Path, **env: str) -> str:
+    """`scripts/project_env.sh` as bootstrap.sh sources it, from a copy in `root/scripts`; DLT_DATA_DIR after it."""
+    (root / "scripts").mkdir(exist_ok=True)
+    (root / "scripts" / "project_env.sh").write_bytes((REPO_ROOT / "scripts" / "project_env.sh").read_bytes())
+    clean = {k: v for k, v in os.environ.items() if k not in ("DLT_DATA_DIR", "ROOT")}
+    done = subprocess.run(
+        ["bash", "-c", 'set -euo pipefail; source "$0/scripts/project_env.sh"; echo "$DLT_DATA_DIR"', str(root)],
+        env={**clean, **env}, capture_output=True, text=True, check=True,
+    )
+    return done.stdout.strip()
+
+
+def test_the_scripts_keep_dlts_data_folder_in_the_checkout(tmp_path):
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    assert 'source "$ROOT/scripts/project_env.sh"' in (REPO_ROOT / "scripts" / "bootstrap.sh").read_text()
+    assert source_project_env(checkout) == f"{checkout}/{config.PROJECT_DATA_DIR}"
+    assert source_project_env(checkout) == f"{checkout}/{config.PROJECT_DATA_DIR}"
+    assert (checkout / ".env").read_text() == f"DLT_DATA_DIR={checkout}/{config.PROJECT_DATA_DIR}\n"  # appended once
+    assert source_project_env(checkout, DLT_DATA_DIR="/srv/dlt") == "/srv/dlt"  # one the user set is kept
+    ignored = subprocess.run(["git", "-C", str(REPO_ROOT), "check-ignore", "-q", f"{config.PROJECT_DATA_DIR}/pipelines/x"])
+    assert ignored.returncode == 0
+
+
+def test_two_checkouts_never_share_submission_records(project_env, tmp_path):
+    """`sqlflow-assets` (without the scripts) defaults DLT_DATA_DIR to `<project>/.dlt_data` too."""
+    env = {k: v for k, v in os.environ.items() if k != "DLT_DATA_DIR"}
+    outputs = []
+    for name in ("one", "two"):
+        checkout = tmp_path / name
+        (checkout / "sql").mkdir(parents=True)
+        (checkout / "sql" / "a.sql").write_text("INSERT INTO t2 (x) SELECT x FROM t1;")
+        command = [sys.executable, "-m", "sqlflow_assets.cli", "submit", "sql", "--name", "shared name"]
+        done = subprocess.run(command, env={**env, "DLT_PROJECT_DIR": str(checkout)}, cwd=checkout, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+        assert (checkout / config.PROJECT_DATA_DIR / "sqlflow_assets" / "submissions.json").is_file()
+    assert all("submitted 1 files" in output for output in outputs), outputs  # the second checkout has its own record

@@ -44,7 +44,7 @@ DEFAULT_SOURCE_NAME = "sqlflow_assets sql folder"  # the job name the single-fol
 DEFAULT_DBVENDOR = "dbvpostgresql"
 # Top-level entries of the project a confined source never reads: dlt's settings and secrets,
 # `.env`, Dagster's home, dlt's data folder, git's metadata (remote URLs may hold tokens), the data.
-PRIVATE_NAMES = frozenset({".dlt", ".env", ".dagster_home", ".dlt_data", ".git", "data"})
+PRIVATE_NAMES = frozenset({".dlt", ".env", ".dagster_home", config.PROJECT_DATA_DIR, ".git", "data"})
 
 log = logging.getLogger(__name__)
 
