@@ -29,7 +29,6 @@ from urllib.parse import urlparse
 
 import requests
 import tomlkit
-from filelock import FileLock
 
 from sqlflow_assets import config, config_traps
 from sqlflow_assets.warehouse import graph
@@ -200,14 +199,12 @@ def submit(args: argparse.Namespace) -> int:
         raise UsageError(message=str(error)) from None
     if args.dbvendor:
         source = source.model_copy(update={"dbvendor": args.dbvendor})
-    state_path = config.submission_state_path()
     client = SQLFlowClient.from_config()
-    state_path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(f"{state_path}.lock"):  # two submits at once must not lose each other's state
-        state = submission.load_state(state_path)
-        outcome = submission.submit_source(client, source, state.get(source.name), force=args.force)
-        if outcome.submitted:
-            submission.save_state(state_path, submission.merged_state(state, [outcome]))
+    # the record the asset reads and writes too, under its lock: one change is submitted once
+    outcomes, failures, _ = submission.submit_recorded(client, [source], config.submission_state_path(), force=args.force)
+    if failures:
+        raise failures[source.name]
+    [outcome] = outcomes
     if not outcome.submitted:
         print(f"{source.name}: {outcome.file_count} files unchanged since job {outcome.job_id}; nothing submitted (--force sends it)")
         return EXIT_OK
@@ -307,8 +304,8 @@ def add_work_commands(commands: argparse._SubParsersAction) -> None:
         "submit",
         help="submit a SQL source as a SQLFlow job when its files or options changed",
         description="Submit a SQL source configured in [[sources.sqlflow.sql_sources]] (by name) or a folder (by path), "
-        "only when its files, dbvendor or options changed since this command last submitted it. "
-        f"What was sent is remembered in {config.submission_state_path().name} under dlt's data folder.",
+        "only when its files, dbvendor or options changed since it was last submitted (by this command or the "
+        f"sqlflow/sql_submission asset: both keep one record, {config.submission_state_path().name} under dlt's data folder).",
     )
     submit_parser.add_argument("source", help="a configured source name, or a folder of .sql files")
     submit_parser.add_argument("--dbvendor", help="SQL dialect for this submission (dbvoracle, dbvsnowflake, ...)")

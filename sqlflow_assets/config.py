@@ -105,7 +105,7 @@ def git_cache_dir() -> Path:
 
 
 def submission_state_path() -> Path:
-    """What `sqlflow-assets submit` last sent per source (fingerprint, job id); the Dagster asset keeps its own in metadata."""
+    """What was last sent per SQL source (fingerprint, job id): one record for `sqlflow-assets submit` and the asset."""
     return submissions_dir() / "submissions.json"
 
 

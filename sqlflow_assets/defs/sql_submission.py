@@ -1,8 +1,9 @@
 """The `sqlflow/sql_submission` asset: submits each configured SQL source whose content or options changed.
 
 The rules (reading sources, fingerprints, persistent jobs) live in `sqlflow_assets.submit.submission`;
-this is the Dagster glue: run config, the state kept in the asset's materialisation metadata
-(`sources`, a JSON map of source name to fingerprint and job id), and what a person reads per
+this is the Dagster glue: run config, the record of submissions (`submissions.json` under dlt's
+data folder, shared with `sqlflow-assets submit`, shown in the materialisation metadata as `sources`,
+a JSON map of source name to fingerprint and job id), and what a person reads per
 source (`job_id/<source>`, `content_hash/<source>`, and `skipped/<source>`: the entries not sent,
 symbolic links, oversized or irregular files, path -> why, also logged as a warning).
 
@@ -91,10 +92,12 @@ def sql_submission(
             context.log.warning(f"{outcome.source.name}: skipped {len(outcome.skipped)} entries ({listed}{more})")
 
     inside = settings.project_dir() if config.names_sources() else None
-    outcomes, failures = submission.submit_sources(sqlflow.client(), sources, previous, config.force, report, inside)
+    outcomes, failures, state = submission.submit_recorded(
+        sqlflow.client(), sources, settings.submission_state_path(), config.force, report, inside, known=previous
+    )
     submitted = [outcome for outcome in outcomes if outcome.submitted]
     if submitted:
-        yield dg.MaterializeResult(metadata=_metadata(submission.merged_state(previous, outcomes), submitted))
+        yield dg.MaterializeResult(metadata=_metadata(state, submitted))
     if failures:
         raise dg.Failure(
             "SQL source(s) not submitted: " + "; ".join(f"{name}: {error}" for name, error in failures.items())

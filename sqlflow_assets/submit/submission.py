@@ -8,8 +8,10 @@ repository costs one `git fetch` and no job. The job is named after the source: 
 "current job per source" (`graph.source_of`) is keyed by `jobName`.
 
 The state remembered between submissions (fingerprint, job id, and for incremental sources each
-file's digest) is a plain JSON-able dict per source name; the Dagster asset keeps it in its
-materialisation metadata, the CLI in a file under dlt's data folder.
+file's digest) is a plain JSON-able dict per source name, kept in one record for the CLI and the
+Dagster asset alike: `submissions.json` under dlt's data folder, read and written under its lock
+(`submit_recorded`), so a change one of them submitted is not submitted again by the other. The
+asset's materialisation metadata shows the record after its run.
 
 Sources typed into a run's config (anyone with the Dagster UI can) are *confined* to a folder,
 the project's (`read_source(..., inside=...)`): every local root they name (a folder's or files
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from filelock import FileLock
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from sqlflow_assets import config
@@ -425,7 +428,35 @@ def merged_state(state: Mapping[str, Mapping[str, Any]], outcomes: Iterable[Outc
     return merged
 
 
-# --- state kept by the CLI -----------------------------------------------------------------------
+# --- the one record of submissions ----------------------------------------------------------------
+
+
+def submit_recorded(
+    client: SQLFlowClient,
+    sources: Sequence[SqlSource],
+    path: Path,
+    force: bool = False,
+    report: Callable[[Outcome], None] = lambda outcome: None,
+    inside: Path | None = None,
+    known: Mapping[str, Mapping[str, Any]] | None = None,
+) -> tuple[list[Outcome], dict[str, Exception], dict[str, dict[str, Any]]]:
+    """`submit_sources` against the record at `path`, holding its lock from reading it to writing it back.
+
+    Two submitters (the CLI, the asset, two runs) take turns, and each sees what the other sent.
+    `known`: states to use for sources the record lacks (the asset's former metadata record, so an
+    upgrade does not resubmit everything). Returns the outcomes, the failures and the record now.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{path}.lock"):
+        recorded = load_state(path)
+        previous = {**{name: dict(entry) for name, entry in (known or {}).items()}, **recorded}
+        outcomes, failures = submit_sources(client, sources, previous, force, report, inside)
+        state = merged_state(previous, outcomes)
+        if state != recorded:
+            save_state(path, state)
+    return outcomes, failures, state
+
+
 
 
 def load_state(path: Path) -> dict[str, dict[str, Any]]:

@@ -202,3 +202,30 @@ def test_configured_sources_may_name_any_folder(project_env, tmp_path_factory, m
     monkeypatch.setenv("SOURCES__SQLFLOW__SQL_SOURCES", json.dumps([{"name": "shared", "path": str(outside)}]))
     _, [materialised] = submit(project_env, dg.DagsterInstance.ephemeral())
     assert materialised.metadata["submitted"].value == ["shared"]
+
+
+def test_the_cli_and_the_asset_keep_one_submission_record(project_env, tmp_path, monkeypatch, capsys):
+    """Issue 19: a change submitted by `sqlflow-assets submit` is not submitted again by the asset, and the reverse."""
+    from sqlflow_assets import cli
+
+    folder = tmp_path / "etl"
+    folder.mkdir()
+    (folder / "a.sql").write_text(INSERT_1)
+    monkeypatch.setenv("SOURCES__SQLFLOW__SQL_SOURCES", json.dumps([{"name": "etl", "path": str(folder)}]))
+    client = SQLFlowClient.from_config()
+    instance = dg.DagsterInstance.ephemeral()
+    jobs = lambda: len(client.jobs_summary()["jobDetails"])  # noqa: E731
+
+    assert cli.main(["submit", "etl"]) == 0
+    assert "etl: submitted 1 files" in capsys.readouterr().out
+    before = jobs()
+    result, recorded = submit(project_env, instance)
+    assert result.success and recorded == [] and jobs() == before  # the CLI's submission is known to the asset
+
+    (folder / "a.sql").write_text("INSERT INTO t9 (x) SELECT x FROM t1;")
+    _, [materialised] = submit(project_env, instance)
+    assert materialised.metadata["submitted"].value == ["etl"]
+    assert cli.main(["submit", "etl"]) == 0
+    assert "nothing submitted" in capsys.readouterr().out and jobs() == before + 1  # the asset's is known to the CLI
+    record = json.loads((tmp_path / "dlt_data" / "sqlflow_assets" / "submissions.json").read_text())
+    assert record["etl"] == materialised.metadata["sources"].value["etl"]  # the metadata shows the one record
