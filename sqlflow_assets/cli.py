@@ -1,4 +1,4 @@
-"""`sqlflow-assets`: `start` the product; `submit`, `jobs`, `status`, `export` and `impact` for work outside the UI.
+"""`sqlflow-assets`: `start` the product; `submit`, `jobs`, `status`, `export`, `impact` and `reload` for work outside the UI.
 
 `start` needs no account and no internet.
 
@@ -32,7 +32,7 @@ import tomlkit
 
 from sqlflow_assets import config, config_traps
 from sqlflow_assets.warehouse import graph
-from sqlflow_assets.warehouse import openlineage_export
+from sqlflow_assets.warehouse import openlineage_export, reload_jobs
 from sqlflow_assets.submit import submission
 from sqlflow_assets.api.client import SQLFlowClient, SQLFlowError
 from sqlflow_assets.errors import UsageError
@@ -129,6 +129,9 @@ def start(args: argparse.Namespace) -> int:
     env.setdefault("SQLFLOW_DUCKDB_PATH", config.duckdb_database())
     for message in config_traps.misplaced_destination_keys(project=project):
         print(f"warning: {message}", file=sys.stderr, flush=True)
+    changed = config_traps.destination_change(config.storage().destination_type, config.PIPELINE_NAME, config.submissions_dir())
+    if changed:
+        print(f"warning: {changed}", file=sys.stderr, flush=True)
     user_id, secret_key = ensure_credentials(project)
     base_url = config.sqlflow_connection()["base_url"]
     dagster = [sys.executable, "-m", "dagster"]
@@ -212,6 +215,18 @@ def submit(args: argparse.Namespace) -> int:
     if args.wait:
         job = client.wait_for_job(outcome.job_id, poll_seconds=args.poll, timeout=args.timeout)
         print(f"job {outcome.job_id}: {job.get('status')}")
+    return EXIT_OK
+
+
+def reload(args: argparse.Namespace) -> int:
+    """Load every job the sensor would load into the configured destination again, then rebuild the graph."""
+    storage = config.storage()
+    done = reload_jobs.reload_all(SQLFlowClient.from_config(), storage, report=lambda line: print(line, flush=True))
+    print(f"{len(done.loaded)} jobs loaded into {storage.destination_type}, {len(done.failed)} not; "
+          f"the current graph has {done.table_edges} table edges", flush=True)
+    if done.failed:
+        return EXIT_FAILED
+    config_traps.destination_reloaded(config.submissions_dir())
     return EXIT_OK
 
 
@@ -315,6 +330,11 @@ def add_work_commands(commands: argparse._SubParsersAction) -> None:
     submit_parser.add_argument("--poll", type=float, default=2.0, help=argparse.SUPPRESS)
     submit_parser.add_argument("--timeout", type=float, default=3600.0, help="seconds --wait waits (default %(default)g)")
     submit_parser.set_defaults(run=submit)
+    reload_parser = commands.add_parser(
+        "reload", help="load every job's lineage again into the configured destination (after changing it)"
+    )
+    reload_parser.add_argument("--all", action="store_true", required=True, help="every finished job the sensor would load")
+    reload_parser.set_defaults(run=reload)
     jobs_parser = commands.add_parser("jobs", help="list the SQLFlow jobs of the configured user")
     jobs_parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     jobs_parser.set_defaults(run=jobs)

@@ -8,11 +8,15 @@ finds such keys in the TOML files dlt reads; `config.storage()`, the Dagster sto
 `sqlflow-assets start` report them.
 
 A `[destination.*]` table under a pipeline's own section (`[sqlflow.destination.postgres]`, dlt's
-per-pipeline scoping) is where dlt looks too, so it is not reported. This module reads files only.
+per-pipeline scoping) is where dlt looks too, so it is not reported.
+
+Changing `destination_type` is the other trap: new jobs load into the new destination, the old ones
+stay behind. `destination_change` says so, with the command that loads every job there.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
@@ -21,6 +25,8 @@ from typing import Any
 
 from dlt.common.configuration.container import Container
 from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
+from dlt.common.pipeline import get_dlt_pipelines_dir
+from dlt.pipeline.pipeline import Pipeline
 
 DESTINATION_TYPE = "destination_type"
 DESTINATION_TABLE = "destination"
@@ -75,3 +81,54 @@ def _shown(path: Path, project: Path | None) -> str:
         except ValueError:
             pass
     return str(path)
+
+
+RELOAD_COMMAND = "sqlflow-assets reload --all"
+CHANGE_RECORD = "destination_change.json"  # in the data folder given: a change seen and not yet reloaded
+
+
+def destination_change(configured: str, pipeline_name: str, data_dir: Path) -> str | None:
+    """A message while the jobs loaded so far sit in another destination type than `configured`.
+
+    dlt's state of `pipeline_name` knows where it last loaded; when that differs, the change is
+    recorded in `data_dir` (the next load into the new destination overwrites dlt's state, and the
+    older jobs are still elsewhere), so every run says it until `RELOAD_COMMAND` loaded every job
+    there (`destination_reloaded`) or the destination is set back. None when nothing changed.
+    """
+    record = data_dir / CHANGE_RECORD
+    try:
+        pending = json.loads(record.read_text())
+    except (FileNotFoundError, ValueError):
+        pending = None
+    previous = _last_destination_type(pipeline_name)
+    previous_type = str(previous).rsplit(".", 1)[-1] if previous else None
+    if previous_type and previous_type != configured:
+        pending = {"from": previous_type, "to": configured}
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps(pending))
+    elif pending and pending.get("to") != configured:
+        record.unlink(missing_ok=True)
+        pending = None
+    if not pending:
+        return None
+    return (
+        f"the destination is now {configured} but the jobs loaded so far went to {pending['from']}: "
+        f"`{RELOAD_COMMAND}` loads every job into {configured}"
+    )
+
+
+def _last_destination_type(pipeline_name: str) -> str | None:
+    """The destination in the pipeline's saved state (its `state.json`), as loaded last; None before any load.
+
+    Read from the file, not through `dlt.attach`, which would put the configured destination in.
+    """
+    try:
+        state = json.loads((Path(get_dlt_pipelines_dir()) / pipeline_name / Pipeline.STATE_FILE).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return state.get("destination_type") if isinstance(state, dict) else None
+
+
+def destination_reloaded(data_dir: Path) -> None:
+    """Every job is loaded into the configured destination: the change is no longer reported."""
+    (data_dir / CHANGE_RECORD).unlink(missing_ok=True)

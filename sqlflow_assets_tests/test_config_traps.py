@@ -117,3 +117,50 @@ def test_two_checkouts_never_share_submission_records(project_env, tmp_path):
         outputs.append(done.stdout)
         assert (checkout / config.PROJECT_DATA_DIR / "sqlflow_assets" / "submissions.json").is_file()
     assert all("submitted 1 files" in output for output in outputs), outputs  # the second checkout has its own record
+
+
+# --- changing the destination ---------------------------------------------------------------------
+
+
+def test_a_changed_destination_is_reported_until_every_job_is_reloaded_there(project_env, tmp_path, postgres_database, monkeypatch, capsys):
+    """DuckDB first, then `destination_type = postgres`: each run and `start` say so and name the command, which works."""
+    import sqlalchemy as sa
+
+    from sqlflow_assets import cli
+
+    monkeypatch.setenv("SOURCES__SQLFLOW__SENSOR_JOB_NAME_PATTERN", "reload-*")  # this test's jobs among the session's
+    jobs = [
+        submit_and_wait([("a.sql", b"INSERT INTO t2 (x) SELECT x FROM t1;")], job_name="reload-a")["jobId"],
+        submit_and_wait([("b.sql", b"INSERT INTO t3 (y) SELECT x FROM t2;")], job_name="reload-b")["jobId"],
+    ]
+    instance = dg.DagsterInstance.ephemeral()
+    assert materialize_job_lineage(instance, jobs[0], project_env.duckdb_path).success  # into DuckDB
+
+    monkeypatch.setenv("DESTINATION_TYPE", "postgres")
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", postgres_database)
+    message = "the destination is now postgres but the jobs loaded so far went to duckdb: `sqlflow-assets reload --all` loads every job into postgres"
+
+    def run_warnings(job_id: str) -> list[str]:
+        result = materialize_job_lineage(instance, job_id, project_env.duckdb_path)
+        return [entry.user_message for entry in instance.all_logs(result.run_id) if entry.level == logging.WARNING]
+
+    assert message in run_warnings(jobs[1])  # the first run into PostgreSQL
+    assert message in run_warnings(jobs[1])  # and the next: the change is remembered past dlt's state
+    home = tmp_path / "not_a_folder"
+    home.write_text("")
+    started = subprocess.run(
+        [sys.executable, "-m", "sqlflow_assets.cli", "start", "--no-sample"],
+        env={**os.environ, "DAGSTER_HOME": str(home)}, cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert f"warning: {message}" in started.stderr.splitlines(), started.stderr
+
+    assert cli.main(["reload", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert "2 jobs loaded into postgres, 0 not; the current graph has" in out, out
+    engine = sa.create_engine(postgres_database.replace("postgresql:", "postgresql+psycopg2:"))
+    with engine.connect() as conn:
+        loaded = {row[0] for row in conn.execute(sa.text("SELECT DISTINCT job_id FROM lineage.column_edges"))}
+        current = conn.execute(sa.text("SELECT count(*) FROM lineage.table_lineage")).scalar()
+    engine.dispose()
+    assert loaded == set(jobs) and current >= 2
+    assert message not in run_warnings(jobs[0])  # reloaded: no longer reported

@@ -46,11 +46,15 @@ class StorageResource(dg.ConfigurableResource):
     destination_type: str | None = None
 
     def storage(self) -> config.Storage:
-        """The storage now; a destination key in a wrong TOML section is a warning in the step's log."""
+        """The storage now; a destination key in a wrong TOML section, or a changed destination, is a warning in the step's log."""
         config.reload_changed_settings()
         for message in config_traps.misplaced_destination_keys(project=config.project_dir()):
             dg.get_dagster_logger().warning(message)
-        return config.storage(self.destination_type)
+        storage = config.storage(self.destination_type)
+        changed = config_traps.destination_change(storage.destination_type, config.PIPELINE_NAME, config.submissions_dir())
+        if changed:
+            dg.get_dagster_logger().warning(changed)
+        return storage
 
 
 def default_resources() -> dict[str, object]:
