@@ -267,7 +267,7 @@ def _read_git(source: SqlSource, inside: Path | None) -> SourceFiles:
     if source.url:
         remote = source.url
         local = _local_git_path(source.url)
-        if local is not None and inside is not None:
+        if local is not None:  # read as the folder it names, relative to the project folder like `path`
             git_source.check_git_source(source)  # an option-like url is refused as such, before any path check
             remote = str(_confined(source, "url", source.url, _project_path(local), inside))
     else:
@@ -409,7 +409,8 @@ def submit_sources(
     Returns the outcomes and the errors by source name, so a caller can record what was submitted
     before it reports what failed (an unrecorded submission would be sent again next time).
     """
-    outcomes, failures = [], {}
+    outcomes: list[Outcome] = []
+    failures: dict[str, Exception] = {}
     for source in sources:
         try:
             outcome = submit_source(client, source, state.get(source.name), force, inside)
