@@ -129,7 +129,12 @@ def start(args: argparse.Namespace) -> int:
     env.setdefault("SQLFLOW_DUCKDB_PATH", config.duckdb_database())
     for message in config_traps.misplaced_destination_keys(project=project):
         print(f"warning: {message}", file=sys.stderr, flush=True)
-    changed = config_traps.destination_change(config.storage().destination_type, config.PIPELINE_NAME, config.submissions_dir())
+    config.log.disabled = True  # its warnings about misplaced keys were just printed
+    try:
+        configured = config.storage().destination_type
+    finally:
+        config.log.disabled = False
+    changed = config_traps.destination_change(configured, config.PIPELINE_NAME, config.submissions_dir())
     if changed:
         print(f"warning: {changed}", file=sys.stderr, flush=True)
     user_id, secret_key = ensure_credentials(project)

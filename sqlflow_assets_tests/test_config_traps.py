@@ -71,7 +71,7 @@ def test_start_reports_them_before_it_starts_anything(project_env, tmp_path):
         [sys.executable, "-m", "sqlflow_assets.cli", "start", "--no-sample"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 1
-    assert f"warning: {RUNTIME_MESSAGE}" in done.stderr.splitlines()
+    assert f"warning: {RUNTIME_MESSAGE}" in done.stderr.splitlines() and done.stderr.count(RUNTIME_MESSAGE) == 1
 
 
 # --- dlt's data folder inside the project ---------------------------------------------------------
