@@ -25,3 +25,4 @@ fi
 export PATH=$VENV/bin:$PATH
 export DLT_PROJECT_DIR=$ROOT
 export RUNTIME__DLTHUB_TELEMETRY=false
+source "$ROOT/scripts/project_env.sh"

@@ -1,4 +1,4 @@
-"""`sqlflow-assets`: `start` the product; `submit`, `jobs`, `status`, `export` and `impact` for work outside the UI.
+"""`sqlflow-assets`: `start` the product; `submit`, `jobs`, `status`, `export`, `impact` and `reload` for work outside the UI.
 
 `start` needs no account and no internet.
 
@@ -35,11 +35,10 @@ import requests
 import tomlkit
 from dlt.common.configuration.exceptions import ConfigurationException
 from dlt.common.exceptions import DltException
-from filelock import FileLock
 
-from sqlflow_assets import config
+from sqlflow_assets import config, config_traps
 from sqlflow_assets.warehouse import graph
-from sqlflow_assets.warehouse import openlineage_export
+from sqlflow_assets.warehouse import openlineage_export, reload_jobs
 from sqlflow_assets.submit import submission
 from sqlflow_assets.api.client import SQLFlowClient
 from sqlflow_assets.errors import SourceError, SQLFlowAssetsError, UsageError
@@ -134,6 +133,16 @@ def start(args: argparse.Namespace) -> int:
     env.setdefault("DLT_PROJECT_DIR", str(project))
     env.setdefault("DAGSTER_HOME", str(project / ".dagster_home"))
     env.setdefault("SQLFLOW_DUCKDB_PATH", config.duckdb_database())
+    for message in config_traps.misplaced_destination_keys(project=project):
+        print(f"warning: {message}", file=sys.stderr, flush=True)
+    config.log.disabled = True  # its warnings about misplaced keys were just printed
+    try:
+        configured = config.storage().destination_type
+    finally:
+        config.log.disabled = False
+    changed = config_traps.destination_change(configured, config.PIPELINE_NAME, config.submissions_dir())
+    if changed:
+        print(f"warning: {changed}", file=sys.stderr, flush=True)
     user_id, secret_key = ensure_credentials(project)
     base_url = config.sqlflow_connection()["base_url"]
     dagster = [sys.executable, "-m", "dagster"]
@@ -204,14 +213,12 @@ def submit(args: argparse.Namespace) -> int:
         raise UsageError(message=str(error)) from None
     if args.dbvendor:
         source = source.model_copy(update={"dbvendor": args.dbvendor})
-    state_path = config.submission_state_path()
     client = SQLFlowClient.from_config()
-    state_path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(f"{state_path}.lock"):  # two submits at once must not lose each other's state
-        state = submission.load_state(state_path)
-        outcome = submission.submit_source(client, source, state.get(source.name), force=args.force)
-        if outcome.submitted:
-            submission.save_state(state_path, submission.merged_state(state, [outcome]))
+    # the record the asset reads and writes too, under its lock: one change is submitted once
+    outcomes, failures, _ = submission.submit_recorded(client, [source], config.submission_state_path(), force=args.force)
+    if failures:
+        raise failures[source.name]
+    [outcome] = outcomes
     if not outcome.submitted:
         print(f"{source.name}: {outcome.file_count} files unchanged since job {outcome.job_id}; nothing submitted (--force sends it)")
         return EXIT_OK
@@ -219,6 +226,18 @@ def submit(args: argparse.Namespace) -> int:
     if args.wait:
         job = client.wait_for_job(outcome.job_id, poll_seconds=args.poll, timeout=args.timeout)
         print(f"job {outcome.job_id}: {job.get('status')}")
+    return EXIT_OK
+
+
+def reload(args: argparse.Namespace) -> int:
+    """Load every job the sensor would load into the configured destination again, then rebuild the graph."""
+    storage = config.storage()
+    done = reload_jobs.reload_all(SQLFlowClient.from_config(), storage, report=lambda line: print(line, flush=True))
+    print(f"{len(done.loaded)} jobs loaded into {storage.destination_type}, {len(done.failed)} not; "
+          f"the current graph has {done.table_edges} table edges", flush=True)
+    if done.failed:
+        return EXIT_FAILED
+    config_traps.destination_reloaded(config.submissions_dir())
     return EXIT_OK
 
 
@@ -322,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     impact_parser.set_defaults(run=impact)
     add_work_commands(commands)
     args = parser.parse_args(argv)
+    config.use_project_data_dir()
     try:
         return args.run(args)
     except UsageError as error:
@@ -385,8 +405,8 @@ def add_work_commands(commands: argparse._SubParsersAction) -> None:
         "submit",
         help="submit a SQL source as a SQLFlow job when its files or options changed",
         description="Submit a SQL source configured in [[sources.sqlflow.sql_sources]] (by name) or a folder (by path), "
-        "only when its files, dbvendor or options changed since this command last submitted it. "
-        f"What was sent is remembered in {config.SUBMISSION_STATE_FILE} under dlt's data folder.",
+        "only when its files, dbvendor or options changed since it was last submitted (by this command or the "
+        f"sqlflow/sql_submission asset: both keep one record, {config.SUBMISSION_STATE_FILE} under dlt's data folder).",
     )
     submit_parser.add_argument("source", help="a configured source name, or a folder of .sql files")
     submit_parser.add_argument("--dbvendor", help="SQL dialect for this submission (dbvoracle, dbvsnowflake, ...)")
@@ -396,6 +416,11 @@ def add_work_commands(commands: argparse._SubParsersAction) -> None:
     submit_parser.add_argument("--poll", type=float, default=2.0, help=argparse.SUPPRESS)
     submit_parser.add_argument("--timeout", type=float, default=3600.0, help="seconds --wait waits (default %(default)g)")
     submit_parser.set_defaults(run=submit)
+    reload_parser = commands.add_parser(
+        "reload", help="load every job's lineage again into the configured destination (after changing it)"
+    )
+    reload_parser.add_argument("--all", action="store_true", required=True, help="every finished job the sensor would load")
+    reload_parser.set_defaults(run=reload)
     jobs_parser = commands.add_parser("jobs", help="list the SQLFlow jobs of the configured user")
     jobs_parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     jobs_parser.set_defaults(run=jobs)

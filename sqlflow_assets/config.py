@@ -35,6 +35,7 @@ from dlt.common.pipeline import get_dlt_pipelines_dir
 from dlt.common.runtime import run_context
 from dlt.common.typing import TSecretStrValue
 
+from sqlflow_assets import config_traps
 from sqlflow_assets.domain import API_PATH_PREFIX, LOCAL_PORT
 from sqlflow_assets.errors import OpenLineageConfigError, StorageBusy
 
@@ -50,6 +51,7 @@ PIPELINE_NAME = "sqlflow"  # loads `sqlflow_raw`; `dlt pipeline sqlflow info` fi
 LINEAGE_PIPELINE_NAME = "sqlflow_lineage"  # loads `lineage`
 DEFAULT_DESTINATION = "duckdb"
 MOTHERDUCK_PREFIX = "md:"
+PROJECT_DATA_DIR = ".dlt_data"  # dlt's data folder inside the project (the name scripts/project_env.sh uses)
 WRITE_LOCK_TIMEOUT = 3600.0  # seconds a run waits for another writer of the same storage
 
 
@@ -118,6 +120,16 @@ def sql_source_settings() -> list[dict]:
     return [dict(entry) for entry in settings]
 
 
+def use_project_data_dir() -> Path:
+    """Make dlt's data folder `<project>/.dlt_data` (`PROJECT_DATA_DIR`) unless `DLT_DATA_DIR` is set; the folder.
+
+    dlt's default is machine-wide (`~/.dlt`, `/var/dlt` as root): two checkouts would share pipeline
+    state, git caches and the submission record. `sqlflow-assets` calls this before any command;
+    `scripts/project_env.sh` exports the same for Dagster.
+    """
+    return Path(os.environ.setdefault("DLT_DATA_DIR", str(project_dir() / PROJECT_DATA_DIR)))
+
+
 def submissions_dir() -> Path:
     """`sqlflow_assets/` in dlt's data folder (`DLT_DATA_DIR`): git caches and the CLI's submission state."""
     return Path(run_context.active().get_data_entity("sqlflow_assets"))
@@ -132,7 +144,7 @@ SUBMISSION_STATE_FILE = "submissions.json"
 
 
 def submission_state_path() -> Path:
-    """What `sqlflow-assets submit` last sent per source (fingerprint, job id); the Dagster asset keeps its own in metadata."""
+    """What was last sent per SQL source (fingerprint, job id): one record for `sqlflow-assets submit` and the asset."""
     return submissions_dir() / SUBMISSION_STATE_FILE
 
 
@@ -259,8 +271,11 @@ def _same_file(fd: int, path: Path) -> bool:
 def storage(destination_type: str | None = None) -> Storage:
     """The configured storage: `destination_type` argument, else dlt config/env, else DuckDB.
 
-    A `md:` `SQLFLOW_DUCKDB_PATH` means MotherDuck, DuckDB's own service.
+    A `md:` `SQLFLOW_DUCKDB_PATH` means MotherDuck, DuckDB's own service. A destination key in a
+    wrong section of dlt's TOML files is logged as a warning each time (`config_traps`).
     """
+    for message in config_traps.misplaced_destination_keys(project=project_dir()):
+        log.warning(message)
     kind = destination_type or dlt.config.get("destination_type") or DEFAULT_DESTINATION
     if kind == DEFAULT_DESTINATION:
         database = duckdb_database()

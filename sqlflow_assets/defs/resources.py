@@ -13,7 +13,7 @@ import functools
 import dagster as dg
 from dagster_dlt import DagsterDltResource
 
-from sqlflow_assets import config
+from sqlflow_assets import config, config_traps
 from sqlflow_assets.api.client import SQLFlowClient
 
 class SQLFlowResource(dg.ConfigurableResource):
@@ -45,8 +45,15 @@ class StorageResource(dg.ConfigurableResource):
     destination_type: str | None = None
 
     def storage(self) -> config.Storage:
+        """The storage now; a destination key in a wrong TOML section, or a changed destination, is a warning in the step's log."""
         config.reload_changed_settings()
-        return config.storage(self.destination_type)
+        for message in config_traps.misplaced_destination_keys(project=config.project_dir()):
+            dg.get_dagster_logger().warning(message)
+        storage = config.storage(self.destination_type)
+        changed = config_traps.destination_change(storage.destination_type, config.PIPELINE_NAME, config.submissions_dir())
+        if changed:
+            dg.get_dagster_logger().warning(changed)
+        return storage
 
 
 def default_resources() -> dict[str, object]:

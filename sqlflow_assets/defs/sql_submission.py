@@ -1,10 +1,15 @@
 """The `sqlflow/sql_submission` asset: submits each configured SQL source whose content or options changed.
 
 The rules (reading sources, fingerprints, persistent jobs) live in `sqlflow_assets.submit.submission`;
-this is the Dagster glue: run config, the state kept in the asset's materialisation metadata
-(`sources`, a JSON map of source name to fingerprint and job id), and what a person reads per
+this is the Dagster glue: run config, the record of submissions (`submissions.json` under dlt's
+data folder, shared with `sqlflow-assets submit`, shown in the materialisation metadata as `sources`,
+a JSON map of source name to fingerprint and job id), and what a person reads per
 source (`job_id/<source>`, `content_hash/<source>`, and `skipped/<source>`: the entries not sent,
 symbolic links, oversized or irregular files, path -> why, also logged as a warning).
+
+Sources given in the run's config (`folder`, `sources`) come from whoever can launch a run, so
+their local roots are confined to the project folder (`submission.read_source(inside=...)`);
+the configured ones (`.dlt/config.toml`, env) are the operator's.
 """
 
 from collections.abc import Iterator
@@ -12,9 +17,10 @@ from typing import Any
 
 import dagster as dg
 
-from sqlflow_assets.submit import submission
+from sqlflow_assets import config as settings
 from sqlflow_assets.defs.shared import OWNERS, last_json_metadata
 from sqlflow_assets.defs.resources import SQLFlowResource
+from sqlflow_assets.submit import submission
 
 SUBMISSION_KEY = dg.AssetKey(["sqlflow", "sql_submission"])
 STATE_KEY = "sources"
@@ -38,6 +44,10 @@ class SqlSubmissionConfig(dg.Config):
     folder: str | None = None
     dbvendor: str | None = None
     force: bool = False
+
+    def names_sources(self) -> bool:
+        """Whether this run's config names sources itself (then their local roots stay in the project folder)."""
+        return bool(self.folder) or self.sources is not None
 
     def selected(self) -> list[submission.SqlSource]:
         if self.folder:
@@ -81,10 +91,13 @@ def sql_submission(
             more = f"; and {len(outcome.skipped) - 20} more" if len(outcome.skipped) > 20 else ""
             context.log.warning(f"{outcome.source.name}: skipped {len(outcome.skipped)} entries ({listed}{more})")
 
-    outcomes, failures = submission.submit_sources(sqlflow.client(), sources, previous, config.force, report)
+    inside = settings.project_dir() if config.names_sources() else None
+    outcomes, failures, state = submission.submit_recorded(
+        sqlflow.client(), sources, settings.submission_state_path(), config.force, report, inside, known=previous
+    )
     submitted = [outcome for outcome in outcomes if outcome.submitted]
     if submitted:
-        yield dg.MaterializeResult(metadata=_metadata(submission.merged_state(previous, outcomes), submitted))
+        yield dg.MaterializeResult(metadata=_metadata(state, submitted))
     if failures:
         raise dg.Failure(
             "SQL source(s) not submitted: " + "; ".join(f"{name}: {error}" for name, error in failures.items())

@@ -85,6 +85,14 @@ def _check_transport(name: str, url: str) -> None:
         raise SourceError(message=f"SQL source {name!r}: git `url` has a host starting with '-' (ssh would read it as an option); refused")
 
 
+def is_remote(url: str) -> bool:
+    """Whether git reads `url` over a network transport (`scheme://`, scp-like `host:path`), not as a local path."""
+    scheme = _SCHEME.match(url)
+    if scheme:
+        return scheme.group(1).lower() != "file"
+    return _SCP_HOST.match(url) is not None
+
+
 def _check_branch(source: SqlSource) -> None:
     branch = source.branch or ""
     checked = _git(source, ["check-ref-format", "--branch", branch], refuse="is not a valid branch name").decode().strip()

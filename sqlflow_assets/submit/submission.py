@@ -8,8 +8,17 @@ repository costs one `git fetch` and no job. The job is named after the source: 
 "current job per source" (`graph.source_of`) is keyed by `jobName`.
 
 The state remembered between submissions (fingerprint, job id, and for incremental sources each
-file's digest) is a plain JSON-able dict per source name; the Dagster asset keeps it in its
-materialisation metadata, the CLI in a file under dlt's data folder.
+file's digest) is a plain JSON-able dict per source name, kept in one record for the CLI and the
+Dagster asset alike: `submissions.json` under dlt's data folder, read and written under its lock
+(`submit_recorded`), so a change one of them submitted is not submitted again by the other. The
+asset's materialisation metadata shows the record after its run.
+
+Sources typed into a run's config (anyone with the Dagster UI can) are *confined* to a folder,
+the project's (`read_source(..., inside=...)`): every local root they name (a folder's or files
+source's `path`, a git source's `path`, a `url` that is a local path or `file://`) must resolve
+inside it, and nothing under `PRIVATE_NAMES` (dlt's settings and secrets, `.env`, Dagster's home,
+dlt's data, `.git`, the DuckDB data) is read. Sources from `.dlt/config.toml` or the environment
+are the operator's and may name any folder.
 """
 
 from __future__ import annotations
@@ -21,7 +30,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
+from filelock import FileLock
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from sqlflow_assets import config
@@ -34,6 +45,9 @@ KINDS = ("folder", "git", "files")
 DEFAULT_INCLUDE = ("**/*.sql",)
 DEFAULT_SOURCE_NAME = "sqlflow_assets sql folder"  # the job name the single-folder asset always used
 DEFAULT_DBVENDOR = "dbvpostgresql"
+# Top-level entries of the project a confined source never reads: dlt's settings and secrets,
+# `.env`, Dagster's home, dlt's data folder, git's metadata (remote URLs may hold tokens), the data.
+PRIVATE_NAMES = frozenset({".dlt", ".env", ".dagster_home", config.PROJECT_DATA_DIR, ".git", "data"})
 
 log = logging.getLogger(__name__)
 
@@ -166,10 +180,14 @@ def find_source(name_or_path: str, sources: Sequence[SqlSource], name: str | Non
 # --- reading -------------------------------------------------------------------------------------
 
 
-def read_source(source: SqlSource) -> SourceFiles:
-    """The source's files now, in a stable order; SourceError when there are none."""
-    readers: dict[str, Callable[[SqlSource], SourceFiles]] = {"folder": _read_folder, "git": _read_git, "files": _read_files}
-    found = readers[source.kind](source)
+def read_source(source: SqlSource, inside: Path | None = None) -> SourceFiles:
+    """The source's files now, in a stable order; SourceError when there are none.
+
+    `inside`: a folder every local root of the source must resolve into (a source from run
+    config: the project folder); its `PRIVATE_NAMES` are never read.
+    """
+    readers: dict[str, Callable[[SqlSource, Path | None], SourceFiles]] = {"folder": _read_folder, "git": _read_git, "files": _read_files}
+    found = readers[source.kind](source, inside.resolve() if inside is not None else None)
     if found.skipped:
         listed = ", ".join(f"{path} ({why})" for path, why in list(found.skipped.items())[:20])
         more = f" and {len(found.skipped) - 20} more" if len(found.skipped) > 20 else ""
@@ -190,17 +208,54 @@ def _project_path(path: str) -> Path:
     return candidate if candidate.is_absolute() else config.project_dir() / candidate
 
 
-def _read_folder(source: SqlSource) -> SourceFiles:
+def _confined(source: SqlSource, field_name: str, value: str, path: Path, inside: Path | None) -> Path:
+    """`path` resolved (links followed); when `inside` is given it must lie there, outside `PRIVATE_NAMES`."""
+    resolved = path.resolve()
+    if inside is None:
+        return resolved
+    shown = git_source.public_url(value)[:200]
+    if not resolved.is_relative_to(inside):
+        raise SourceError(
+            message=f"SQL source {source.name!r}: `{field_name}` {shown!r} lies outside the project folder {inside}; "
+            "a source given in run config must stay inside it (configure others in .dlt/config.toml)"
+        )
+    parts = resolved.relative_to(inside).parts
+    if parts and parts[0] in PRIVATE_NAMES:
+        raise SourceError(
+            message=f"SQL source {source.name!r}: `{field_name}` {shown!r} lies in the project's {parts[0]}, "
+            "which a source given in run config never reads"
+        )
+    return resolved
+
+
+def _private_filter(matches: Callable[[str], bool], root: Path, inside: Path | None) -> Callable[[str], bool]:
+    """`matches`, refusing paths under the project's `PRIVATE_NAMES` when the source is confined to `inside`."""
+    if inside is None or root != inside:  # a root below the top level holds none of them (checked by `_confined`)
+        return matches
+    return lambda relative: matches(relative) and relative.split("/", 1)[0] not in PRIVATE_NAMES
+
+
+def _read_folder(source: SqlSource, inside: Path | None) -> SourceFiles:
     folder = _project_path(source.path or "")
+    root = _confined(source, "path", source.path or "", folder, inside)  # first: a refused path is never probed
     if not folder.is_dir():
         raise SourceError(message=f"SQL source {source.name!r}: folder {folder} does not exist")
-    files, skipped = source_paths.read_folder(folder, _matcher(source))
+    files, skipped = source_paths.read_folder(root, _private_filter(_matcher(source), root, inside))
     return SourceFiles(files, skipped=skipped)
 
 
-def _read_files(source: SqlSource) -> SourceFiles:
+def _read_files(source: SqlSource, inside: Path | None) -> SourceFiles:
     base = _project_path(source.path or ".")
-    files, skipped = source_paths.read_entries(source.name, base, source.files or [])
+    root = _confined(source, "path", source.path or ".", base, inside)
+    entries = source.files or []
+    if inside is not None and root == inside:
+        private = [entry for entry in entries if Path(entry).parts and Path(entry).parts[0] in PRIVATE_NAMES]
+        if private:
+            raise SourceError(
+                message=f"SQL source {source.name!r}: `files` entry {private[0]!r} lies in the project's "
+                f"{Path(private[0]).parts[0]}, which a source given in run config never reads"
+            )
+    files, skipped = source_paths.read_entries(source.name, root, entries)
     names = [name for name, _ in files]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
@@ -208,10 +263,26 @@ def _read_files(source: SqlSource) -> SourceFiles:
     return SourceFiles(sorted(files), skipped=skipped)
 
 
-def _read_git(source: SqlSource) -> SourceFiles:
-    remote = source.url or str(_project_path(source.path or "").resolve())
+def _read_git(source: SqlSource, inside: Path | None) -> SourceFiles:
+    if source.url:
+        remote = source.url
+        local = _local_git_path(source.url)
+        if local is not None:  # read as the folder it names, relative to the project folder like `path`
+            git_source.check_git_source(source)  # an option-like url is refused as such, before any path check
+            remote = str(_confined(source, "url", source.url, _project_path(local), inside))
+    else:
+        remote = str(_confined(source, "path", source.path or "", _project_path(source.path or ""), inside))
     files, skipped, commit = git_source.read_git(source, remote, _matcher(source))
     return SourceFiles(files, revision=commit, skipped=skipped)
+
+
+def _local_git_path(url: str) -> str | None:
+    """The folder a git `url` reads when it names one on this machine (a path or `file://`), else None."""
+    if url.lower().startswith("file://"):
+        return unquote(urlsplit(url).path) or "/"
+    if git_source.is_remote(url):
+        return None
+    return url
 
 
 def _matcher(source: SqlSource) -> Callable[[str], bool]:
@@ -258,15 +329,20 @@ class Outcome:
 
 
 def submit_source(
-    client: SQLFlowClient, source: SqlSource, previous: Mapping[str, Any] | None = None, force: bool = False
+    client: SQLFlowClient,
+    source: SqlSource,
+    previous: Mapping[str, Any] | None = None,
+    force: bool = False,
+    inside: Path | None = None,
 ) -> Outcome:
     """Submit `source` unless its fingerprint equals `previous["fingerprint"]` (and not `force`).
 
     An incremental source keeps one persistent job: files are added to it (`incremental=true`)
     when files only changed or were added, all of them replace its files when one was removed,
     and a new persistent job starts when its shape changed or the old job is gone.
+    `inside`: confine the source's local roots to this folder (`read_source`).
     """
-    found = read_source(source)
+    found = read_source(source, inside)
     shape = source.shape()
     digest_now = fingerprint(found.files, shape)
     previous = previous or {}
@@ -326,16 +402,18 @@ def submit_sources(
     state: Mapping[str, Mapping[str, Any]],
     force: bool = False,
     report: Callable[[Outcome], None] = lambda outcome: None,
+    inside: Path | None = None,
 ) -> tuple[list[Outcome], dict[str, Exception]]:
     """Submit each source that changed; one source failing does not stop the others.
 
     Returns the outcomes and the errors by source name, so a caller can record what was submitted
     before it reports what failed (an unrecorded submission would be sent again next time).
     """
-    outcomes, failures = [], {}
+    outcomes: list[Outcome] = []
+    failures: dict[str, Exception] = {}
     for source in sources:
         try:
-            outcome = submit_source(client, source, state.get(source.name), force)
+            outcome = submit_source(client, source, state.get(source.name), force, inside)
         except (SourceError, SQLFlowError, OSError) as error:
             failures[source.name] = error
             continue
@@ -351,7 +429,35 @@ def merged_state(state: Mapping[str, Mapping[str, Any]], outcomes: Iterable[Outc
     return merged
 
 
-# --- state kept by the CLI -----------------------------------------------------------------------
+# --- the one record of submissions ----------------------------------------------------------------
+
+
+def submit_recorded(
+    client: SQLFlowClient,
+    sources: Sequence[SqlSource],
+    path: Path,
+    force: bool = False,
+    report: Callable[[Outcome], None] = lambda outcome: None,
+    inside: Path | None = None,
+    known: Mapping[str, Mapping[str, Any]] | None = None,
+) -> tuple[list[Outcome], dict[str, Exception], dict[str, dict[str, Any]]]:
+    """`submit_sources` against the record at `path`, holding its lock from reading it to writing it back.
+
+    Two submitters (the CLI, the asset, two runs) take turns, and each sees what the other sent.
+    `known`: states to use for sources the record lacks (the asset's former metadata record, so an
+    upgrade does not resubmit everything). Returns the outcomes, the failures and the record now.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{path}.lock"):
+        recorded = load_state(path)
+        previous = {**{name: dict(entry) for name, entry in (known or {}).items()}, **recorded}
+        outcomes, failures = submit_sources(client, sources, previous, force, report, inside)
+        state = merged_state(previous, outcomes)
+        if state != recorded:
+            save_state(path, state)
+    return outcomes, failures, state
+
+
 
 
 def load_state(path: Path) -> dict[str, dict[str, Any]]:

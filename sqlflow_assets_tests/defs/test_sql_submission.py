@@ -134,3 +134,98 @@ def test_links_out_of_a_folder_are_skipped_and_listed(project_env, tmp_path):
     assert f"etl: skipped 2 entries (escape: {link}; passwd.sql: {link})" in warnings
     job = SQLFlowClient.from_config().job_summary(materialised.metadata["job_id/etl"].value)
     assert job["fileNames"] == ["a.sql"]
+
+
+def _outside_repo(root) -> str:
+    """A real git repository with one SQL file, outside the project folder."""
+    repo = root / "repo"
+    repo.mkdir(parents=True)
+    (repo / "k.sql").write_text("SELECT 'the secret outside' FROM keys;")
+    for args in (["init", "--quiet", "-b", "main"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "1"]):
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+    return str(repo)
+
+
+def test_run_config_cannot_choose_a_root_outside_the_project(project_env, tmp_path, tmp_path_factory):
+    """Issue 19: `path: /root/.ssh, include: ["**"]` typed in the UI must not send those files to SQLFlow."""
+    outside = tmp_path_factory.mktemp("outside")  # beside the project (tmp_path), like /root/.ssh
+    (outside / "id_rsa").write_text("-----BEGIN OPENSSH PRIVATE KEY----- the secret")
+    repo = _outside_repo(outside)
+    (tmp_path / "escape").symlink_to(outside)  # inside the project by name, outside once resolved
+    attacks = {
+        "keys": (SqlSourceConfig(name="keys", path=str(outside), include=["**"]), "path"),
+        "link": (SqlSourceConfig(name="link", path="escape", include=["**"]), "path"),
+        "dotdot": (SqlSourceConfig(name="dotdot", path=f"../{outside.name}", include=["**"]), "path"),
+        "listed": (SqlSourceConfig(name="listed", kind="files", path=str(outside), files=["id_rsa"]), "path"),
+        "repo": (SqlSourceConfig(name="repo", kind="git", path=repo), "path"),
+        "plain-url": (SqlSourceConfig(name="plain-url", kind="git", url=repo), "url"),
+        "file-url": (SqlSourceConfig(name="file-url", kind="git", url=f"file://{repo}"), "url"),
+    }
+    jobs_before = len(SQLFlowClient.from_config().jobs_summary()["jobDetails"])
+    instance = dg.DagsterInstance.ephemeral()
+    for name, (source, field_name) in attacks.items():
+        result, recorded = submit(project_env, instance, raise_on_error=False, sources=[source])
+        assert not result.success and recorded == [], name
+        message = result.failure_data_for_node("sqlflow__sql_submission").error.message
+        assert f"SQL source(s) not submitted: {name}: SQL source {name!r}: `{field_name}` " in message, message
+        assert "lies outside the project folder" in message and "\n" not in message.strip(), message
+    result, recorded = submit(project_env, instance, raise_on_error=False, folder=str(outside))
+    assert not result.success and recorded == []
+    assert "lies outside the project folder" in result.failure_data_for_node("sqlflow__sql_submission").error.message
+    assert len(SQLFlowClient.from_config().jobs_summary()["jobDetails"]) == jobs_before  # nothing reached SQLFlow
+
+
+def test_run_config_never_reads_the_projects_secrets(project_env, tmp_path):
+    """Inside the project, `.dlt/` (secrets.toml), `.env` and the like are never sent from run config."""
+    (tmp_path / ".dlt").mkdir()
+    (tmp_path / ".dlt" / "secrets.toml").write_text('[sources.sqlflow]\nsecret_key = "the secret"\n')
+    (tmp_path / ".env").write_text("TOKEN=the secret\n")
+    (tmp_path / "sql").mkdir()
+    (tmp_path / "sql" / "a.sql").write_text(INSERT_1)
+    instance = dg.DagsterInstance.ephemeral()
+
+    _, [whole] = submit(project_env, instance, sources=[SqlSourceConfig(name="all", path=".", include=["**"])])
+    names = SQLFlowClient.from_config().job_summary(whole.metadata["job_id/all"].value)["fileNames"]
+    assert "sql/a.sql" in names and not any(name.startswith((".dlt/", ".env", "data/")) for name in names), names
+    result, recorded = submit(project_env, instance, raise_on_error=False, sources=[SqlSourceConfig(name="dlt", path=".dlt", include=["**"])])
+    assert not result.success and recorded == []
+    assert "`path` '.dlt' lies in the project's .dlt" in result.failure_data_for_node("sqlflow__sql_submission").error.message
+    listed = SqlSourceConfig(name="listed", kind="files", files=[".dlt/secrets.toml"])
+    result, _ = submit(project_env, instance, raise_on_error=False, sources=[listed])
+    assert "`files` entry '.dlt/secrets.toml' lies in the project's .dlt" in result.failure_data_for_node("sqlflow__sql_submission").error.message
+
+
+def test_configured_sources_may_name_any_folder(project_env, tmp_path_factory, monkeypatch):
+    """`.dlt/config.toml` and the environment are the operator's: their folders are not confined."""
+    outside = tmp_path_factory.mktemp("shared_sql")
+    (outside / "a.sql").write_text(INSERT_1)
+    monkeypatch.setenv("SOURCES__SQLFLOW__SQL_SOURCES", json.dumps([{"name": "shared", "path": str(outside)}]))
+    _, [materialised] = submit(project_env, dg.DagsterInstance.ephemeral())
+    assert materialised.metadata["submitted"].value == ["shared"]
+
+
+def test_the_cli_and_the_asset_keep_one_submission_record(project_env, tmp_path, monkeypatch, capsys):
+    """Issue 19: a change submitted by `sqlflow-assets submit` is not submitted again by the asset, and the reverse."""
+    from sqlflow_assets import cli
+
+    folder = tmp_path / "etl"
+    folder.mkdir()
+    (folder / "a.sql").write_text(INSERT_1)
+    monkeypatch.setenv("SOURCES__SQLFLOW__SQL_SOURCES", json.dumps([{"name": "etl", "path": str(folder)}]))
+    client = SQLFlowClient.from_config()
+    instance = dg.DagsterInstance.ephemeral()
+    jobs = lambda: len(client.jobs_summary()["jobDetails"])  # noqa: E731
+
+    assert cli.main(["submit", "etl"]) == 0
+    assert "etl: submitted 1 files" in capsys.readouterr().out
+    before = jobs()
+    result, recorded = submit(project_env, instance)
+    assert result.success and recorded == [] and jobs() == before  # the CLI's submission is known to the asset
+
+    (folder / "a.sql").write_text("INSERT INTO t9 (x) SELECT x FROM t1;")
+    _, [materialised] = submit(project_env, instance)
+    assert materialised.metadata["submitted"].value == ["etl"]
+    assert cli.main(["submit", "etl"]) == 0
+    assert "nothing submitted" in capsys.readouterr().out and jobs() == before + 1  # the asset's is known to the CLI
+    record = json.loads((tmp_path / "dlt_data" / "sqlflow_assets" / "submissions.json").read_text())
+    assert record["etl"] == materialised.metadata["sources"].value["etl"]  # the metadata shows the one record

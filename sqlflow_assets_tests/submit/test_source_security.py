@@ -227,3 +227,23 @@ def test_git_url_credentials_stay_out_of_reprs_and_errors(project):
             assert secret not in text and "127.0.0.1" in text
     for text in ("fatal: unable to access 'https://a:b@h/r' and http://tok@h/r",):
         assert submission.git_source.mask_url_secret(text, None) == "fatal: unable to access 'https://***@h/r' and http://***@h/r"
+
+
+def test_a_confined_git_source_reads_local_repositories_inside_the_project_only(project, tmp_path_factory):
+    """Issue 19: run config's git sources (`inside` the project): a local url or path resolves against the project folder."""
+    repo = project / "repos" / "etl"
+    repo.mkdir(parents=True)
+    (repo / "a.sql").write_bytes(SQL)
+    git(repo, "init", "--quiet", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "1")
+    for url in ("repos/etl", "./repos/etl", f"file://{repo}", str(repo)):
+        found = submission.read_source(SqlSource(name="s", kind="git", url=url), inside=project)
+        assert [name for name, _ in found.files] == ["a.sql"], url
+    outside = tmp_path_factory.mktemp("elsewhere")
+    for url in (str(outside), f"file://{outside}", "../" + outside.name, f"file://{project}/repos/../../{outside.name}"):
+        with pytest.raises(SourceError, match=r"^SQL source 's': `url` .* lies outside the project folder"):
+            submission.read_source(SqlSource(name="s", kind="git", url=url), inside=project)
+    # a network url is not a folder of this machine: not confined here, refused or fetched by git as before
+    with pytest.raises(SourceError, match="git failed"):
+        submission.read_source(SqlSource(name="s", kind="git", url="git@nohost.invalid:x.git"), inside=project)

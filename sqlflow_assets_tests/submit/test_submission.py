@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from sqlflow_assets.submit import submission
 from sqlflow_assets.api.client import SQLFlowClient
 from sqlflow_assets.errors import SourceError
+from sqlflow_assets.submit import submission
 from sqlflow_assets.submit.submission import SqlSource
 
 INSERT_1 = "INSERT INTO t2 (x) SELECT x FROM t1;"
