@@ -211,6 +211,9 @@ FLOORS: dict[str, tuple[float, float]] = {
         "column_names",
         "schemas",
         "statement",
+        "engine_bug",
+        "silent",
+        "recovery",
     )
 }
 Triple = tuple[str, str, str]

@@ -200,10 +200,12 @@ def test_unparsed_procedure_is_reported_and_its_block_analysed_statement_by_stat
     sql = "CREATE PROCEDURE p IS\n  v NUMBER;\nBEGIN\n  INSERT INTO t SELECT s.a FROM s;\nEND;"
     result = run(sql, vendor="dbvoracle", simple_output=True)
     assert edges(result) == {("S.A", "T.A", "fdd")}
-    # the BEGIN ... END block after the unparsed header is an anonymous block: no syntax error
+    # the header and its declarations run on to the body (issue #20): the body's statements are
+    # analysed under the routine's name, the unparsed header is a warning at its own position
     assert [(e["errorType"], e["coordinates"][0]["x"]) for e in result["errors"]] == [
-        ("UnsupportedStatement", 1),
+        ("SyntaxWarning", 1),
     ]
+    assert [p["procedureName"] for p in result["processes"]] == ["p"]
 
 
 @pytest.mark.parametrize("vendor", ["dbvpostgresql", "dbvmysql", "dbvoracle"])

@@ -19,6 +19,7 @@ from sqlglot.parser import Parser
 from sqlglot.tokens import Token, TokenType
 
 from .coords import Locator
+from .recovery import candidate_ends, core_starts, gaps, paren_depths
 from .model import ErrorInfo
 
 MAX_FILE_CHARS = 5_000_000
@@ -72,12 +73,31 @@ def depth_change(tokens: list[Token], index: int) -> int:
     return 0
 
 
-def token_chunks(tokens: list[Token]) -> Iterator[list[Token]]:
-    """Statements as token lists: split on `;` except inside BEGIN ... END bodies."""
+def declares(chunk: list[Token]) -> bool:
+    """A PL/SQL routine header whose declarations end in `;` before its BEGIN (`CREATE PROCEDURE p
+    IS v NUMBER; CURSOR c IS ...; BEGIN ... END;`): the chunk runs on to the END of that BEGIN."""
+    if not chunk or any(is_begin(t) for t in chunk):
+        return False
+    if chunk[0].text.upper() == "DECLARE" or any(t.text.upper() == "DECLARE" for t in chunk[1:]):
+        return chunk[0].text.upper() in ("DECLARE", "CREATE")
+    if chunk[0].text.upper() != "CREATE" or not any(t.text.upper() in NAMED_BLOCK_WORDS for t in chunk[1:6]):
+        return False
+    for before, token in pairwise(chunk):
+        if before.token_type in (TokenType.IS, TokenType.ALIAS) and token.token_type not in BODY_STRINGS:
+            return token.token_type not in (TokenType.SELECT, TokenType.WITH, TokenType.L_PAREN)
+    return False
+
+
+def token_chunks(tokens: list[Token], plsql: bool = False) -> Iterator[list[Token]]:
+    """Statements as token lists: split on `;` except inside BEGIN ... END bodies (and, in PL/SQL,
+    between a routine's IS and its BEGIN)."""
     chunk: list[Token] = []
     depth = 0
     for index, token in enumerate(tokens):
         if token.token_type == TokenType.SEMICOLON and depth == 0:
+            if plsql and declares(chunk):
+                chunk.append(token)
+                continue
             if chunk:
                 yield chunk
             chunk = []
@@ -103,6 +123,19 @@ def without_batch_separators(dialect: Dialect, text: str) -> str:
     if pattern is None:
         return text
     return pattern.sub(lambda m: ";".ljust(len(m.group(0))), text)
+
+
+class BlockTokenizer(TSQL.Tokenizer):
+    """T-SQL's tokenizer without END as a raw command: sqlglot would swallow `END TRY BEGIN
+    CATCH ...` up to the next `;` as one string, hiding the blocks the splitter counts."""
+
+    COMMANDS = TSQL.Tokenizer.COMMANDS - {TokenType.END}
+
+
+def tokenize(dialect: Dialect, text: str) -> list[Token]:
+    if isinstance(dialect, TSQL):
+        return BlockTokenizer(dialect=dialect).tokenize(text)
+    return dialect.tokenize(text)
 
 
 def parse_chunk(parser: Parser, tokens: list[Token], text: str) -> list[exp.Expr]:
@@ -168,13 +201,13 @@ def file_tokens(
     """The file's tokens; if it does not tokenize (e.g. an open quote), each `;`-separated
     piece on its own, so only the broken piece is lost."""
     try:
-        yield dialect.tokenize(text)
+        yield tokenize(dialect, text)
         return
     except TokenError:
         pass
     for piece in re.finditer(r"[^;]+", text):
         try:
-            yield shifted(dialect.tokenize(piece.group()), text, piece.start())
+            yield shifted(tokenize(dialect, piece.group()), text, piece.start())
         except TokenError as error:
             begin = piece.start() + len(piece.group()) - len(piece.group().lstrip())
             line, column = position(text, begin)
@@ -217,7 +250,7 @@ def split_statements(
         if isinstance(tokens, ErrorInfo):
             yield ParsedStatement(None, (), "", tokens)
             continue
-        for chunk in token_chunks(tokens):
+        for chunk in token_chunks(tokens, isinstance(dialect, Oracle)):
             yield from chunk_statements(source, chunk)
 
 
@@ -226,6 +259,8 @@ NO_LINEAGE_WORDS = frozenset({"DECLARE", "RETURN"})
 # How a statement that defines or runs a routine starts (first tokens, upper-cased).
 ROUTINE_WORDS = frozenset({"PROCEDURE", "FUNCTION"})
 RUNNING_WORDS = frozenset({"DO", "EXECUTE"})
+# What a CREATE names whose body is procedural code (the body's statements carry its name).
+NAMED_BLOCK_WORDS = ROUTINE_WORDS | {"TRIGGER", "EVENT", "PACKAGE", "TASK"}
 BODY_STRINGS = frozenset({TokenType.STRING, TokenType.RAW_STRING, TokenType.HEREDOC_STRING})
 # The word a quoted body follows: `AS $$...$$`, `DO $$...$$`, `EXECUTE IMMEDIATE $$...$$` (where
 # sqlglot tokenizes `IMMEDIATE $$...$$` as one string after EXECUTE).
@@ -251,6 +286,8 @@ def chunk_statements(
         )
         yield source.error(chunk, message, "InputTooLarge")
         return
+    if all(t.text.upper() in QUIET_WORDS for t in chunk):
+        return  # `END LOOP`, `END IF` left between the statements of a procedural block
     body = quoted_body(source, chunk) if is_routine(chunk) else None
     if body is None and is_begin(chunk[0]) and depth_change(chunk, 0):
         body = block_body(chunk) or None  # an anonymous block (Snowflake scripting, PL/SQL)
@@ -263,19 +300,31 @@ def chunk_statements(
         yield source.error(chunk, "statement nests too deeply to parse", "SyntaxError")
         return
     except ParseError as error:
-        yield source.error(
-            chunk, error.errors[0]["description"] if error.errors else str(error), "SyntaxError"
-        )
-        yield from body_statements(source, block_body(chunk), procedure)
+        message = error.errors[0]["description"] if error.errors else str(error)
+        statements = recovered(source, chunk, procedure, f"not parsed whole: {message}")
+        yield from statements if statements is not None else [source.error(chunk, message, "SyntaxError")]
         return
-    gave_up = any(isinstance(t, exp.Command) or isinstance(t.expression, exp.Command) for t in trees)
+    gave_up = any(unparsed_part(t) for t in trees)
     body = block_body(chunk) if gave_up and is_routine(chunk) else []
     if body:  # BigQuery `CREATE PROCEDURE ... BEGIN ... END`
         yield from body_statements(source, body, routine_name(chunk) or procedure)
         return
+    statements = recovered(source, chunk, procedure, "unsupported syntax") if gave_up else None
+    if statements is not None:
+        yield from statements
+        return
     for index, tree in enumerate(trees):
         reparse = partial(reparse_nth, source.dialect, chunk, source.text, index)
         yield ParsedStatement(tree, tuple(chunk), source.sql(chunk), None, reparse, procedure)
+
+
+def unparsed_part(tree: exp.Expr) -> bool:
+    """Whether sqlglot kept (part of) a statement as raw text: a Command, or a routine body with
+    a Command inside (T-SQL `BEGIN TRY`, ...), whose statements are then split from the tokens."""
+    if isinstance(tree, exp.Command) or isinstance(tree.expression, exp.Command):
+        return True
+    body = tree.expression
+    return isinstance(tree, exp.Create) and isinstance(body, exp.Block) and body.find(exp.Command) is not None
 
 
 def body_statements(source: SourceFile, body: list[Token], procedure: str) -> Iterator[ParsedStatement]:
@@ -298,15 +347,22 @@ def is_routine(chunk: list[Token]) -> bool:
 
 
 def routine_name(chunk: list[Token]) -> str | None:
-    """The bare name of the routine a CREATE PROCEDURE/FUNCTION defines."""
+    """The bare name of the routine a CREATE PROCEDURE/FUNCTION/TRIGGER/EVENT defines."""
     if chunk[0].text.upper() != "CREATE":
         return None
-    start = next(i for i, t in enumerate(chunk) if t.text.upper() in ROUTINE_WORDS) + 1
+    start = next((i for i, t in enumerate(chunk[:6]) if t.text.upper() in NAMED_BLOCK_WORDS), None)
+    if start is None:
+        return None
+    start += 1
     name = None
+    expect_name = True
     for token in chunk[start:]:
-        if token.token_type not in (TokenType.VAR, TokenType.DOT) and not token.text.isidentifier():
+        if expect_name and (token.token_type in (TokenType.VAR, TokenType.IDENTIFIER) or token.text.isidentifier()):
+            name, expect_name = token.text, False
+        elif not expect_name and token.token_type == TokenType.DOT:
+            expect_name = True
+        else:
             break
-        name = token.text if token.token_type != TokenType.DOT else name
     return name
 
 
@@ -327,7 +383,7 @@ def quoted_body(source: SourceFile, chunk: list[Token]) -> list[Token] | None:
     dollar = DOLLAR_QUOTED.search(raw)
     start, end = (dollar.start(2), dollar.end(2)) if dollar else (1, len(raw) - 1)
     try:
-        tokens = source.dialect.tokenize(raw[start:end])
+        tokens = tokenize(source.dialect, raw[start:end])
     except TokenError:
         return None
     return shifted(tokens, source.text, string.start + start) or None
@@ -343,3 +399,112 @@ def block_body(chunk: list[Token]) -> list[Token]:
 
 def reparse_nth(dialect: Dialect, tokens: list[Token], text: str, index: int) -> exp.Expr:
     return parse_chunk(dialect.parser(), tokens, text)[index]
+
+
+# ---- partial recovery (issue #20) -------------------------------------------------------------
+
+RECOVERY_WARNING = "SyntaxWarning"
+# Leftovers too small to report: block closers and punctuation between recovered statements.
+QUIET_WORDS = frozenset({"END", "IF", "LOOP", "FOR", "WHILE", "REPEAT", ";", "(", ")", "BEGIN", "/"})
+
+
+def lineage_bearing(tree: exp.Expr) -> bool:
+    """A statement that reads a table into something: a query, DML, CREATE ... AS <query>."""
+    if tree.find(exp.Table) is None:
+        return False
+    if isinstance(tree, exp.Create):
+        return isinstance(tree.expression, exp.Query)
+    return isinstance(
+        tree, (exp.Query, exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.MultitableInserts)
+    )
+
+
+# T-SQL `BEGIN TRY ... END TRY`, `BEGIN CATCH ... END CATCH`: the word belongs to BEGIN.
+BLOCK_KINDS = frozenset({"TRY", "CATCH"})
+
+
+def block_bounds(chunk: list[Token]) -> tuple[int, int] | None:
+    """Indexes of a chunk's first block-opening BEGIN and of the END closing it."""
+    begin = next((i for i in range(len(chunk)) if is_begin(chunk[i]) and depth_change(chunk, i) > 0), None)
+    if begin is None:
+        return None
+    depth = 0
+    for index in range(begin, len(chunk)):
+        depth += depth_change(chunk, index)
+        if depth == 0:
+            return begin, index
+    return None
+
+
+def recovered(
+    source: SourceFile, chunk: list[Token], procedure: str, reason: str
+) -> list[ParsedStatement] | None:
+    """What can be had of a chunk sqlglot could not parse whole: the statements of its
+    BEGIN ... END body one by one, else the lineage-bearing statements found inside it (an
+    event's, trigger's or loop's INSERT ... SELECT, MERGE, CTAS), each parsed on its own; the rest
+    is one warning per stretch, with its coordinates. None when nothing lineage-bearing is found."""
+    bounds = block_bounds(chunk)
+    name = routine_name(chunk) or procedure
+    if bounds is not None:
+        begin, end = bounds
+        first = begin + 2 if begin + 1 < end and chunk[begin + 1].text.upper() in BLOCK_KINDS else begin + 1
+        statements = list(body_statements(source, chunk[first:end], name))
+        pieces = list(token_chunks(chunk[:begin]))  # the header, then declarations (warned once)
+        head = [
+            s
+            for number, piece in enumerate(pieces)
+            for s in recovered_cores(source, piece, name, reason, warn=number == 0)
+        ]
+        rest = chunk[end + 1 :]
+        rest = rest[1:] if rest and rest[0].text.upper() in BLOCK_KINDS else rest  # `END TRY`
+        tail = list(chunk_statements(source, rest, name)) if rest else []  # `... BEGIN CATCH ... END CATCH`
+        return head + statements + tail
+    found = recovered_cores(source, chunk, name, reason)
+    return found if any(s.tree is not None for s in found) else None
+
+
+def recovered_cores(
+    source: SourceFile, chunk: list[Token], procedure: str, reason: str, warn: bool = True
+) -> list[ParsedStatement]:
+    """The lineage-bearing statements inside a token run, and a warning per stretch between them."""
+    if not chunk:
+        return []
+    depths = paren_depths(chunk)
+    found: list[ParsedStatement] = []
+    covered: list[tuple[int, int]] = []
+    position = 0
+    while position < len(chunk):
+        start = next(core_starts(chunk, depths, position), None)
+        if start is None:
+            break
+        for end in candidate_ends(chunk, depths, start):
+            trees = parsed_core(source, chunk[start:end]) if (start, end) != (0, len(chunk)) else None
+            if trees:
+                tokens = chunk[start:end]
+                for index, tree in enumerate(trees):
+                    reparse = partial(reparse_nth, source.dialect, tokens, source.text, index)
+                    found.append(ParsedStatement(tree, tuple(tokens), source.sql(tokens), None, reparse, procedure))
+                covered.append((start, end))
+                position = end
+                break
+        else:
+            position = start + 1
+    for first, last in gaps(len(chunk), covered):
+        rest = chunk[first:last]
+        if not warn or all(t.text.upper() in QUIET_WORDS for t in rest):
+            continue
+        text = " ".join(source.sql(rest).split())[:80]
+        found.append(source.error(rest, f"skipped, {reason}: {text}", RECOVERY_WARNING))
+    found.sort(key=lambda s: s.tokens[0].start if s.tokens else 0)
+    return found
+
+
+def parsed_core(source: SourceFile, tokens: list[Token]) -> list[exp.Expr] | None:
+    """The trees of a token run if it parses whole into lineage-bearing statements."""
+    try:
+        trees = parse_chunk(source.parser, list(tokens), source.text)
+    except (ParseError, RecursionError):
+        return None
+    if trees and all(lineage_bearing(t) and not isinstance(t.expression, exp.Command) for t in trees):
+        return trees
+    return None

@@ -19,6 +19,8 @@ from .context import StatementContext
 from .model import Column, DbObject
 from .refs import output_names
 from .rewrite import (
+    conflict_query,
+    merge_star,
     Extract,
     delete_query,
     foreign_keys,
@@ -29,6 +31,7 @@ from .rewrite import (
     target_of,
     unwrapped,
     update_query,
+    variables_query,
     update_target,
     with_query,
     without_into,
@@ -177,6 +180,16 @@ class StatementAnalyzer:
         names = self.query_lineage(with_query, root)
         target_columns = columns or self.known_columns(target) or names
         self.link_target(root, names, target, target_columns, self.kind.effect)
+        conflict = self.tree.args.get("conflict")
+        if conflict is not None and conflict.expressions:
+            self.conflict_update(target)
+
+    def conflict_update(self, target: DbObject) -> None:
+        """PostgreSQL `ON CONFLICT ... DO UPDATE SET c = <value>` (MySQL `ON DUPLICATE KEY UPDATE`):
+        an UPDATE of the target whose values read the target and `excluded` (the proposed row)."""
+        root = self.ctx.graph.intermediate("UPDATE-SET", "update-set")
+        names = self.query_lineage(conflict_query, root)
+        self.link_target(root, names, target, names, UPDATE.effect)
 
     def constant_rows(self, values: exp.Values, target: DbObject, columns: list[str]) -> None:
         """showConstantTable: the literals of `INSERT ... VALUES` flow from SQL_CONSTANTS-n."""
@@ -268,6 +281,26 @@ class StatementAnalyzer:
         if known is not None:
             self.catalog.add(self.catalog.name_of(target), known.items())
 
+    def select_variables(self) -> None:
+        """PL/SQL `SELECT ... [BULK COLLECT] INTO v1, v2 FROM ...` (variables, not a new table): the
+        query's lineage into its result set."""
+        root = self.ctx.graph.intermediate("RS", "select_list", top_level=True)
+        self.query_lineage(without_into, root)
+
+    def set_variables(self) -> None:
+        """`SET @v = (SELECT ...)`: the query's lineage into the variables, as a result set."""
+        root = self.ctx.graph.intermediate("RS", "select_list", top_level=True)
+        self.query_lineage(variables_query, root)
+
+    def alter_view(self) -> None:
+        """`ALTER VIEW v AS <query>` (MySQL, Hive, Databricks) redefines the view like CREATE VIEW."""
+        target = self.ctx.table(self.tree.this, "view")
+        self.populate(target, None, lambda tree: unwrapped(tree.args["actions"][0]))
+
+    def cache(self) -> None:
+        """Spark `CACHE [LAZY] TABLE c AS <query>` creates the temporary table c."""
+        self.populate(self.ctx.table(self.tree.this), None, lambda tree: unwrapped(tree.expression))
+
     def select_into(self) -> None:
         """`SELECT ... INTO t` (T-SQL temp tables, ...) is a CTAS."""
         target = self.ctx.table(self.tree.args["into"].this)
@@ -293,11 +326,17 @@ class StatementAnalyzer:
         self.query_lineage(delete_query, target, self.kind.effect)
 
     def merge(self) -> None:
-        """MERGE: each WHEN branch is a MERGE-UPDATE-n / MERGE-INSERT-n result set."""
+        """MERGE: each WHEN branch is a MERGE-UPDATE-n / MERGE-INSERT-n result set. `UPDATE SET *
+        [EXCEPT (...)]`, `INSERT *` (Delta) and `INSERT ROW` (BigQuery) write every column of the
+        source into the target column of the same name."""
         target = self.ctx.table(self.tree.this)
         for index in range(len(self.tree.args["whens"].expressions)):
             then, _ = merge_branch(self.tree, index)
-            if isinstance(then, exp.Update):
+            star = merge_star(then)
+            if star is not None:
+                columns = self.source_columns(self.tree.args["using"], target, star)
+                kind = "update" if isinstance(then, exp.Update) else "insert"
+            elif isinstance(then, exp.Update):
                 columns, kind = set_columns(then), "update"
             elif isinstance(then, exp.Insert):
                 columns = [c.name for c in then.this.expressions] if then.this is not None else []
@@ -305,5 +344,19 @@ class StatementAnalyzer:
             else:
                 continue
             root = self.ctx.graph.intermediate(f"MERGE-{kind.upper()}", f"merge-{kind}")
-            names = self.query_lineage(partial(merge_query, index=index, columns=columns), root)
+            extract = partial(merge_query, index=index, columns=columns, by_name=star is not None)
+            names = self.query_lineage(extract, root)
             self.link_target(root, names, target, columns, f"merge_{kind}")
+
+    def source_columns(self, using: exp.Expr, target: DbObject, excluded: list[str]) -> list[str]:
+        """The columns a MERGE `*` writes: the source's (a query's outputs, a known table's
+        columns), else the target's known columns, else `*` (unknown; the walker warns)."""
+        query = unwrapped(using)
+        if isinstance(query, exp.Query) and not any(p.is_star for p in query.selects):
+            names = list(query.named_selects)
+        elif isinstance(using, exp.Table):
+            names = self.catalog.columns((using.db or self.ctx.graph.default_schema, using.name)) or []
+        else:
+            names = []
+        names = names or self.known_columns(target) or ["*"]
+        return [n for n in names if n not in excluded]
