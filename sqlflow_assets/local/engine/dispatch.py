@@ -232,6 +232,11 @@ def analyze_tree(job: Job, locator: Locator, file_name: str, parsed: ParsedState
             analyze_tree(job, locator, file_name, replace(parsed, tree=inner, reparse=reparse))
         return
     kind, handler = classified
+    if isinstance(tree, (exp.Update, exp.Delete, exp.Merge)) and not isinstance(tree.this, exp.Table):
+        target = tree.this.key if isinstance(tree.this, exp.Expr) else "nothing"
+        message = f"{tree.key.upper()} of a {target} is not analysed (no target table)"
+        graph.errors.append(ErrorInfo(message, "UnsupportedStatement", coords, file_name))
+        return
     ctx = StatementContext(
         graph,
         locator,
