@@ -6,17 +6,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from itertools import pairwise
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
+from sqlglot.dialects.mysql import MySQL
 from sqlglot.dialects.oracle import Oracle
 from sqlglot.dialects.teradata import Teradata
 from sqlglot.dialects.tsql import TSQL
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.parser import Parser
-from sqlglot.tokens import Token, TokenType
+from sqlglot.tokens import Token, Tokenizer, TokenType
 
 from .coords import Locator
 from .recovery import candidate_ends, core_starts, gaps, paren_depths
@@ -125,24 +126,49 @@ def without_batch_separators(dialect: Dialect, text: str) -> str:
     return pattern.sub(lambda m: ";".ljust(len(m.group(0))), text)
 
 
-class BlockTokenizer(TSQL.Tokenizer):
-    """T-SQL's tokenizer without END as a raw command: sqlglot would swallow `END TRY BEGIN
-    CATCH ...` up to the next `;` as one string, hiding the blocks the splitter counts."""
+# Tokens a dialect's tokenizer reads as the start of a raw command (the rest of the statement one
+# string), which the splitter and the parser need as tokens: T-SQL `END` (else `END TRY BEGIN
+# CATCH ...` is swallowed up to the next `;`) and MySQL `REPLACE` (`REPLACE INTO t SELECT ...`).
+TOKENS_NOT_COMMANDS = ((TSQL, frozenset({TokenType.END})), (MySQL, frozenset({TokenType.REPLACE})))
 
-    COMMANDS = TSQL.Tokenizer.COMMANDS - {TokenType.END}
+
+@cache
+def tokenizer_class(dialect_class: type[Dialect]) -> type[Tokenizer]:
+    base = dialect_class.tokenizer_class
+    kept = next((tokens for kind, tokens in TOKENS_NOT_COMMANDS if issubclass(dialect_class, kind)), None)
+    if kept is None:
+        return base
+    return type(f"{base.__name__}WithBlocks", (base,), {"COMMANDS": base.COMMANDS - kept})
 
 
 def tokenize(dialect: Dialect, text: str) -> list[Token]:
-    if isinstance(dialect, TSQL):
-        return BlockTokenizer(dialect=dialect).tokenize(text)
-    return dialect.tokenize(text)
+    return tokenizer_class(type(dialect))(dialect=dialect).tokenize(text)
 
 
 def parse_chunk(parser: Parser, tokens: list[Token], text: str) -> list[exp.Expr]:
     """Parse one statement's tokens (a procedure keeps its body); parsers reset on each call."""
     if isinstance(parser.dialect, Teradata):
         tokens = without_column_attributes(tokens)
-    return [t for t in parser.parse(with_plsql_is(tokens), text) if t is not None]
+    return [t for t in parser.parse(with_plsql_is(without_outfile(with_replace_into(tokens))), text) if t is not None]
+
+
+def with_replace_into(tokens: list[Token]) -> list[Token]:
+    """MySQL `REPLACE INTO t ...` is an INSERT (replacing rows with the same key)."""
+    if len(tokens) > 1 and tokens[0].token_type == TokenType.REPLACE and tokens[1].token_type == TokenType.INTO:
+        tokens[0].token_type = TokenType.INSERT
+    return tokens
+
+
+def without_outfile(tokens: list[Token]) -> list[Token]:
+    """MySQL `SELECT ... INTO OUTFILE|DUMPFILE 'file'` writes a file: the query is what it reads."""
+    for index in range(len(tokens) - 2):
+        if (
+            tokens[index].token_type == TokenType.INTO
+            and tokens[index + 1].text.upper() in ("OUTFILE", "DUMPFILE")
+            and tokens[index + 2].token_type == TokenType.STRING
+        ):
+            return tokens[:index] + tokens[index + 3 :]
+    return tokens
 
 
 # Teradata column attributes: `a (TITLE 'x')`, `a (FORMAT 'x')`, `a (NAMED x)` after a value.

@@ -143,6 +143,16 @@ def set_values(update: exp.Expr) -> list[exp.Expr]:
     return values
 
 
+def values_query(insert: exp.Expr, names: list[str]) -> exp.Query:
+    """The `VALUES` rows of an INSERT that hold subqueries as `SELECT <row> UNION ALL ...`."""
+    rows = [row for row in insert.expression.expressions if row.find(exp.Query)]
+    selects = [exp.Select(expressions=aliased(list(row.expressions), names)) for row in rows]
+    query: exp.Query = selects[0]
+    for select in selects[1:]:
+        query = exp.union(query, select, distinct=False)
+    return query
+
+
 def conflict_query(insert: exp.Expr) -> exp.Query:
     """`ON CONFLICT ... DO UPDATE SET ... [WHERE ...]` as `SELECT <set values> FROM target,
     target AS excluded WHERE ...` (`excluded` is the proposed row, i.e. the target's columns)."""

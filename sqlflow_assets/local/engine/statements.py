@@ -20,6 +20,7 @@ from .model import Column, DbObject
 from .refs import output_names
 from .rewrite import (
     conflict_query,
+    values_query,
     merge_star,
     Extract,
     delete_query,
@@ -174,6 +175,8 @@ class StatementAnalyzer:
         values = self.tree.expression
         if isinstance(values, exp.Values) and self.ctx.show_constants:
             self.constant_rows(values, target, columns or self.known_columns(target) or [])
+        if isinstance(values, exp.Values) and values.find(exp.Query):
+            self.values_subqueries(target, columns or self.known_columns(target))
         if not isinstance(values, exp.Query):
             return
         root = self.ctx.graph.intermediate("INSERT-SELECT", "insert-select")
@@ -183,6 +186,14 @@ class StatementAnalyzer:
         conflict = self.tree.args.get("conflict")
         if conflict is not None and conflict.expressions:
             self.conflict_update(target)
+
+    def values_subqueries(self, target: DbObject, columns: list[str] | None) -> None:
+        """`INSERT ... VALUES (..., (SELECT ...))`: the rows' values as a query, by position."""
+        rows = [row for row in self.tree.expression.expressions if row.find(exp.Query)]
+        names = columns or [f"column{i + 1}" for i in range(len(rows[0].expressions))]
+        root = self.ctx.graph.intermediate("INSERT-SELECT", "insert-select")
+        found = self.query_lineage(partial(values_query, names=names), root)
+        self.link_target(root, found, target, names[: len(found)], self.kind.effect)
 
     def conflict_update(self, target: DbObject) -> None:
         """PostgreSQL `ON CONFLICT ... DO UPDATE SET c = <value>` (MySQL `ON DUPLICATE KEY UPDATE`):
