@@ -149,7 +149,45 @@ def parse_chunk(parser: Parser, tokens: list[Token], text: str) -> list[exp.Expr
     """Parse one statement's tokens (a procedure keeps its body); parsers reset on each call."""
     if isinstance(parser.dialect, Teradata):
         tokens = without_column_attributes(tokens)
-    return [t for t in parser.parse(with_plsql_is(without_outfile(with_replace_into(tokens))), text) if t is not None]
+    for clean in (with_replace_into, without_outfile, without_dml_top, without_merge_delete, with_plsql_is):
+        tokens = clean(tokens)
+    return [t for t in parser.parse(tokens, text) if t is not None]
+
+
+def group_end(tokens: list[Token], start: int) -> int:
+    """Index after the parenthesised group opening at `start` (or after the single token there)."""
+    if tokens[start].token_type != TokenType.L_PAREN:
+        return start + 1
+    depth = 0
+    for index in range(start, len(tokens)):
+        depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(tokens[index].token_type, 0)
+        if depth == 0:
+            return index + 1
+    return len(tokens)
+
+
+def without_dml_top(tokens: list[Token]) -> list[Token]:
+    """T-SQL `UPDATE TOP (n) t ...` / `DELETE TOP (n) FROM t`: TOP limits rows, not lineage."""
+    if len(tokens) > 2 and tokens[0].token_type in (TokenType.UPDATE, TokenType.DELETE) and tokens[1].token_type == TokenType.TOP:
+        end = group_end(tokens, 2)
+        percent = end < len(tokens) and tokens[end].text.upper() == "PERCENT"
+        return tokens[:1] + tokens[end + percent :]
+    return tokens
+
+
+def without_merge_delete(tokens: list[Token]) -> list[Token]:
+    """Oracle `MERGE ... WHEN MATCHED THEN UPDATE SET ... DELETE WHERE (cond)`: the DELETE clause
+    removes updated rows; it is dropped (its condition carries no column flow)."""
+    if not tokens or tokens[0].token_type != TokenType.MERGE:
+        return tokens
+    for index in range(1, len(tokens) - 1):
+        if tokens[index].token_type == TokenType.DELETE and tokens[index + 1].token_type == TokenType.WHERE:
+            end = next(
+                (i for i in range(index + 2, len(tokens)) if tokens[i].token_type == TokenType.WHEN and paren_depths(tokens[index:i + 1])[-1] == 0),
+                len(tokens),
+            )
+            return tokens[:index] + tokens[end:]
+    return tokens
 
 
 def with_replace_into(tokens: list[Token]) -> list[Token]:
@@ -314,6 +352,16 @@ def chunk_statements(
         return
     if all(t.text.upper() in QUIET_WORDS for t in chunk):
         return  # `END LOOP`, `END IF` left between the statements of a procedural block
+    unload = unload_query(source, chunk)
+    if unload is not None:  # Redshift `UNLOAD ('<query>') TO 's3://...'`: the query is a string
+        yield source.error(chunk, "UNLOAD target not analysed; its query is", RECOVERY_WARNING)
+        yield from body_statements(source, unload, procedure)
+        return
+    split = multi_insert(chunk)
+    if split is not None:  # Hive `FROM s INSERT ... SELECT ... INSERT ... SELECT ...`
+        for part in split:
+            yield from chunk_statements(source, part, procedure)
+        return
     body = quoted_body(source, chunk) if is_routine(chunk) else None
     if body is None and is_begin(chunk[0]) and depth_change(chunk, 0):
         body = block_body(chunk) or None  # an anonymous block (Snowflake scripting, PL/SQL)
@@ -408,11 +456,61 @@ def quoted_body(source: SourceFile, chunk: list[Token]) -> list[Token] | None:
     raw = source.text[string.start : string.end + 1]
     dollar = DOLLAR_QUOTED.search(raw)
     start, end = (dollar.start(2), dollar.end(2)) if dollar else (1, len(raw) - 1)
+    return string_tokens(source, string.start + start, raw[start:end], quoted=dollar is None)
+
+
+def string_tokens(source: SourceFile, offset: int, body: str, quoted: bool) -> list[Token] | None:
+    """Tokens of SQL written inside a string at `offset` of the file; a quoted string's doubled
+    quotes (`''`) become ` '`, which keeps every position."""
     try:
-        tokens = tokenize(source.dialect, raw[start:end])
+        tokens = tokenize(source.dialect, body.replace("''", " '") if quoted else body)
     except TokenError:
         return None
-    return shifted(tokens, source.text, string.start + start) or None
+    return shifted(tokens, source.text, offset) or None
+
+
+UNLOAD = re.compile(r"UNLOAD\s*\(\s*'((?:[^']|'')*)'", re.IGNORECASE)
+
+
+def unload_query(source: SourceFile, chunk: list[Token]) -> list[Token] | None:
+    """The tokens of the query string of Redshift `UNLOAD ('<query>') TO ...`."""
+    if chunk[0].text.upper() != "UNLOAD":
+        return None
+    match = UNLOAD.match(source.sql(chunk))
+    if match is None:
+        return None
+    return string_tokens(source, chunk[0].start + match.start(1), match.group(1), quoted=True)
+
+
+# Clauses that end a SELECT list (where a Hive multi-insert's shared FROM goes).
+AFTER_SELECT_LIST = frozenset(
+    {TokenType.WHERE, TokenType.GROUP_BY, TokenType.HAVING, TokenType.ORDER_BY, TokenType.LIMIT,
+     TokenType.DISTRIBUTE_BY, TokenType.SORT_BY, TokenType.CLUSTER_BY, TokenType.LATERAL}
+)
+
+
+def multi_insert(chunk: list[Token]) -> list[list[Token]] | None:
+    """Hive's `FROM s INSERT ... SELECT a [WHERE ...] INSERT ... SELECT b ...` as one statement per
+    INSERT with the shared FROM put after its SELECT list (tokens keep their positions)."""
+    if chunk[0].token_type != TokenType.FROM:
+        return None
+    depths = paren_depths(chunk)
+    inserts = [i for i, t in enumerate(chunk) if t.token_type == TokenType.INSERT and depths[i] == 0]
+    if not inserts:
+        return None
+    shared = chunk[: inserts[0]]
+    parts = []
+    for start, end in zip(inserts, [*inserts[1:], len(chunk)], strict=True):
+        part = chunk[start:end]
+        select = next((i for i, t in enumerate(part) if t.token_type == TokenType.SELECT), None)
+        if select is None:
+            return None
+        cut = next(
+            (i for i in range(select, len(part)) if part[i].token_type in AFTER_SELECT_LIST and depths[start + i] == 0),
+            len(part),
+        )
+        parts.append(part[:cut] + shared + part[cut:])
+    return parts
 
 
 def block_body(chunk: list[Token]) -> list[Token]:

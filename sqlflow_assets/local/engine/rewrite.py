@@ -248,6 +248,10 @@ def canonical(tree: exp.Expr) -> exp.Expr:
     if isinstance(tree, exp.Create) and isinstance(tree.this, exp.UserDefinedFunction):
         without_parameters(tree)
     without_trigger_rows(tree)
+    source = tree.args.get("source") if isinstance(tree, exp.Insert) else None
+    if isinstance(source, exp.Table) and tree.expression is None:  # Spark `INSERT INTO t TABLE s`
+        tree.set("source", None)
+        tree.set("expression", exp.select("*").from_(source))
     for node in list(tree.walk()):
         if isinstance(node, exp.Select) and node.args.get("locks"):
             node.set("locks", None)
@@ -258,6 +262,8 @@ def canonical(tree: exp.Expr) -> exp.Expr:
                     node.set("expressions", kept)
                 else:
                     node.pop()
+        elif isinstance(node, exp.Stream) and isinstance(unwrapped(node.this), exp.Table):
+            node.replace(unwrapped(node.this))  # Databricks `FROM STREAM(t)` reads t
         elif isinstance(node, exp.UnicodeString) and node.args.get("escape") is not None:
             node.replace(exp.Literal.string(node.name))
         elif isinstance(node, exp.Schema) and identifier_call(node) is not None:

@@ -168,6 +168,9 @@ class StatementAnalyzer:
 
     def insert(self) -> None:
         table, columns = target_of(self.tree)
+        if isinstance(table, exp.Directory) and isinstance(self.tree.expression, exp.Query):
+            self.select_variables()  # `INSERT OVERWRITE [LOCAL] DIRECTORY ... <query>`: a file
+            return
         if not isinstance(table, exp.Table):
             self.ctx.error(f"INSERT into a {table.key} is not analysed", "UnsupportedStatement", table)
             return
@@ -247,6 +250,13 @@ class StatementAnalyzer:
         if isinstance(self.tree.expression, exp.Query):
             self.populate(target, columns, with_query)
             return
+        body = self.tree.expression
+        if isinstance(body, exp.Table) and isinstance(body.this, exp.Identifier):
+            self.table_flow(body, table, LIKE_EFFECT)  # Teradata `CREATE TABLE t AS s WITH NO DATA`
+            return
+        if isinstance(body, exp.Expr) and body.find(exp.Query) is not None:  # `AS RETURN (<query>)`
+            self.populate(target, columns, lambda tree: unwrapped(tree.expression.find(exp.Query)))
+            return
         like = self.tree.find(exp.LikeProperty)
         if like is not None:
             self.table_flow(like.this, table, LIKE_EFFECT)
@@ -293,10 +303,10 @@ class StatementAnalyzer:
             self.catalog.add(self.catalog.name_of(target), known.items())
 
     def select_variables(self) -> None:
-        """PL/SQL `SELECT ... [BULK COLLECT] INTO v1, v2 FROM ...` (variables, not a new table): the
-        query's lineage into its result set."""
+        """PL/SQL `SELECT ... [BULK COLLECT] INTO v1, v2 FROM ...` (variables, not a new table), or
+        a query written to files: the query's lineage into its result set."""
         root = self.ctx.graph.intermediate("RS", "select_list", top_level=True)
-        self.query_lineage(without_into, root)
+        self.query_lineage(lambda tree: unwrapped(without_into(tree) if isinstance(tree, exp.Select) else tree.expression), root)
 
     def set_variables(self) -> None:
         """`SET @v = (SELECT ...)`: the query's lineage into the variables, as a result set."""
