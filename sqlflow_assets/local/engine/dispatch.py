@@ -19,7 +19,7 @@ from .coords import Locator, md5
 from .graph_builder import Graph
 from .model import AnalysisOptions, Coordinates, ErrorInfo, Process
 from .parsing import ParsedStatement
-from .rewrite import canonical, variables_query
+from .rewrite import canonical, rewrite_hints, variables_query
 from .statements import (
     ALTER_CONSTRAINTS,
     CREATE_TABLE,
@@ -171,8 +171,9 @@ def analyze_statement(job: Job, locator: Locator, file_name: str, parsed: Parsed
     edges, errors, processes = len(graph.edges), len(graph.errors), len(graph.processes)
     tree = parsed.tree
     if not isinstance(tree, exp.Command):
-        canonical(tree)
-        parsed = replace(parsed, reparse=partial(canonical_reparse, parsed.reparse))
+        words = rewrite_hints(parsed.tokens)
+        canonical(tree, words)
+        parsed = replace(parsed, reparse=partial(canonical_reparse, parsed.reparse, words))
     analyze_tree(job, locator, file_name, parsed)
     if len(graph.edges) == edges and len(graph.errors) == errors and reads_tables(tree):
         coords = locator.of_tokens(parsed.tokens[0], parsed.tokens[-1])
@@ -191,8 +192,8 @@ def analyze_statement(job: Job, locator: Locator, file_name: str, parsed: Parsed
         )
 
 
-def canonical_reparse(reparse: Callable[[], exp.Expr]) -> exp.Expr:
-    return canonical(reparse())
+def canonical_reparse(reparse: Callable[[], exp.Expr], words: frozenset[object]) -> exp.Expr:
+    return canonical(reparse(), words)
 
 
 def nested_reparse(reparse: Callable[[], exp.Expr], dialect: Dialect, index: int) -> exp.Expr:

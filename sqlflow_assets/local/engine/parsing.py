@@ -149,9 +149,20 @@ def parse_chunk(parser: Parser, tokens: list[Token], text: str) -> list[exp.Expr
     """Parse one statement's tokens (a procedure keeps its body); parsers reset on each call."""
     if isinstance(parser.dialect, Teradata):
         tokens = without_column_attributes(tokens)
-    for clean in (with_replace_into, without_outfile, without_dml_top, without_merge_delete, with_plsql_is):
-        tokens = clean(tokens)
+    for dialect_class, clean in TOKEN_CLEANERS:
+        if isinstance(parser.dialect, dialect_class):
+            tokens = clean(tokens)
     return [t for t in parser.parse(tokens, text) if t is not None]
+
+
+def token_cleaners() -> tuple[tuple[type[Dialect], Callable[[list[Token]], list[Token]]], ...]:
+    return (
+        (MySQL, with_replace_into),
+        (MySQL, without_outfile),
+        (TSQL, without_dml_top),
+        (Oracle, without_merge_delete),
+        (Dialect, with_plsql_is),
+    )
 
 
 def group_end(tokens: list[Token], start: int) -> int:
@@ -412,12 +423,10 @@ def is_routine(chunk: list[Token]) -> bool:
     """CREATE [OR REPLACE] PROCEDURE/FUNCTION ..., `DO $$ ... $$`, `EXECUTE IMMEDIATE $$ ... $$`,
     written in SQL or a procedural SQL."""
     first = chunk[0].text.upper()
-    languages = {b.text.upper() for a, b in pairwise(chunk) if a.text.upper() == "LANGUAGE"}
-    if not languages <= SQL_LANGUAGES:
+    if not (first in RUNNING_WORDS or (first == "CREATE" and any(t.text.upper() in ROUTINE_WORDS for t in chunk[1:5]))):
         return False
-    return first in RUNNING_WORDS or (
-        first == "CREATE" and any(t.text.upper() in ROUTINE_WORDS for t in chunk[1:5])
-    )
+    languages = {b.text.upper() for a, b in pairwise(chunk) if a.text.upper() == "LANGUAGE"}
+    return languages <= SQL_LANGUAGES
 
 
 def routine_name(chunk: list[Token]) -> str | None:
@@ -632,3 +641,7 @@ def parsed_core(source: SourceFile, tokens: list[Token]) -> list[exp.Expr] | Non
     if trees and all(lineage_bearing(t) and not isinstance(t.expression, exp.Command) for t in trees):
         return trees
     return None
+
+
+# Token rewrites before parsing, per dialect (see each function).
+TOKEN_CLEANERS = token_cleaners()

@@ -3,10 +3,11 @@ queries, and stand-in SELECTs for UPDATE / DELETE / MERGE so their columns resol
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
+from sqlglot.tokens import Token, TokenType
 
 Extract = Callable[[exp.Expr], exp.Query]
 
@@ -232,7 +233,20 @@ def foreign_keys(statement: exp.Expr) -> list[ForeignKey]:
 # ---- canonical forms: shapes sqlglot parses but the analysis (or sqlglot's own qualify) trips on
 
 
-def canonical(tree: exp.Expr) -> exp.Expr:
+# Token types, and upper-cased names (VAR tokens), that may call for a rewrite of the tree: without
+# any of them the statement is left alone, with no walk of its tree (most statements of a job).
+REWRITE_HINTS = frozenset(
+    {TokenType.FOR, TokenType.ORDER_BY, TokenType.UNICODE_STRING, TokenType.UNPIVOT, TokenType.STREAM, "IDENTIFIER"}
+)
+
+
+def rewrite_hints(tokens: Iterable[Token]) -> frozenset[object]:
+    """A statement's token types and upper-cased names, for `canonical`."""
+    tokens = tuple(tokens)
+    return frozenset({t.token_type for t in tokens}) | {t.text.upper() for t in tokens if t.token_type is TokenType.VAR}
+
+
+def canonical(tree: exp.Expr, words: frozenset[object] | None = None) -> exp.Expr:
     """The statement with shapes that carry no lineage of their own, or that sqlglot's
     qualification cannot take, rewritten in place (idempotent):
 
@@ -240,18 +254,24 @@ def canonical(tree: exp.Expr) -> exp.Expr:
     - `FOR UPDATE/SHARE OF t1, t2` row locks are dropped (qualify reads their tables as sources);
     - ordinal `ORDER BY 1` items are dropped (with an unexpanded `*` qualify asserts on them);
     - `U&'...' UESCAPE '?'` becomes a plain string (sqlglot puts the escape into a regex);
-    - Databricks `IDENTIFIER('a.v')` names become the table they name;
-    - UNPIVOT becomes a derived table whose value columns read the unpivoted columns.
+    - Databricks `IDENTIFIER('a.v')` names become the table they name, `STREAM(t)` reads t;
+    - UNPIVOT becomes a derived table whose value columns read the unpivoted columns;
+    - a trigger's `NEW.c`/`OLD.c`, a SQL function's parameters are not columns of a table.
+
+    `words`: the statement's `rewrite_hints`, when known.
     """
     if isinstance(tree, exp.Delete) and not isinstance(tree.this, exp.Table) and tree.args.get("tables"):
         tree.set("this", tree.args["tables"][0])
     if isinstance(tree, exp.Create) and isinstance(tree.this, exp.UserDefinedFunction):
         without_parameters(tree)
-    without_trigger_rows(tree)
     source = tree.args.get("source") if isinstance(tree, exp.Insert) else None
     if isinstance(source, exp.Table) and tree.expression is None:  # Spark `INSERT INTO t TABLE s`
         tree.set("source", None)
         tree.set("expression", exp.select("*").from_(source))
+    if words is None or words & TRIGGER_ROWS:
+        without_trigger_rows(tree)
+    if words is not None and not words & REWRITE_HINTS:
+        return tree
     for node in list(tree.walk()):
         if isinstance(node, exp.Select) and node.args.get("locks"):
             node.set("locks", None)
