@@ -155,27 +155,33 @@ def nested_statements(tree: exp.Expr, dialect: Dialect | None) -> list[exp.Expr]
 
 
 def reads_tables(tree: exp.Expr) -> bool:
-    """Whether a statement reads a table: a table inside a query, or `COPY t TO ...`."""
+    """Whether a statement reads a table: a table (not a table function) inside a query, or
+    `COPY t TO ...`."""
     if isinstance(tree, exp.Copy) and not tree.args.get("kind") and isinstance(tree.this, exp.Table):
         return True
-    return any(t.find_ancestor(exp.Query) is not None for t in tree.find_all(exp.Table))
+    return any(
+        isinstance(t.this, exp.Identifier) and t.find_ancestor(exp.Query) is not None for t in tree.find_all(exp.Table)
+    )
 
 
 NO_LINEAGE_WARNING = "LineageWarning"
+
+
+
 
 
 def analyze_statement(job: Job, locator: Locator, file_name: str, parsed: ParsedStatement) -> None:
     """Lineage of one statement; any failure becomes an entry of `errors`, never an exception.
     Never silent: a statement that reads a table and yields no edge gets a warning saying so."""
     graph = job.graph
-    edges, errors, processes = len(graph.edges), len(graph.errors), len(graph.processes)
+    reads, errors, processes = graph.table_reads, len(graph.errors), len(graph.processes)
     tree = parsed.tree
     if not isinstance(tree, exp.Command):
         words = rewrite_hints(parsed.tokens)
         canonical(tree, words)
         parsed = replace(parsed, reparse=partial(canonical_reparse, parsed.reparse, words))
     analyze_tree(job, locator, file_name, parsed)
-    if len(graph.edges) == edges and len(graph.errors) == errors and reads_tables(tree):
+    if len(graph.errors) == errors and graph.table_reads == reads and reads_tables(tree):
         coords = locator.of_tokens(parsed.tokens[0], parsed.tokens[-1])
         reason = (
             "no column of the tables it reads flows into its result"

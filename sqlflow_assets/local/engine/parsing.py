@@ -161,8 +161,19 @@ def token_cleaners() -> tuple[tuple[type[Dialect], Callable[[list[Token]], list[
         (MySQL, without_outfile),
         (TSQL, without_dml_top),
         (Oracle, without_merge_delete),
+        (Teradata, without_stats_option),
         (Dialect, with_plsql_is),
     )
+
+
+def without_stats_option(tokens: list[Token]) -> list[Token]:
+    """Teradata `WITH [NO] DATA AND [NO] STATS|STATISTICS`: statistics are no data flow."""
+    for index in range(len(tokens) - 1):
+        if tokens[index].token_type == TokenType.AND and tokens[index - 1].text.upper() == "DATA":
+            end = index + 1 + (tokens[index + 1].text.upper() == "NO")
+            if end < len(tokens) and tokens[end].text.upper() in ("STATS", "STATISTICS"):
+                return tokens[:index] + tokens[end + 1 :]
+    return tokens
 
 
 def group_end(tokens: list[Token], start: int) -> int:
@@ -363,10 +374,10 @@ def chunk_statements(
         return
     if all(t.text.upper() in QUIET_WORDS for t in chunk):
         return  # `END LOOP`, `END IF` left between the statements of a procedural block
-    unload = unload_query(source, chunk)
-    if unload is not None:  # Redshift `UNLOAD ('<query>') TO 's3://...'`: the query is a string
-        yield source.error(chunk, "UNLOAD target not analysed; its query is", RECOVERY_WARNING)
-        yield from body_statements(source, unload, procedure)
+    in_string = string_sql(source, chunk)
+    if in_string is not None:  # `UNLOAD ('<query>') TO ...`, `EXEC sp_executesql N'...'`
+        yield source.error(chunk, in_string[1], RECOVERY_WARNING)
+        yield from body_statements(source, in_string[0], procedure)
         return
     split = multi_insert(chunk)
     if split is not None:  # Hive `FROM s INSERT ... SELECT ... INSERT ... SELECT ...`
@@ -478,17 +489,31 @@ def string_tokens(source: SourceFile, offset: int, body: str, quoted: bool) -> l
     return shifted(tokens, source.text, offset) or None
 
 
-UNLOAD = re.compile(r"UNLOAD\s*\(\s*'((?:[^']|'')*)'", re.IGNORECASE)
+# SQL written in a string literal, with what the warning says about the rest of the statement:
+# Redshift `UNLOAD ('<query>') TO ...`, T-SQL `EXEC sp_executesql N'<sql>'` and `EXEC ('<sql>')`.
+STRING_SQL = (
+    (re.compile(r"UNLOAD\s*\(\s*'((?:[^']|'')*)'", re.IGNORECASE), "UNLOAD: its query is analysed, not the files it writes"),
+    (
+        re.compile(r"EXEC(?:UTE)?\s+(?:\w+\.)*\[?sp_executesql\]?\s+N?'((?:[^']|'')*)'", re.IGNORECASE),
+        "dynamic SQL: the statement in its string is analysed",
+    ),
+    (re.compile(r"EXEC(?:UTE)?\s*\(\s*N?'((?:[^']|'')*)'\s*\)", re.IGNORECASE), "dynamic SQL: the statement in its string is analysed"),
+)
+STRING_SQL_WORDS = frozenset({"UNLOAD", "EXEC", "EXECUTE"})
 
 
-def unload_query(source: SourceFile, chunk: list[Token]) -> list[Token] | None:
-    """The tokens of the query string of Redshift `UNLOAD ('<query>') TO ...`."""
-    if chunk[0].text.upper() != "UNLOAD":
+def string_sql(source: SourceFile, chunk: list[Token]) -> tuple[list[Token], str] | None:
+    """The tokens of SQL a statement carries in a string literal (see STRING_SQL), with what is
+    said about the rest; None for other statements."""
+    if chunk[0].text.upper() not in STRING_SQL_WORDS:
         return None
-    match = UNLOAD.match(source.sql(chunk))
-    if match is None:
-        return None
-    return string_tokens(source, chunk[0].start + match.start(1), match.group(1), quoted=True)
+    text = source.sql(chunk)
+    for pattern, note in STRING_SQL:
+        match = pattern.match(text)
+        if match is not None:
+            tokens = string_tokens(source, chunk[0].start + match.start(1), match.group(1), quoted=True)
+            return (tokens, note) if tokens else None
+    return None
 
 
 # Clauses that end a SELECT list (where a Hive multi-insert's shared FROM goes).

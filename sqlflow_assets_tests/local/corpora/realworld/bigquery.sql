@@ -77,3 +77,6 @@ SET max_ts = (SELECT MAX(event_ts) FROM analytics.events);
 -- stmt: ctas_window_struct | expect: lineage
 CREATE TABLE analytics.user_first_order AS
 SELECT user_id, FIRST_VALUE(order_id) OVER (PARTITION BY user_id ORDER BY order_ts) AS first_order FROM analytics.orders;
+-- stmt: create_model | expect: lineage
+CREATE OR REPLACE MODEL analytics.churn_model OPTIONS (model_type = 'logistic_reg', input_label_cols = ['churned']) AS
+SELECT tenure_days, orders_90d, churned FROM analytics.customer_features;

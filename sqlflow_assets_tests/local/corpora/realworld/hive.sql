@@ -46,3 +46,5 @@ INSERT INTO TABLE dw.events_parsed SELECT get_json_object(payload, '$.id'), get_
 INSERT OVERWRITE TABLE dw.user_bands SELECT user_id, CASE WHEN visits > 100 THEN 'high' WHEN visits > 10 THEN 'mid' ELSE 'low' END FROM dw.user_totals;
 -- stmt: insert_map_access | expect: lineage
 INSERT INTO TABLE dw.props SELECT id, props['color'], props['size'] FROM ods.items;
+-- stmt: transform_script | expect: lineage
+INSERT OVERWRITE TABLE dw.scored SELECT TRANSFORM (user_id, visits) USING 'python score.py' AS (user_id, score) FROM dw.user_totals;

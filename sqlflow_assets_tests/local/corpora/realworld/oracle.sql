@@ -105,3 +105,11 @@ END;
 -- stmt: ctas_with_analytic | expect: lineage
 CREATE TABLE emp_rank AS
 SELECT employee_id, department_id, RANK() OVER (PARTITION BY department_id ORDER BY salary DESC) AS rnk FROM employees;
+-- stmt: execute_immediate_literal | expect: lineage
+BEGIN
+  EXECUTE IMMEDIATE 'INSERT INTO audit_log (id) SELECT id FROM orders WHERE status = ''NEW''';
+END;
+-- stmt: model_clause | expect: error
+INSERT INTO sales_forecast (country, year, amount)
+SELECT country, year, amount FROM sales_view
+MODEL PARTITION BY (country) DIMENSION BY (year) MEASURES (amount) RULES (amount[2025] = amount[2024] * 1.1);

@@ -81,3 +81,5 @@ $$;
 -- stmt: data_modifying_cte | expect: lineage
 WITH moved AS (DELETE FROM queue WHERE done RETURNING id, payload)
 INSERT INTO queue_done (id, payload) SELECT id, payload FROM moved;
+-- stmt: rule_also_insert | expect: warning
+CREATE RULE log_insert AS ON INSERT TO orders DO ALSO INSERT INTO orders_log SELECT NEW.id, now() FROM orders_meta;

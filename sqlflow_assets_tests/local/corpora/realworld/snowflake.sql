@@ -70,3 +70,9 @@ CREATE OR REPLACE TEMPORARY TABLE tmp_orders AS SELECT * FROM raw.orders WHERE o
 -- stmt: unpivot | expect: lineage
 INSERT INTO analytics.metrics_long (id, metric, value)
 SELECT id, metric, value FROM analytics.metrics_wide UNPIVOT (value FOR metric IN (clicks, views, likes));
+-- stmt: javascript_procedure_sql_in_strings | expect: error
+CREATE OR REPLACE PROCEDURE analytics.js_load() RETURNS STRING LANGUAGE JAVASCRIPT AS
+$$
+  snowflake.execute({sqlText: "INSERT INTO analytics.t SELECT a FROM raw.s"});
+  return 'ok';
+$$;

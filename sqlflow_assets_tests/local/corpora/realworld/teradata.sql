@@ -46,3 +46,5 @@ UPDATE edw.store SET region = (SELECT region FROM edw.region_map m WHERE m.store
 INSERT INTO edw.sales_month SELECT sale_id, EXTRACT(MONTH FROM sale_date) FROM edw.fact_sales;
 -- stmt: ctas_group | expect: lineage
 CREATE TABLE edw.store_totals AS (SELECT store_id, SUM(amount) AS total FROM edw.fact_sales GROUP BY store_id) WITH DATA;
+-- stmt: with_data_and_stats | expect: lineage
+CREATE TABLE edw.sales_stats AS (SELECT store_id, amount FROM edw.fact_sales) WITH DATA AND STATS;

@@ -98,3 +98,7 @@ END;
 DECLARE @maxDate DATE = (SELECT MAX(OrderDate) FROM dbo.Orders);
 -- stmt: select_variable_assign | expect: lineage
 SELECT @total = SUM(Amount) FROM dbo.Payments WHERE PaidAt >= '2024-01-01';
+-- stmt: dynamic_sql_literal | expect: lineage
+EXEC sp_executesql N'INSERT INTO dbo.Target (ID) SELECT ID FROM dbo.Source WHERE Kind = ''A''';
+-- stmt: dynamic_sql_concatenated | expect: error
+EXEC ('INSERT INTO dbo.' + @table + ' (ID) SELECT ID FROM dbo.Source');
