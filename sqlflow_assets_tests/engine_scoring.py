@@ -23,6 +23,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sqlglot
+from sqlglot import exp
+
+from sqlflow_assets.api.vendors import dialect_for
 from sqlflow_assets.local.engine import AnalysisOptions
 from sqlflow_assets.local.engine import SqlFile
 from sqlflow_assets.local.engine import analyze
@@ -451,11 +455,6 @@ def outcome(result: dict) -> str:
 
 def parses_whole(statement: Statement) -> bool:
     """Whether sqlglot parses the statement without error and without a raw Command."""
-    import sqlglot  # noqa: PLC0415 - only the corpus scoring needs the parser itself
-    from sqlglot import exp  # noqa: PLC0415
-
-    from sqlflow_assets.api.vendors import dialect_for  # noqa: PLC0415
-
     try:
         trees = sqlglot.parse(statement.sql, dialect=dialect_for(statement.vendor))
     except Exception:  # noqa: BLE001 - any parser failure means "does not parse"

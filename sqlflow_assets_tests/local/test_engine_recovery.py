@@ -72,4 +72,4 @@ def test_tsql_try_catch_blocks_are_split() -> None:
     )
     result = run(sql, vendor="dbvmssql", simple_output=True)
     assert ("dbo.s.a", "dbo.t.a", "fdd") in edges(result)
-    assert [(p["procedureName"], p["coordinates"][0]["x"]) for p in result["processes"]][0] == ("p", 4)
+    assert next((p["procedureName"], p["coordinates"][0]["x"]) for p in result["processes"]) == ("p", 4)

@@ -20,8 +20,8 @@ from sqlglot.parser import Parser
 from sqlglot.tokens import Token, Tokenizer, TokenType
 
 from .coords import Locator
-from .recovery import candidate_ends, core_starts, gaps, paren_depths
 from .model import ErrorInfo
+from .recovery import candidate_ends, core_starts, gaps, paren_depths
 
 MAX_FILE_CHARS = 5_000_000
 MAX_STATEMENT_CHARS = 500_000

@@ -19,21 +19,21 @@ from .context import StatementContext
 from .model import Column, DbObject
 from .refs import output_names
 from .rewrite import (
-    conflict_query,
-    values_query,
-    merge_star,
     Extract,
+    conflict_query,
     delete_query,
     foreign_keys,
     merge_branch,
     merge_query,
+    merge_star,
     name_expressions,
     set_columns,
     target_of,
     unwrapped,
     update_query,
-    variables_query,
     update_target,
+    values_query,
+    variables_query,
     with_query,
     without_into,
 )
