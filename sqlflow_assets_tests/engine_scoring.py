@@ -23,6 +23,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sqlglot
+from sqlglot import exp
+
+from sqlflow_assets.api.vendors import dialect_for
 from sqlflow_assets.local.engine import AnalysisOptions
 from sqlflow_assets.local.engine import SqlFile
 from sqlflow_assets.local.engine import analyze
@@ -211,6 +215,9 @@ FLOORS: dict[str, tuple[float, float]] = {
         "column_names",
         "schemas",
         "statement",
+        "engine_bug",
+        "silent",
+        "recovery",
     )
 }
 Triple = tuple[str, str, str]
@@ -393,3 +400,155 @@ def job_files(count: int, parts: int) -> list[SqlFile]:
 def analyze_job(job: list[SqlFile]) -> dict:
     """The job analysed in one analyze() call, fdd and fdr, as the local server runs a job."""
     return analyze(job, "dbvpostgresql", AnalysisOptions(show_relation_type=("fdd", "fdr")))
+
+
+# --- real-world-style corpus of issue #20: outcome per statement, per dialect --------------------
+
+REALWORLD_DIR = DEFAULT_CORPORA / "realworld"
+REALWORLD_OPTIONS = AnalysisOptions(show_relation_type=("fdd", "fdr"))
+# targets (issue #20): error-only share of lineage-bearing statements, overall and among those
+# sqlglot parses whole; silent and crashed statements allowed
+ERROR_ONLY_TARGET = 0.10
+PARSED_ERROR_ONLY_TARGET = 0.03
+STMT = re.compile(r"^-- stmt: (\S+) \| expect: (lineage|warning|error)\s*$", re.MULTILINE)
+OUTCOMES = ("lineage", "warning", "error", "silent", "crash")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One lineage-bearing statement of the corpus, analysed alone, and the outcome expected."""
+
+    vendor: str
+    name: str
+    expect: str
+    sql: str
+
+
+def load_realworld(directory: Path = REALWORLD_DIR) -> list[Statement]:
+    """Every statement of every `<dialect>.sql` file (`-- vendor:` first, then `-- stmt:` blocks)."""
+    statements = []
+    for path in sorted(directory.glob("*.sql")):
+        text = path.read_text()
+        vendor = re.search(r"^-- vendor: (\S+)", text, re.MULTILINE).group(1)
+        parts = STMT.split(text)
+        for name, expect, sql in zip(parts[1::3], parts[2::3], parts[3::3], strict=True):
+            statements.append(Statement(vendor, name, expect, sql.strip()))
+    return statements
+
+
+def outcome(result: dict) -> str:
+    """lineage (an edge from a table or view column), else warning (only warnings in `errors`),
+    error (an error), or silent (nothing at all)."""
+    tables = table_ids(result) | {
+        obj["id"]: obj["name"]
+        for server in result["dbobjs"]["servers"]
+        for database in server["databases"]
+        for schema in database["schemas"]
+        for obj in schema["views"]
+    }
+    if any(s["parentId"] in tables for r in result["relationships"] for s in r["sources"]):
+        return "lineage"
+    if not result["errors"]:
+        return "silent"
+    return "warning" if all("warning" in e["errorType"].lower() for e in result["errors"]) else "error"
+
+
+def parses_whole(statement: Statement) -> bool:
+    """Whether sqlglot parses the statement without error and without a raw Command."""
+    try:
+        trees = sqlglot.parse(statement.sql, dialect=dialect_for(statement.vendor))
+    except Exception:  # noqa: BLE001 - any parser failure means "does not parse"
+        return False
+    return all(t is not None and t.find(exp.Command) is None for t in trees)
+
+
+@dataclass
+class Outcomes:
+    """Outcome counts of one dialect's statements, and the statements off their expectation."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+    parsed: int = 0
+    parsed_errors: int = 0
+    off: list[str] = field(default_factory=list)
+
+    @property
+    def statements(self) -> int:
+        return sum(self.counts.values())
+
+    def add(self, statement: Statement, found: str, parsed: bool) -> None:
+        self.counts[found] += 1
+        self.parsed += parsed
+        self.parsed_errors += parsed and found == "error"
+        if found != statement.expect:
+            self.off.append(f"{statement.name}: expected {statement.expect}, got {found}")
+
+    def merge(self, other: Outcomes) -> None:
+        for key, value in other.counts.items():
+            self.counts[key] += value
+        self.parsed += other.parsed
+        self.parsed_errors += other.parsed_errors
+        self.off += other.off
+
+    @property
+    def error_share(self) -> float:
+        return fraction(self.counts["error"], self.statements) if self.statements else 0.0
+
+    @property
+    def parsed_error_share(self) -> float:
+        return self.parsed_errors / self.parsed if self.parsed else 0.0
+
+    def line(self, name: str) -> str:
+        c = self.counts
+        return (
+            f"{name}: statements={self.statements} lineage={c['lineage']} warning-only={c['warning']} "
+            f"error-only={c['error']} ({self.error_share:.1%}) parsed={self.parsed} "
+            f"error-only-of-parsed={self.parsed_errors} ({self.parsed_error_share:.1%}) "
+            f"silent={c['silent']} crash={c['crash']} off-expectation={len(self.off)}"
+        )
+
+
+def evaluate_realworld(statements: list[Statement]) -> dict[str, Outcomes]:
+    """Outcomes per dbvendor; each statement is analysed as a job of its own."""
+    tallies: dict[str, Outcomes] = defaultdict(Outcomes)
+    for statement in statements:
+        try:
+            found = outcome(analyze([SqlFile(f"{statement.name}.sql", statement.sql)], statement.vendor, REALWORLD_OPTIONS))
+        except Exception:  # noqa: BLE001 - a crash is an outcome to count, not to stop at
+            found = "crash"
+        tallies[statement.vendor].add(statement, found, parses_whole(statement))
+    return dict(tallies)
+
+
+def realworld_total(tallies: dict[str, Outcomes]) -> Outcomes:
+    total = Outcomes()
+    for tally in tallies.values():
+        total.merge(tally)
+    return total
+
+
+def missed_targets(tallies: dict[str, Outcomes]) -> list[str]:
+    """The issue #20 targets the corpus misses, in words (empty when all hold)."""
+    total = realworld_total(tallies)
+    missed = []
+    if total.error_share > ERROR_ONLY_TARGET:
+        missed.append(f"error-only {total.error_share:.1%} > {ERROR_ONLY_TARGET:.0%}")
+    if total.parsed_error_share > PARSED_ERROR_ONLY_TARGET:
+        missed.append(f"error-only of parsed {total.parsed_error_share:.1%} > {PARSED_ERROR_ONLY_TARGET:.0%}")
+    if total.counts["silent"]:
+        missed.append(f"silent {total.counts['silent']} > 0")
+    if total.counts["crash"]:
+        missed.append(f"crash {total.counts['crash']} > 0")
+    return missed
+
+
+def realworld_report(tallies: dict[str, Outcomes], verbose: bool = False) -> list[str]:
+    lines = ["real-world corpus per dialect:"]
+    for vendor, tally in sorted(tallies.items()):
+        lines.append("  " + tally.line(vendor))
+        if verbose:
+            lines += [f"    {o}" for o in tally.off]
+    lines.append("  " + realworld_total(tallies).line("overall"))
+    missed = missed_targets(tallies)
+    if missed:
+        lines.append(f"targets missed: {', '.join(missed)}")
+    return lines

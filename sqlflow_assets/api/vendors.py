@@ -11,6 +11,7 @@ _DIALECTS: dict[str, str | None] = {
     "dbvazuresql": "tsql",
     "dbvbigquery": "bigquery",
     "dbvcouchbase": None,
+    "dbvdatabricks": "databricks",
     "dbvdb2": None,
     "dbvgaussdb": "postgres",
     "dbvgreenplum": "postgres",

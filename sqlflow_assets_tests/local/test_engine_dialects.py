@@ -143,11 +143,11 @@ def test_pseudo_columns_read_no_table_and_connect_by_is_fdr() -> None:
     assert edges(bigquery) == {("t.a", "RS-1.a", "fdd")}
 
 
-def test_insert_into_a_directory_is_reported() -> None:
-    result = run("insert overwrite directory '/tmp/x' select s.a from s", vendor="dbvhive")
-    assert [(e["errorType"], e["errorMessage"]) for e in result["errors"]] == [
-        ("UnsupportedStatement", "INSERT into a directory is not analysed")
-    ]
+def test_insert_into_a_directory_is_the_lineage_of_its_query() -> None:
+    """Files written by `INSERT OVERWRITE DIRECTORY` are no table: the query's result set (issue #20)."""
+    result = run("insert overwrite directory '/tmp/x' select s.a from s", vendor="dbvhive", ignore_record_set=True)
+    assert edges(result) == {("s.a", "RS-1.a", "fdd")}
+    assert result["errors"] == []
 
 
 def test_tsql_go_batches_and_temp_tables() -> None:
@@ -200,10 +200,12 @@ def test_unparsed_procedure_is_reported_and_its_block_analysed_statement_by_stat
     sql = "CREATE PROCEDURE p IS\n  v NUMBER;\nBEGIN\n  INSERT INTO t SELECT s.a FROM s;\nEND;"
     result = run(sql, vendor="dbvoracle", simple_output=True)
     assert edges(result) == {("S.A", "T.A", "fdd")}
-    # the BEGIN ... END block after the unparsed header is an anonymous block: no syntax error
+    # the header and its declarations run on to the body (issue #20): the body's statements are
+    # analysed under the routine's name, the unparsed header is a warning at its own position
     assert [(e["errorType"], e["coordinates"][0]["x"]) for e in result["errors"]] == [
-        ("UnsupportedStatement", 1),
+        ("SyntaxWarning", 1),
     ]
+    assert [p["procedureName"] for p in result["processes"]] == ["p"]
 
 
 @pytest.mark.parametrize("vendor", ["dbvpostgresql", "dbvmysql", "dbvoracle"])

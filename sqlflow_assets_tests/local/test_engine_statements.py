@@ -200,8 +200,12 @@ def test_procedure_body_statements_are_analysed_and_commands_reported() -> None:
     procedures = {p["name"]: p["procedureName"] for p in result["processes"]}
     assert procedures["Query Insert-1"] == "load_t"
     assert procedures["Query Insert-2"] == "batchQueries"
-    assert [e["errorType"] for e in result["errors"]] == ["UnsupportedStatement"]
-    assert result["errors"][0]["coordinates"][0]["x"] == 1
+    # what sqlglot cannot parse is a warning at its own position (issue #20): the routine header
+    # and the IF condition around the inner block
+    assert [(e["errorType"], e["coordinates"][0]["x"], e["coordinates"][0]["y"]) for e in result["errors"]] == [
+        ("SyntaxWarning", 1, 1),
+        ("SyntaxWarning", 2, 3),
+    ]
 
 
 def test_function_names_as_written() -> None:

@@ -4,10 +4,13 @@ and turn every failure into an entry of `errors`."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.dialects.oracle import Oracle
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from .catalog import Catalog
@@ -16,6 +19,7 @@ from .coords import Locator, md5
 from .graph_builder import Graph
 from .model import AnalysisOptions, Coordinates, ErrorInfo, Process
 from .parsing import ParsedStatement
+from .rewrite import canonical, rewrite_hints, variables_query
 from .statements import (
     ALTER_CONSTRAINTS,
     CREATE_TABLE,
@@ -53,17 +57,30 @@ HANDLERS: tuple[tuple[type[exp.Expr], Kind, str], ...] = (
 CREATE_KINDS = {"VIEW": (CREATE_VIEW, "create"), "TABLE": (CREATE_TABLE, "create")}
 
 
-def classify(tree: exp.Expr) -> tuple[Kind, str] | None:
+def into_variables(into: exp.Expr, dialect: Dialect | None) -> bool:
+    """`SELECT ... INTO` naming variables (PL/SQL, `INTO r.a, r.b`, `BULK COLLECT INTO`), not a
+    table to create."""
+    return bool(into.args.get("expressions") or into.args.get("bulk_collect")) or isinstance(dialect, Oracle)
+
+
+def classify(tree: exp.Expr, dialect: Dialect | None = None) -> tuple[Kind, str] | None:
     """Statement kind and StatementAnalyzer method for statements that carry lineage;
     None for the rest (SET, DROP, GRANT, ...)."""
-    if isinstance(tree, exp.Select) and tree.args.get("into") is not None:
-        return CREATE_TABLE, "select_into"
+    into = tree.args.get("into") if isinstance(tree, exp.Select) else None
+    if into is not None:
+        return (SELECT, "select_variables") if into_variables(into, dialect) else (CREATE_TABLE, "select_into")
     if isinstance(tree, exp.Query):
         return SELECT, "select"
     if isinstance(tree, exp.Create):
         return CREATE_KINDS.get(str(tree.args.get("kind") or "").upper())
+    if isinstance(tree, exp.Set) and variables_query(tree).expressions:
+        return SELECT, "set_variables"
+    if isinstance(tree, exp.Cache) and isinstance(tree.expression, exp.Query):
+        return CREATE_TABLE, "cache"
     if isinstance(tree, exp.Alter):
         actions = tree.args.get("actions") or []
+        if len(actions) == 1 and isinstance(actions[0], exp.Query):
+            return CREATE_VIEW, "alter_view"
         if any(isinstance(a, exp.AlterRename) for a in actions):
             return RENAME_TABLE, "rename"
         constrains = any(isinstance(a, exp.AddConstraint) and a.find(exp.Reference) for a in actions)
@@ -122,8 +139,74 @@ def inner_statements(parsed: ParsedStatement, body: list[exp.Expr]) -> list[Pars
     ]
 
 
+def nested_statements(tree: exp.Expr, dialect: Dialect | None) -> list[exp.Expr]:
+    """The outermost lineage-bearing statements and queries inside a statement the engine has no
+    handler for (`EXPORT DATA ... AS <query>`, `COPY (<query>) TO`, `SET @v = (<query>)`,
+    `CREATE TABLE FUNCTION ... AS <query>`, BigQuery `FOR x IN (<query>) DO <statement>`)."""
+    found: list[exp.Expr] = []
+    stack = list(reversed(list(tree.iter_expressions())))
+    while stack:
+        node = stack.pop()
+        if classify(node, dialect) is not None:
+            found.append(node)
+        else:
+            stack.extend(reversed(list(node.iter_expressions())))
+    return found
+
+
+def reads_tables(tree: exp.Expr) -> bool:
+    """Whether a statement reads a table: a table (not a table function) inside a query, or
+    `COPY t TO ...`."""
+    if isinstance(tree, exp.Copy) and not tree.args.get("kind") and isinstance(tree.this, exp.Table):
+        return True
+    return any(
+        isinstance(t.this, exp.Identifier) and t.find_ancestor(exp.Query) is not None for t in tree.find_all(exp.Table)
+    )
+
+
+NO_LINEAGE_WARNING = "LineageWarning"
+
+
+
+
+
 def analyze_statement(job: Job, locator: Locator, file_name: str, parsed: ParsedStatement) -> None:
-    """Lineage of one statement; any failure becomes an entry of `errors`, never an exception."""
+    """Lineage of one statement; any failure becomes an entry of `errors`, never an exception.
+    Never silent: a statement that reads a table and yields no edge gets a warning saying so."""
+    graph = job.graph
+    reads, errors, processes = graph.table_reads, len(graph.errors), len(graph.processes)
+    tree = parsed.tree
+    if not isinstance(tree, exp.Command):
+        words = rewrite_hints(parsed.tokens)
+        canonical(tree, words)
+        parsed = replace(parsed, reparse=partial(canonical_reparse, parsed.reparse, words))
+    analyze_tree(job, locator, file_name, parsed)
+    if len(graph.errors) == errors and graph.table_reads == reads and reads_tables(tree):
+        coords = locator.of_tokens(parsed.tokens[0], parsed.tokens[-1])
+        reason = (
+            "no column of the tables it reads flows into its result"
+            if len(graph.processes) > processes
+            else f"{tree.key.upper()} statements are not analysed for lineage"
+        )
+        graph.errors.append(
+            ErrorInfo(
+                f"no lineage: {reason}",
+                NO_LINEAGE_WARNING,
+                coords,
+                file_name,
+            )
+        )
+
+
+def canonical_reparse(reparse: Callable[[], exp.Expr], words: frozenset[object]) -> exp.Expr:
+    return canonical(reparse(), words)
+
+
+def nested_reparse(reparse: Callable[[], exp.Expr], dialect: Dialect, index: int) -> exp.Expr:
+    return nested_statements(reparse(), dialect)[index]
+
+
+def analyze_tree(job: Job, locator: Locator, file_name: str, parsed: ParsedStatement) -> None:
     graph, catalog = job.graph, job.catalog
     dialect = catalog.dialect
     coords = locator.of_tokens(parsed.tokens[0], parsed.tokens[-1])
@@ -147,12 +230,20 @@ def analyze_statement(job: Job, locator: Locator, file_name: str, parsed: Parsed
     body = procedure_body(tree)
     if body is not None:
         for inner in inner_statements(parsed, body):
-            analyze_statement(job, locator, file_name, inner)
+            analyze_tree(job, locator, file_name, inner)
         return
-    classified = classify(tree)
+    classified = classify(tree, dialect)
     if classified is None:
+        for index, inner in enumerate(nested_statements(tree, dialect)):
+            reparse = partial(nested_reparse, parsed.reparse, dialect, index)
+            analyze_tree(job, locator, file_name, replace(parsed, tree=inner, reparse=reparse))
         return
     kind, handler = classified
+    if isinstance(tree, (exp.Update, exp.Delete, exp.Merge)) and not isinstance(tree.this, exp.Table):
+        target = tree.this.key if isinstance(tree.this, exp.Expr) else "nothing"
+        message = f"{tree.key.upper()} of a {target} is not analysed (no target table)"
+        graph.errors.append(ErrorInfo(message, "UnsupportedStatement", coords, file_name))
+        return
     ctx = StatementContext(
         graph,
         locator,

@@ -31,6 +31,7 @@ class Graph:
     errors: list[ErrorInfo] = field(default_factory=list)
     _next_id: int = 0
     _counters: dict[str, int] = field(default_factory=dict)
+    table_reads: int = 0  # link() calls from a table or view column (a statement's lineage)
 
     def new_id(self) -> str:
         self._next_id += 1
@@ -102,6 +103,7 @@ class Graph:
         function: str | None = None,
     ) -> None:
         """Add one column -> column edge."""
+        self.table_reads += source[0].persistent
         self.add_edge(
             Edge(
                 rel_type,

@@ -6,20 +6,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from itertools import pairwise
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
+from sqlglot.dialects.mysql import MySQL
 from sqlglot.dialects.oracle import Oracle
 from sqlglot.dialects.teradata import Teradata
 from sqlglot.dialects.tsql import TSQL
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.parser import Parser
-from sqlglot.tokens import Token, TokenType
+from sqlglot.tokens import Token, Tokenizer, TokenType
 
 from .coords import Locator
 from .model import ErrorInfo
+from .recovery import candidate_ends, core_starts, gaps, paren_depths
 
 MAX_FILE_CHARS = 5_000_000
 MAX_STATEMENT_CHARS = 500_000
@@ -72,12 +74,31 @@ def depth_change(tokens: list[Token], index: int) -> int:
     return 0
 
 
-def token_chunks(tokens: list[Token]) -> Iterator[list[Token]]:
-    """Statements as token lists: split on `;` except inside BEGIN ... END bodies."""
+def declares(chunk: list[Token]) -> bool:
+    """A PL/SQL routine header whose declarations end in `;` before its BEGIN (`CREATE PROCEDURE p
+    IS v NUMBER; CURSOR c IS ...; BEGIN ... END;`): the chunk runs on to the END of that BEGIN."""
+    if not chunk or any(is_begin(t) for t in chunk):
+        return False
+    if chunk[0].text.upper() == "DECLARE" or any(t.text.upper() == "DECLARE" for t in chunk[1:]):
+        return chunk[0].text.upper() in ("DECLARE", "CREATE")
+    if chunk[0].text.upper() != "CREATE" or not any(t.text.upper() in NAMED_BLOCK_WORDS for t in chunk[1:6]):
+        return False
+    for before, token in pairwise(chunk):
+        if before.token_type in (TokenType.IS, TokenType.ALIAS) and token.token_type not in BODY_STRINGS:
+            return token.token_type not in (TokenType.SELECT, TokenType.WITH, TokenType.L_PAREN)
+    return False
+
+
+def token_chunks(tokens: list[Token], plsql: bool = False) -> Iterator[list[Token]]:
+    """Statements as token lists: split on `;` except inside BEGIN ... END bodies (and, in PL/SQL,
+    between a routine's IS and its BEGIN)."""
     chunk: list[Token] = []
     depth = 0
     for index, token in enumerate(tokens):
         if token.token_type == TokenType.SEMICOLON and depth == 0:
+            if plsql and declares(chunk):
+                chunk.append(token)
+                continue
             if chunk:
                 yield chunk
             chunk = []
@@ -105,11 +126,109 @@ def without_batch_separators(dialect: Dialect, text: str) -> str:
     return pattern.sub(lambda m: ";".ljust(len(m.group(0))), text)
 
 
+# Tokens a dialect's tokenizer reads as the start of a raw command (the rest of the statement one
+# string), which the splitter and the parser need as tokens: T-SQL `END` (else `END TRY BEGIN
+# CATCH ...` is swallowed up to the next `;`) and MySQL `REPLACE` (`REPLACE INTO t SELECT ...`).
+TOKENS_NOT_COMMANDS = ((TSQL, frozenset({TokenType.END})), (MySQL, frozenset({TokenType.REPLACE})))
+
+
+@cache
+def tokenizer_class(dialect_class: type[Dialect]) -> type[Tokenizer]:
+    base = dialect_class.tokenizer_class
+    kept = next((tokens for kind, tokens in TOKENS_NOT_COMMANDS if issubclass(dialect_class, kind)), None)
+    if kept is None:
+        return base
+    return type(f"{base.__name__}WithBlocks", (base,), {"COMMANDS": base.COMMANDS - kept})
+
+
+def tokenize(dialect: Dialect, text: str) -> list[Token]:
+    return tokenizer_class(type(dialect))(dialect=dialect).tokenize(text)
+
+
 def parse_chunk(parser: Parser, tokens: list[Token], text: str) -> list[exp.Expr]:
     """Parse one statement's tokens (a procedure keeps its body); parsers reset on each call."""
     if isinstance(parser.dialect, Teradata):
         tokens = without_column_attributes(tokens)
-    return [t for t in parser.parse(with_plsql_is(tokens), text) if t is not None]
+    for dialect_class, clean in TOKEN_CLEANERS:
+        if isinstance(parser.dialect, dialect_class):
+            tokens = clean(tokens)
+    return [t for t in parser.parse(tokens, text) if t is not None]
+
+
+def token_cleaners() -> tuple[tuple[type[Dialect], Callable[[list[Token]], list[Token]]], ...]:
+    return (
+        (MySQL, with_replace_into),
+        (MySQL, without_outfile),
+        (TSQL, without_dml_top),
+        (Oracle, without_merge_delete),
+        (Teradata, without_stats_option),
+        (Dialect, with_plsql_is),
+    )
+
+
+def without_stats_option(tokens: list[Token]) -> list[Token]:
+    """Teradata `WITH [NO] DATA AND [NO] STATS|STATISTICS`: statistics are no data flow."""
+    for index in range(len(tokens) - 1):
+        if tokens[index].token_type == TokenType.AND and tokens[index - 1].text.upper() == "DATA":
+            end = index + 1 + (tokens[index + 1].text.upper() == "NO")
+            if end < len(tokens) and tokens[end].text.upper() in ("STATS", "STATISTICS"):
+                return tokens[:index] + tokens[end + 1 :]
+    return tokens
+
+
+def group_end(tokens: list[Token], start: int) -> int:
+    """Index after the parenthesised group opening at `start` (or after the single token there)."""
+    if tokens[start].token_type != TokenType.L_PAREN:
+        return start + 1
+    depth = 0
+    for index in range(start, len(tokens)):
+        depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(tokens[index].token_type, 0)
+        if depth == 0:
+            return index + 1
+    return len(tokens)
+
+
+def without_dml_top(tokens: list[Token]) -> list[Token]:
+    """T-SQL `UPDATE TOP (n) t ...` / `DELETE TOP (n) FROM t`: TOP limits rows, not lineage."""
+    if len(tokens) > 2 and tokens[0].token_type in (TokenType.UPDATE, TokenType.DELETE) and tokens[1].token_type == TokenType.TOP:
+        end = group_end(tokens, 2)
+        percent = end < len(tokens) and tokens[end].text.upper() == "PERCENT"
+        return tokens[:1] + tokens[end + percent :]
+    return tokens
+
+
+def without_merge_delete(tokens: list[Token]) -> list[Token]:
+    """Oracle `MERGE ... WHEN MATCHED THEN UPDATE SET ... DELETE WHERE (cond)`: the DELETE clause
+    removes updated rows; it is dropped (its condition carries no column flow)."""
+    if not tokens or tokens[0].token_type != TokenType.MERGE:
+        return tokens
+    for index in range(1, len(tokens) - 1):
+        if tokens[index].token_type == TokenType.DELETE and tokens[index + 1].token_type == TokenType.WHERE:
+            end = next(
+                (i for i in range(index + 2, len(tokens)) if tokens[i].token_type == TokenType.WHEN and paren_depths(tokens[index:i + 1])[-1] == 0),
+                len(tokens),
+            )
+            return tokens[:index] + tokens[end:]
+    return tokens
+
+
+def with_replace_into(tokens: list[Token]) -> list[Token]:
+    """MySQL `REPLACE INTO t ...` is an INSERT (replacing rows with the same key)."""
+    if len(tokens) > 1 and tokens[0].token_type == TokenType.REPLACE and tokens[1].token_type == TokenType.INTO:
+        tokens[0].token_type = TokenType.INSERT
+    return tokens
+
+
+def without_outfile(tokens: list[Token]) -> list[Token]:
+    """MySQL `SELECT ... INTO OUTFILE|DUMPFILE 'file'` writes a file: the query is what it reads."""
+    for index in range(len(tokens) - 2):
+        if (
+            tokens[index].token_type == TokenType.INTO
+            and tokens[index + 1].text.upper() in ("OUTFILE", "DUMPFILE")
+            and tokens[index + 2].token_type == TokenType.STRING
+        ):
+            return tokens[:index] + tokens[index + 3 :]
+    return tokens
 
 
 # Teradata column attributes: `a (TITLE 'x')`, `a (FORMAT 'x')`, `a (NAMED x)` after a value.
@@ -168,13 +287,13 @@ def file_tokens(
     """The file's tokens; if it does not tokenize (e.g. an open quote), each `;`-separated
     piece on its own, so only the broken piece is lost."""
     try:
-        yield dialect.tokenize(text)
+        yield tokenize(dialect, text)
         return
     except TokenError:
         pass
     for piece in re.finditer(r"[^;]+", text):
         try:
-            yield shifted(dialect.tokenize(piece.group()), text, piece.start())
+            yield shifted(tokenize(dialect, piece.group()), text, piece.start())
         except TokenError as error:
             begin = piece.start() + len(piece.group()) - len(piece.group().lstrip())
             line, column = position(text, begin)
@@ -217,7 +336,7 @@ def split_statements(
         if isinstance(tokens, ErrorInfo):
             yield ParsedStatement(None, (), "", tokens)
             continue
-        for chunk in token_chunks(tokens):
+        for chunk in token_chunks(tokens, isinstance(dialect, Oracle)):
             yield from chunk_statements(source, chunk)
 
 
@@ -226,6 +345,8 @@ NO_LINEAGE_WORDS = frozenset({"DECLARE", "RETURN"})
 # How a statement that defines or runs a routine starts (first tokens, upper-cased).
 ROUTINE_WORDS = frozenset({"PROCEDURE", "FUNCTION"})
 RUNNING_WORDS = frozenset({"DO", "EXECUTE"})
+# What a CREATE names whose body is procedural code (the body's statements carry its name).
+NAMED_BLOCK_WORDS = ROUTINE_WORDS | {"TRIGGER", "EVENT", "PACKAGE", "TASK"}
 BODY_STRINGS = frozenset({TokenType.STRING, TokenType.RAW_STRING, TokenType.HEREDOC_STRING})
 # The word a quoted body follows: `AS $$...$$`, `DO $$...$$`, `EXECUTE IMMEDIATE $$...$$` (where
 # sqlglot tokenizes `IMMEDIATE $$...$$` as one string after EXECUTE).
@@ -251,6 +372,18 @@ def chunk_statements(
         )
         yield source.error(chunk, message, "InputTooLarge")
         return
+    if all(t.text.upper() in QUIET_WORDS for t in chunk):
+        return  # `END LOOP`, `END IF` left between the statements of a procedural block
+    in_string = string_sql(source, chunk)
+    if in_string is not None:  # `UNLOAD ('<query>') TO ...`, `EXEC sp_executesql N'...'`
+        yield source.error(chunk, in_string[1], RECOVERY_WARNING)
+        yield from body_statements(source, in_string[0], procedure)
+        return
+    split = multi_insert(chunk)
+    if split is not None:  # Hive `FROM s INSERT ... SELECT ... INSERT ... SELECT ...`
+        for part in split:
+            yield from chunk_statements(source, part, procedure)
+        return
     body = quoted_body(source, chunk) if is_routine(chunk) else None
     if body is None and is_begin(chunk[0]) and depth_change(chunk, 0):
         body = block_body(chunk) or None  # an anonymous block (Snowflake scripting, PL/SQL)
@@ -263,19 +396,31 @@ def chunk_statements(
         yield source.error(chunk, "statement nests too deeply to parse", "SyntaxError")
         return
     except ParseError as error:
-        yield source.error(
-            chunk, error.errors[0]["description"] if error.errors else str(error), "SyntaxError"
-        )
-        yield from body_statements(source, block_body(chunk), procedure)
+        message = error.errors[0]["description"] if error.errors else str(error)
+        statements = recovered(source, chunk, procedure, f"not parsed whole: {message}")
+        yield from statements if statements is not None else [source.error(chunk, message, "SyntaxError")]
         return
-    gave_up = any(isinstance(t, exp.Command) or isinstance(t.expression, exp.Command) for t in trees)
+    gave_up = any(unparsed_part(t) for t in trees)
     body = block_body(chunk) if gave_up and is_routine(chunk) else []
     if body:  # BigQuery `CREATE PROCEDURE ... BEGIN ... END`
         yield from body_statements(source, body, routine_name(chunk) or procedure)
         return
+    statements = recovered(source, chunk, procedure, "unsupported syntax") if gave_up else None
+    if statements is not None:
+        yield from statements
+        return
     for index, tree in enumerate(trees):
         reparse = partial(reparse_nth, source.dialect, chunk, source.text, index)
         yield ParsedStatement(tree, tuple(chunk), source.sql(chunk), None, reparse, procedure)
+
+
+def unparsed_part(tree: exp.Expr) -> bool:
+    """Whether sqlglot kept (part of) a statement as raw text: a Command, or a routine body with
+    a Command inside (T-SQL `BEGIN TRY`, ...), whose statements are then split from the tokens."""
+    if isinstance(tree, exp.Command) or isinstance(tree.expression, exp.Command):
+        return True
+    body = tree.expression
+    return isinstance(tree, exp.Create) and isinstance(body, exp.Block) and body.find(exp.Command) is not None
 
 
 def body_statements(source: SourceFile, body: list[Token], procedure: str) -> Iterator[ParsedStatement]:
@@ -289,24 +434,29 @@ def is_routine(chunk: list[Token]) -> bool:
     """CREATE [OR REPLACE] PROCEDURE/FUNCTION ..., `DO $$ ... $$`, `EXECUTE IMMEDIATE $$ ... $$`,
     written in SQL or a procedural SQL."""
     first = chunk[0].text.upper()
-    languages = {b.text.upper() for a, b in pairwise(chunk) if a.text.upper() == "LANGUAGE"}
-    if not languages <= SQL_LANGUAGES:
+    if not (first in RUNNING_WORDS or (first == "CREATE" and any(t.text.upper() in ROUTINE_WORDS for t in chunk[1:5]))):
         return False
-    return first in RUNNING_WORDS or (
-        first == "CREATE" and any(t.text.upper() in ROUTINE_WORDS for t in chunk[1:5])
-    )
+    languages = {b.text.upper() for a, b in pairwise(chunk) if a.text.upper() == "LANGUAGE"}
+    return languages <= SQL_LANGUAGES
 
 
 def routine_name(chunk: list[Token]) -> str | None:
-    """The bare name of the routine a CREATE PROCEDURE/FUNCTION defines."""
+    """The bare name of the routine a CREATE PROCEDURE/FUNCTION/TRIGGER/EVENT defines."""
     if chunk[0].text.upper() != "CREATE":
         return None
-    start = next(i for i, t in enumerate(chunk) if t.text.upper() in ROUTINE_WORDS) + 1
+    start = next((i for i, t in enumerate(chunk[:6]) if t.text.upper() in NAMED_BLOCK_WORDS), None)
+    if start is None:
+        return None
+    start += 1
     name = None
+    expect_name = True
     for token in chunk[start:]:
-        if token.token_type not in (TokenType.VAR, TokenType.DOT) and not token.text.isidentifier():
+        if expect_name and (token.token_type in (TokenType.VAR, TokenType.IDENTIFIER) or token.text.isidentifier()):
+            name, expect_name = token.text, False
+        elif not expect_name and token.token_type == TokenType.DOT:
+            expect_name = True
+        else:
             break
-        name = token.text if token.token_type != TokenType.DOT else name
     return name
 
 
@@ -326,11 +476,75 @@ def quoted_body(source: SourceFile, chunk: list[Token]) -> list[Token] | None:
     raw = source.text[string.start : string.end + 1]
     dollar = DOLLAR_QUOTED.search(raw)
     start, end = (dollar.start(2), dollar.end(2)) if dollar else (1, len(raw) - 1)
+    return string_tokens(source, string.start + start, raw[start:end], quoted=dollar is None)
+
+
+def string_tokens(source: SourceFile, offset: int, body: str, quoted: bool) -> list[Token] | None:
+    """Tokens of SQL written inside a string at `offset` of the file; a quoted string's doubled
+    quotes (`''`) become ` '`, which keeps every position."""
     try:
-        tokens = source.dialect.tokenize(raw[start:end])
+        tokens = tokenize(source.dialect, body.replace("''", " '") if quoted else body)
     except TokenError:
         return None
-    return shifted(tokens, source.text, string.start + start) or None
+    return shifted(tokens, source.text, offset) or None
+
+
+# SQL written in a string literal, with what the warning says about the rest of the statement:
+# Redshift `UNLOAD ('<query>') TO ...`, T-SQL `EXEC sp_executesql N'<sql>'` and `EXEC ('<sql>')`.
+STRING_SQL = (
+    (re.compile(r"UNLOAD\s*\(\s*'((?:[^']|'')*)'", re.IGNORECASE), "UNLOAD: its query is analysed, not the files it writes"),
+    (
+        re.compile(r"EXEC(?:UTE)?\s+(?:\w+\.)*\[?sp_executesql\]?\s+N?'((?:[^']|'')*)'", re.IGNORECASE),
+        "dynamic SQL: the statement in its string is analysed",
+    ),
+    (re.compile(r"EXEC(?:UTE)?\s*\(\s*N?'((?:[^']|'')*)'\s*\)", re.IGNORECASE), "dynamic SQL: the statement in its string is analysed"),
+)
+STRING_SQL_WORDS = frozenset({"UNLOAD", "EXEC", "EXECUTE"})
+
+
+def string_sql(source: SourceFile, chunk: list[Token]) -> tuple[list[Token], str] | None:
+    """The tokens of SQL a statement carries in a string literal (see STRING_SQL), with what is
+    said about the rest; None for other statements."""
+    if chunk[0].text.upper() not in STRING_SQL_WORDS:
+        return None
+    text = source.sql(chunk)
+    for pattern, note in STRING_SQL:
+        match = pattern.match(text)
+        if match is not None:
+            tokens = string_tokens(source, chunk[0].start + match.start(1), match.group(1), quoted=True)
+            return (tokens, note) if tokens else None
+    return None
+
+
+# Clauses that end a SELECT list (where a Hive multi-insert's shared FROM goes).
+AFTER_SELECT_LIST = frozenset(
+    {TokenType.WHERE, TokenType.GROUP_BY, TokenType.HAVING, TokenType.ORDER_BY, TokenType.LIMIT,
+     TokenType.DISTRIBUTE_BY, TokenType.SORT_BY, TokenType.CLUSTER_BY, TokenType.LATERAL}
+)
+
+
+def multi_insert(chunk: list[Token]) -> list[list[Token]] | None:
+    """Hive's `FROM s INSERT ... SELECT a [WHERE ...] INSERT ... SELECT b ...` as one statement per
+    INSERT with the shared FROM put after its SELECT list (tokens keep their positions)."""
+    if chunk[0].token_type != TokenType.FROM:
+        return None
+    depths = paren_depths(chunk)
+    inserts = [i for i, t in enumerate(chunk) if t.token_type == TokenType.INSERT and depths[i] == 0]
+    if not inserts:
+        return None
+    shared = chunk[: inserts[0]]
+    parts = []
+    for start, end in zip(inserts, [*inserts[1:], len(chunk)], strict=True):
+        part = chunk[start:end]
+        select = next((i for i, t in enumerate(part) if t.token_type == TokenType.SELECT), None)
+        if select is None:
+            return None
+        cut = next(
+            (i for i in range(select, len(part)) if part[i].token_type in AFTER_SELECT_LIST and depths[start + i] == 0),
+            len(part),
+        )
+        parts.append(part[:cut] + shared + part[cut:])
+    return parts
 
 
 def block_body(chunk: list[Token]) -> list[Token]:
@@ -343,3 +557,116 @@ def block_body(chunk: list[Token]) -> list[Token]:
 
 def reparse_nth(dialect: Dialect, tokens: list[Token], text: str, index: int) -> exp.Expr:
     return parse_chunk(dialect.parser(), tokens, text)[index]
+
+
+# ---- partial recovery (issue #20) -------------------------------------------------------------
+
+RECOVERY_WARNING = "SyntaxWarning"
+# Leftovers too small to report: block closers and punctuation between recovered statements.
+QUIET_WORDS = frozenset({"END", "IF", "LOOP", "FOR", "WHILE", "REPEAT", ";", "(", ")", "BEGIN", "/"})
+
+
+def lineage_bearing(tree: exp.Expr) -> bool:
+    """A statement that reads a table into something: a query, DML, CREATE ... AS <query>."""
+    if tree.find(exp.Table) is None:
+        return False
+    if isinstance(tree, exp.Create):
+        return isinstance(tree.expression, exp.Query)
+    return isinstance(
+        tree, (exp.Query, exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.MultitableInserts)
+    )
+
+
+# T-SQL `BEGIN TRY ... END TRY`, `BEGIN CATCH ... END CATCH`: the word belongs to BEGIN.
+BLOCK_KINDS = frozenset({"TRY", "CATCH"})
+
+
+def block_bounds(chunk: list[Token]) -> tuple[int, int] | None:
+    """Indexes of a chunk's first block-opening BEGIN and of the END closing it."""
+    begin = next((i for i in range(len(chunk)) if is_begin(chunk[i]) and depth_change(chunk, i) > 0), None)
+    if begin is None:
+        return None
+    depth = 0
+    for index in range(begin, len(chunk)):
+        depth += depth_change(chunk, index)
+        if depth == 0:
+            return begin, index
+    return None
+
+
+def recovered(
+    source: SourceFile, chunk: list[Token], procedure: str, reason: str
+) -> list[ParsedStatement] | None:
+    """What can be had of a chunk sqlglot could not parse whole: the statements of its
+    BEGIN ... END body one by one, else the lineage-bearing statements found inside it (an
+    event's, trigger's or loop's INSERT ... SELECT, MERGE, CTAS), each parsed on its own; the rest
+    is one warning per stretch, with its coordinates. None when nothing lineage-bearing is found."""
+    bounds = block_bounds(chunk)
+    name = routine_name(chunk) or procedure
+    if bounds is not None:
+        begin, end = bounds
+        first = begin + 2 if begin + 1 < end and chunk[begin + 1].text.upper() in BLOCK_KINDS else begin + 1
+        statements = list(body_statements(source, chunk[first:end], name))
+        pieces = list(token_chunks(chunk[:begin]))  # the header, then declarations (warned once)
+        head = [
+            s
+            for number, piece in enumerate(pieces)
+            for s in recovered_cores(source, piece, name, reason, warn=number == 0)
+        ]
+        rest = chunk[end + 1 :]
+        rest = rest[1:] if rest and rest[0].text.upper() in BLOCK_KINDS else rest  # `END TRY`
+        tail = list(chunk_statements(source, rest, name)) if rest else []  # `... BEGIN CATCH ... END CATCH`
+        return head + statements + tail
+    found = recovered_cores(source, chunk, name, reason)
+    return found if any(s.tree is not None for s in found) else None
+
+
+def recovered_cores(
+    source: SourceFile, chunk: list[Token], procedure: str, reason: str, warn: bool = True
+) -> list[ParsedStatement]:
+    """The lineage-bearing statements inside a token run, and a warning per stretch between them."""
+    if not chunk:
+        return []
+    depths = paren_depths(chunk)
+    found: list[ParsedStatement] = []
+    covered: list[tuple[int, int]] = []
+    position = 0
+    while position < len(chunk):
+        start = next(core_starts(chunk, depths, position), None)
+        if start is None:
+            break
+        for end in candidate_ends(chunk, depths, start):
+            trees = parsed_core(source, chunk[start:end]) if (start, end) != (0, len(chunk)) else None
+            if trees:
+                tokens = chunk[start:end]
+                for index, tree in enumerate(trees):
+                    reparse = partial(reparse_nth, source.dialect, tokens, source.text, index)
+                    found.append(ParsedStatement(tree, tuple(tokens), source.sql(tokens), None, reparse, procedure))
+                covered.append((start, end))
+                position = end
+                break
+        else:
+            position = start + 1
+    for first, last in gaps(len(chunk), covered):
+        rest = chunk[first:last]
+        if not warn or all(t.text.upper() in QUIET_WORDS for t in rest):
+            continue
+        text = " ".join(source.sql(rest).split())[:80]
+        found.append(source.error(rest, f"skipped, {reason}: {text}", RECOVERY_WARNING))
+    found.sort(key=lambda s: s.tokens[0].start if s.tokens else 0)
+    return found
+
+
+def parsed_core(source: SourceFile, tokens: list[Token]) -> list[exp.Expr] | None:
+    """The trees of a token run if it parses whole into lineage-bearing statements."""
+    try:
+        trees = parse_chunk(source.parser, list(tokens), source.text)
+    except (ParseError, RecursionError):
+        return None
+    if trees and all(lineage_bearing(t) and not isinstance(t.expression, exp.Command) for t in trees):
+        return trees
+    return None
+
+
+# Token rewrites before parsing, per dialect (see each function).
+TOKEN_CLEANERS = token_cleaners()

@@ -20,16 +20,20 @@ from .model import Column, DbObject
 from .refs import output_names
 from .rewrite import (
     Extract,
+    conflict_query,
     delete_query,
     foreign_keys,
     merge_branch,
     merge_query,
+    merge_star,
     name_expressions,
     set_columns,
     target_of,
     unwrapped,
     update_query,
     update_target,
+    values_query,
+    variables_query,
     with_query,
     without_into,
 )
@@ -164,6 +168,9 @@ class StatementAnalyzer:
 
     def insert(self) -> None:
         table, columns = target_of(self.tree)
+        if isinstance(table, exp.Directory) and isinstance(self.tree.expression, exp.Query):
+            self.select_variables()  # `INSERT OVERWRITE [LOCAL] DIRECTORY ... <query>`: a file
+            return
         if not isinstance(table, exp.Table):
             self.ctx.error(f"INSERT into a {table.key} is not analysed", "UnsupportedStatement", table)
             return
@@ -171,12 +178,32 @@ class StatementAnalyzer:
         values = self.tree.expression
         if isinstance(values, exp.Values) and self.ctx.show_constants:
             self.constant_rows(values, target, columns or self.known_columns(target) or [])
+        if isinstance(values, exp.Values) and values.find(exp.Query):
+            self.values_subqueries(target, columns or self.known_columns(target))
         if not isinstance(values, exp.Query):
             return
         root = self.ctx.graph.intermediate("INSERT-SELECT", "insert-select")
         names = self.query_lineage(with_query, root)
         target_columns = columns or self.known_columns(target) or names
         self.link_target(root, names, target, target_columns, self.kind.effect)
+        conflict = self.tree.args.get("conflict")
+        if conflict is not None and conflict.expressions:
+            self.conflict_update(target)
+
+    def values_subqueries(self, target: DbObject, columns: list[str] | None) -> None:
+        """`INSERT ... VALUES (..., (SELECT ...))`: the rows' values as a query, by position."""
+        rows = [row for row in self.tree.expression.expressions if row.find(exp.Query)]
+        names = columns or [f"column{i + 1}" for i in range(len(rows[0].expressions))]
+        root = self.ctx.graph.intermediate("INSERT-SELECT", "insert-select")
+        found = self.query_lineage(partial(values_query, names=names), root)
+        self.link_target(root, found, target, names[: len(found)], self.kind.effect)
+
+    def conflict_update(self, target: DbObject) -> None:
+        """PostgreSQL `ON CONFLICT ... DO UPDATE SET c = <value>` (MySQL `ON DUPLICATE KEY UPDATE`):
+        an UPDATE of the target whose values read the target and `excluded` (the proposed row)."""
+        root = self.ctx.graph.intermediate("UPDATE-SET", "update-set")
+        names = self.query_lineage(conflict_query, root)
+        self.link_target(root, names, target, names, UPDATE.effect)
 
     def constant_rows(self, values: exp.Values, target: DbObject, columns: list[str]) -> None:
         """showConstantTable: the literals of `INSERT ... VALUES` flow from SQL_CONSTANTS-n."""
@@ -223,6 +250,13 @@ class StatementAnalyzer:
         if isinstance(self.tree.expression, exp.Query):
             self.populate(target, columns, with_query)
             return
+        body = self.tree.expression
+        if isinstance(body, exp.Table) and isinstance(body.this, exp.Identifier):
+            self.table_flow(body, table, LIKE_EFFECT)  # Teradata `CREATE TABLE t AS s WITH NO DATA`
+            return
+        if isinstance(body, exp.Expr) and body.find(exp.Query) is not None:  # `AS RETURN (<query>)`
+            self.populate(target, columns, lambda tree: unwrapped(tree.expression.find(exp.Query)))
+            return
         like = self.tree.find(exp.LikeProperty)
         if like is not None:
             self.table_flow(like.this, table, LIKE_EFFECT)
@@ -268,6 +302,26 @@ class StatementAnalyzer:
         if known is not None:
             self.catalog.add(self.catalog.name_of(target), known.items())
 
+    def select_variables(self) -> None:
+        """PL/SQL `SELECT ... [BULK COLLECT] INTO v1, v2 FROM ...` (variables, not a new table), or
+        a query written to files: the query's lineage into its result set."""
+        root = self.ctx.graph.intermediate("RS", "select_list", top_level=True)
+        self.query_lineage(lambda tree: unwrapped(without_into(tree) if isinstance(tree, exp.Select) else tree.expression), root)
+
+    def set_variables(self) -> None:
+        """`SET @v = (SELECT ...)`: the query's lineage into the variables, as a result set."""
+        root = self.ctx.graph.intermediate("RS", "select_list", top_level=True)
+        self.query_lineage(variables_query, root)
+
+    def alter_view(self) -> None:
+        """`ALTER VIEW v AS <query>` (MySQL, Hive, Databricks) redefines the view like CREATE VIEW."""
+        target = self.ctx.table(self.tree.this, "view")
+        self.populate(target, None, lambda tree: unwrapped(tree.args["actions"][0]))
+
+    def cache(self) -> None:
+        """Spark `CACHE [LAZY] TABLE c AS <query>` creates the temporary table c."""
+        self.populate(self.ctx.table(self.tree.this), None, lambda tree: unwrapped(tree.expression))
+
     def select_into(self) -> None:
         """`SELECT ... INTO t` (T-SQL temp tables, ...) is a CTAS."""
         target = self.ctx.table(self.tree.args["into"].this)
@@ -293,11 +347,17 @@ class StatementAnalyzer:
         self.query_lineage(delete_query, target, self.kind.effect)
 
     def merge(self) -> None:
-        """MERGE: each WHEN branch is a MERGE-UPDATE-n / MERGE-INSERT-n result set."""
+        """MERGE: each WHEN branch is a MERGE-UPDATE-n / MERGE-INSERT-n result set. `UPDATE SET *
+        [EXCEPT (...)]`, `INSERT *` (Delta) and `INSERT ROW` (BigQuery) write every column of the
+        source into the target column of the same name."""
         target = self.ctx.table(self.tree.this)
         for index in range(len(self.tree.args["whens"].expressions)):
             then, _ = merge_branch(self.tree, index)
-            if isinstance(then, exp.Update):
+            star = merge_star(then)
+            if star is not None:
+                columns = self.source_columns(self.tree.args["using"], target, star)
+                kind = "update" if isinstance(then, exp.Update) else "insert"
+            elif isinstance(then, exp.Update):
                 columns, kind = set_columns(then), "update"
             elif isinstance(then, exp.Insert):
                 columns = [c.name for c in then.this.expressions] if then.this is not None else []
@@ -305,5 +365,19 @@ class StatementAnalyzer:
             else:
                 continue
             root = self.ctx.graph.intermediate(f"MERGE-{kind.upper()}", f"merge-{kind}")
-            names = self.query_lineage(partial(merge_query, index=index, columns=columns), root)
+            extract = partial(merge_query, index=index, columns=columns, by_name=star is not None)
+            names = self.query_lineage(extract, root)
             self.link_target(root, names, target, columns, f"merge_{kind}")
+
+    def source_columns(self, using: exp.Expr, target: DbObject, excluded: list[str]) -> list[str]:
+        """The columns a MERGE `*` writes: the source's (a query's outputs, a known table's
+        columns), else the target's known columns, else `*` (unknown; the walker warns)."""
+        query = unwrapped(using)
+        if isinstance(query, exp.Query) and not any(p.is_star for p in query.selects):
+            names = list(query.named_selects)
+        elif isinstance(using, exp.Table):
+            names = self.catalog.columns((using.db or self.ctx.graph.default_schema, using.name)) or []
+        else:
+            names = []
+        names = names or self.known_columns(target) or ["*"]
+        return [n for n in names if n not in excluded]

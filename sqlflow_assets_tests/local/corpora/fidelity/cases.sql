@@ -598,3 +598,351 @@ ALTER TABLE a RENAME TO b;
 -- edge: u.id -> t.PseudoRows fdr
 -- edge: u.ok -> t.PseudoRows fdr
 INSERT INTO t SELECT s.a, u.b FROM s JOIN u ON s.id = u.id WHERE u.ok;
+
+-- ---- issue #20: engine bugs (each lost the whole statement to a SemanticError) ----
+
+-- case: tsql_delete_without_from
+-- shape: engine_bug
+-- kind: delete
+-- vendor: dbvmssql
+-- edge: Sales.Cart.id -> Sales.Cart.PseudoRows fdr
+DELETE Sales.Cart WHERE id = 1;
+
+-- case: bigquery_delete_without_from
+-- shape: engine_bug
+-- kind: delete
+-- vendor: dbvbigquery
+-- edge: ds.cart.status -> ds.cart.PseudoRows fdr
+DELETE ds.cart WHERE status = 'void';
+
+-- case: spark_merge_update_set_star_insert_star
+-- shape: engine_bug
+-- kind: merge
+-- vendor: dbvsparksql
+-- edge: s.id -> t.id fdd
+-- edge: s.a -> t.a fdd
+-- edge: s.b -> t.b fdd
+-- edge: s.id -> t.PseudoRows fdr
+-- edge: t.id -> t.PseudoRows fdr
+CREATE TABLE s (id INT, a INT, b STRING);
+MERGE INTO t USING s ON t.id = s.id
+WHEN MATCHED THEN UPDATE SET *
+WHEN NOT MATCHED THEN INSERT *;
+
+-- case: databricks_merge_update_set_star_except
+-- shape: engine_bug
+-- kind: merge
+-- vendor: dbvdatabricks
+-- edge: s.id -> t.id fdd
+-- edge: s.a -> t.a fdd
+-- edge: s.id -> t.PseudoRows fdr
+-- edge: t.id -> t.PseudoRows fdr
+CREATE TABLE s (id INT, a INT, b STRING);
+MERGE INTO t USING s ON t.id = s.id
+WHEN MATCHED THEN UPDATE SET * EXCEPT (b);
+
+-- case: star_order_by_ordinal
+-- shape: engine_bug
+-- kind: insert
+-- vendor: dbvpostgresql
+-- edge: s.a -> t.a fdd
+-- edge: s.b -> t.b fdd
+CREATE TABLE s (a INT, b TEXT);
+INSERT INTO t SELECT * FROM s ORDER BY 1;
+
+-- case: parenthesised_union_star_order_by_ordinal
+-- shape: engine_bug
+-- kind: create_view
+-- vendor: dbvpostgresql
+-- edge: s.a -> v.a fdd
+-- edge: s.b -> v.b fdd
+-- edge: u.a -> v.a fdd
+-- edge: u.b -> v.b fdd
+CREATE TABLE s (a INT, b TEXT);
+CREATE TABLE u (a INT, b TEXT);
+CREATE VIEW v AS (SELECT * FROM s) UNION (SELECT * FROM u) ORDER BY 1;
+
+-- case: postgres_unicode_escape_string
+-- shape: engine_bug
+-- kind: insert
+-- vendor: dbvpostgresql
+-- edge: s.a -> t.y fdd
+INSERT INTO t (x, y) SELECT U&'d!0061t!+000061' UESCAPE '!', a FROM s;
+
+-- case: oracle_select_into_record_fields
+-- shape: engine_bug
+-- kind: procedure
+-- vendor: dbvoracle
+-- edge: t.x -> RS-1.x fdd
+-- edge: t.y -> RS-1.y fdd
+-- edge: t.id -> RS-1.PseudoRows fdr
+CREATE OR REPLACE PROCEDURE p IS
+BEGIN
+  SELECT t.x, t.y INTO r.a, r.b FROM t WHERE t.id = 1;
+END;
+
+-- case: oracle_bulk_collect_into
+-- shape: engine_bug
+-- kind: procedure
+-- vendor: dbvoracle
+-- edge: emp.id -> RS-1.id fdd
+-- edge: emp.name -> RS-1.name fdd
+-- edge: emp.dept -> RS-1.PseudoRows fdr
+CREATE OR REPLACE PROCEDURE p AS
+BEGIN
+  SELECT id, name BULK COLLECT INTO v_ids, v_names FROM emp WHERE dept = 10;
+END;
+
+-- case: postgres_for_share_of_tables
+-- shape: engine_bug
+-- kind: insert
+-- vendor: dbvpostgresql
+-- edge: t1.a -> r.a fdd
+-- edge: t2.b -> r.b fdd
+-- edge: t1.id -> r.PseudoRows fdr
+-- edge: t2.id -> r.PseudoRows fdr
+INSERT INTO r SELECT t1.a, t2.b FROM t1 JOIN t2 ON t1.id = t2.id FOR SHARE OF t1, t2;
+
+-- case: spark_unpivot_include_nulls
+-- shape: engine_bug
+-- kind: insert
+-- vendor: dbvsparksql
+-- edge: s.id -> r.id fdd
+-- edge: s.q1 -> r.amount fdd
+-- edge: s.q2 -> r.amount fdd
+INSERT INTO r
+SELECT id, quarter, amount FROM s UNPIVOT INCLUDE NULLS (amount FOR quarter IN (q1, q2));
+
+-- case: databricks_alter_view_identifier_rename
+-- shape: engine_bug
+-- kind: alter_table
+-- vendor: dbvdatabricks
+-- edge: a.v1.PseudoRows -> a.v2.PseudoRows fdd
+ALTER VIEW IDENTIFIER('a.v1') RENAME TO IDENTIFIER('a.v2');
+
+-- case: oracle_insert_all_branch_without_columns_or_values
+-- shape: engine_bug
+-- kind: insert
+-- vendor: dbvoracle
+-- edge: orders.id -> special_orders.id fdd
+-- edge: orders.amt -> special_orders.amt fdd
+-- edge: orders.amt -> special_orders.PseudoRows fdr
+-- edge: orders.id -> small_orders.id fdd
+-- edge: orders.amt -> small_orders.PseudoRows fdr
+INSERT ALL
+  WHEN amt > 100 THEN INTO special_orders
+  WHEN amt < 10 THEN INTO small_orders (id) VALUES (id)
+SELECT o.id, o.amt FROM orders o;
+
+-- ---- issue #20: silent shapes (no lineage, no error, no warning) ----
+
+-- case: mysql_alter_view_as
+-- shape: silent
+-- kind: create_view
+-- vendor: dbvmysql
+-- edge: s.a -> v.a fdd
+-- edge: s.b -> v.b fdd
+-- edge: s.c -> v.PseudoRows fdr
+ALTER VIEW v AS SELECT a, b FROM s WHERE c > 0;
+
+-- case: hive_alter_view_as
+-- shape: silent
+-- kind: create_view
+-- vendor: dbvhive
+-- edge: s.a -> v.a fdd
+-- edge: s.c -> v.PseudoRows fdr
+ALTER VIEW v AS SELECT a FROM s WHERE c > 0;
+
+-- case: databricks_alter_view_as
+-- shape: silent
+-- kind: create_view
+-- vendor: dbvdatabricks
+-- edge: db.s.a -> db.v.total fdd
+-- edge: db.s.k -> db.v.total fdr
+ALTER VIEW db.v AS SELECT SUM(a) AS total FROM db.s GROUP BY k;
+
+-- case: bigquery_export_data
+-- shape: silent
+-- kind: select
+-- vendor: dbvbigquery
+-- edge: ds.s.a -> RS-1.a fdd
+-- edge: ds.s.b -> RS-1.b fdd
+-- edge: ds.s.d -> RS-1.PseudoRows fdr
+EXPORT DATA OPTIONS (uri = 'gs://bucket/out/*.csv', format = 'CSV', overwrite = true) AS
+SELECT a, b FROM ds.s WHERE d > '2024-01-01';
+
+-- case: bigquery_create_table_function
+-- shape: silent
+-- kind: select
+-- vendor: dbvbigquery
+-- edge: ds.s.a -> RS-1.a fdd
+-- edge: ds.s.b -> RS-1.b fdd
+-- edge: ds.s.c -> RS-1.PseudoRows fdr
+CREATE TABLE FUNCTION ds.f(x INT64) AS SELECT a, b FROM ds.s WHERE c = x;
+
+-- case: spark_cache_table_as
+-- shape: silent
+-- kind: create_table
+-- vendor: dbvsparksql
+-- edge: s.a -> c.a fdd
+-- edge: s.b -> c.PseudoRows fdr
+CACHE TABLE c AS SELECT a FROM s WHERE b > 0;
+
+-- case: postgres_copy_query_to_file
+-- shape: silent
+-- kind: select
+-- vendor: dbvpostgresql
+-- edge: s.a -> RS-1.a fdd
+-- edge: s.b -> RS-1.b fdd
+-- edge: s.c -> RS-1.PseudoRows fdr
+COPY (SELECT a, b FROM s WHERE c = 1) TO '/tmp/out.csv' WITH (FORMAT csv);
+
+-- case: mysql_set_variable_from_query
+-- shape: silent
+-- kind: select
+-- vendor: dbvmysql
+-- edge: t.x -> RS-1.@v fdd
+-- edge: t.y -> RS-1.@v fdr
+SET @v = (SELECT SUM(x) FROM t WHERE y > 0);
+
+-- case: postgres_on_conflict_update_from_subquery
+-- shape: silent
+-- kind: insert
+-- vendor: dbvpostgresql
+-- edge: u.k -> t.k fdd
+-- edge: u.c -> t.c fdd
+-- edge: s.c -> t.c fdd
+-- edge: s.k -> t.c fdr
+-- edge: t.k -> t.c fdr
+INSERT INTO t (k, c) SELECT k, c FROM u
+ON CONFLICT (k) DO UPDATE SET (c) = (SELECT c FROM s WHERE s.k = excluded.k);
+
+-- case: delta_merge_insert_star_from_query
+-- shape: silent
+-- kind: merge
+-- vendor: dbvdatabricks
+-- edge: src.id -> t.id fdd
+-- edge: src.a -> t.a fdd
+-- edge: src.id -> t.PseudoRows fdr
+-- edge: t.id -> t.PseudoRows fdr
+MERGE INTO t USING (SELECT id, a FROM src) s ON t.id = s.id
+WHEN NOT MATCHED THEN INSERT *;
+
+-- case: bigquery_merge_insert_row
+-- shape: silent
+-- kind: merge
+-- vendor: dbvbigquery
+-- edge: ds.s.id -> ds.t.id fdd
+-- edge: ds.s.a -> ds.t.a fdd
+-- edge: ds.s.id -> ds.t.PseudoRows fdr
+-- edge: ds.t.id -> ds.t.PseudoRows fdr
+CREATE TABLE ds.s (id INT64, a STRING);
+MERGE ds.t T USING ds.s S ON T.id = S.id
+WHEN NOT MATCHED THEN INSERT ROW;
+
+-- ---- issue #20: partial recovery (the lineage-bearing core of what sqlglot cannot parse whole) ----
+
+-- case: mysql_event_body
+-- shape: recovery
+-- kind: procedure
+-- vendor: dbvmysql
+-- edge: s.a -> t.a fdd
+-- edge: s.d -> t.PseudoRows fdr
+CREATE EVENT ev_daily
+ON SCHEDULE EVERY 1 DAY
+DO BEGIN
+  INSERT INTO t (a) SELECT a FROM s WHERE s.d = CURDATE();
+END;
+
+-- case: mysql_trigger_insert_select
+-- shape: recovery
+-- kind: procedure
+-- vendor: dbvmysql
+-- edge: u.a -> t.a fdd
+-- edge: u.id -> t.PseudoRows fdr
+CREATE TRIGGER trg AFTER INSERT ON s FOR EACH ROW
+INSERT INTO t (a) SELECT a FROM u WHERE u.id = NEW.id;
+
+-- case: bigquery_for_in_loop
+-- shape: recovery
+-- kind: procedure
+-- vendor: dbvbigquery
+-- edge: ds.s.a -> RS-1.a fdd
+-- edge: ds.u.a -> ds.t.a fdd
+FOR r IN (SELECT a FROM ds.s) DO
+  INSERT INTO ds.t SELECT a FROM ds.u;
+END FOR;
+
+-- case: oracle_procedure_declarations_loop_if
+-- shape: recovery
+-- kind: procedure
+-- vendor: dbvoracle
+-- edge: s2.id -> RS-1.id fdd
+-- edge: s.id -> RS-2.id fdd
+-- edge: u.id -> t.id fdd
+-- edge: u.ok -> t.PseudoRows fdr
+-- edge: u.v -> t.v fdd
+-- edge: u.id -> t.PseudoRows fdr
+-- edge: t.id -> t.PseudoRows fdr
+CREATE OR REPLACE PROCEDURE p IS
+  r t%ROWTYPE;
+  CURSOR cur IS SELECT id FROM s2;
+BEGIN
+  FOR c IN (SELECT id FROM s) LOOP
+    INSERT INTO t (id) SELECT id FROM u WHERE u.ok = 1;
+  END LOOP;
+  IF 1 = 1 THEN
+    MERGE INTO t USING u ON (t.id = u.id) WHEN MATCHED THEN UPDATE SET t.v = u.v;
+  END IF;
+END;
+
+-- case: oracle_trigger_body
+-- shape: recovery
+-- kind: procedure
+-- vendor: dbvoracle
+-- edge: orders_stage.id -> audit_t.id fdd
+-- edge: orders_stage.amt -> audit_t.amt fdd
+-- edge: orders_stage.id -> audit_t.PseudoRows fdr
+CREATE OR REPLACE TRIGGER trg AFTER INSERT ON orders FOR EACH ROW
+BEGIN
+  INSERT INTO audit_t (id, amt) SELECT id, amt FROM orders_stage WHERE id = :NEW.id;
+END;
+
+-- case: tsql_procedure_with_unparsed_statements
+-- shape: recovery
+-- kind: procedure
+-- vendor: dbvmssql
+-- edge: dbo.s.a -> dbo.t.a fdd
+-- edge: dbo.s.b -> dbo.t.b fdd
+-- edge: dbo.s.d -> dbo.t.PseudoRows fdr
+CREATE PROCEDURE dbo.load_t @d DATE AS
+BEGIN
+  SET NOCOUNT ON;
+  BEGIN TRY
+    INSERT INTO dbo.t (a, b) SELECT a, b FROM dbo.s WHERE d = @d;
+  END TRY
+  BEGIN CATCH
+    THROW;
+  END CATCH
+END;
+
+-- case: snowflake_scripting_block
+-- shape: recovery
+-- kind: procedure
+-- vendor: dbvsnowflake
+-- edge: s.a -> t.a fdd
+-- edge: s.b -> t.PseudoRows fdr
+CREATE OR REPLACE PROCEDURE p()
+RETURNS VARCHAR
+LANGUAGE SQL
+AS
+$$
+DECLARE
+  n INTEGER DEFAULT 0;
+BEGIN
+  FOR i IN 1 TO 3 DO
+    INSERT INTO t (a) SELECT a FROM s WHERE b = :i;
+  END FOR;
+  RETURN 'ok';
+END;
+$$;
