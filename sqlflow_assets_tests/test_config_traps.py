@@ -56,7 +56,7 @@ def test_a_job_step_warns_in_its_run_log(project_env, tmp_path):
     write_dlt(tmp_path, APPENDED_CONFIG)
     job = submit_and_wait([("a.sql", b"INSERT INTO t2 (x) SELECT x FROM t1;")], job_name="traps")
     instance = dg.DagsterInstance.ephemeral()
-    result = materialize_job_lineage(instance, job["jobId"], project_env.duckdb_path)
+    result = materialize_job_lineage(instance, job["jobId"])
     warnings = [entry.user_message for entry in instance.all_logs(result.run_id) if entry.level == logging.WARNING]
     assert RUNTIME_MESSAGE in warnings
 
@@ -134,14 +134,14 @@ def test_a_changed_destination_is_reported_until_every_job_is_reloaded_there(pro
         submit_and_wait([("b.sql", b"INSERT INTO t3 (y) SELECT x FROM t2;")], job_name="reload-b")["jobId"],
     ]
     instance = dg.DagsterInstance.ephemeral()
-    assert materialize_job_lineage(instance, jobs[0], project_env.duckdb_path).success  # into DuckDB
+    assert materialize_job_lineage(instance, jobs[0]).success  # into DuckDB
 
     monkeypatch.setenv("DESTINATION_TYPE", "postgres")
     monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", postgres_database)
     message = "the destination is now postgres but the jobs loaded so far went to duckdb: `sqlflow-assets reload --all` loads every job into postgres"
 
     def run_warnings(job_id: str) -> list[str]:
-        result = materialize_job_lineage(instance, job_id, project_env.duckdb_path)
+        result = materialize_job_lineage(instance, job_id)
         return [entry.user_message for entry in instance.all_logs(result.run_id) if entry.level == logging.WARNING]
 
     assert message in run_warnings(jobs[1])  # the first run into PostgreSQL
