@@ -1,6 +1,6 @@
 """The facts of SQLFlow lineage that every layer shares, written once: job statuses, answer codes,
 object kinds (and which are real), relationship types, the chain rule, and the walk of the nested
-`dbobjs` JSON (FORMAT.md §3).
+`dbobjs` JSON (docs/sqlflow-format.md §3).
 
 The client, the local server and its engine, the flattening SQL, the graph and the renderings
 import them from here, so they cannot drift apart (they did: three sets of "real" types differed).
@@ -13,12 +13,12 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from enum import StrEnum
 from typing import Any, NamedTuple, TypeVar
 
-# --- answers and jobs (API.md §0, §7) ------------------------------------------------------------
+# --- answers and jobs (docs/sqlflow-api.md §0, §7) ------------------------------------------------------------
 
 OK_CODES = frozenset({"200", "203"})  # an envelope's `code` that means success; 203 = success with warnings
 API_PATH_PREFIX = "/gspLive_backend"  # the cloud's and the local server's; on-premise adds `/api` in front
 LOCAL_PORT = 8165  # the local SQLFlow-compatible server's default port
-TOKEN_TTL_SECONDS = 86400  # a token's lifetime (API.md §1: 24 h)
+TOKEN_TTL_SECONDS = 86400  # a token's lifetime (docs/sqlflow-api.md §1: 24 h)
 # The longest `jobName` the local server accepts (characters). Names from other servers may be longer:
 # the tables keep them whole, and every tag, picture and metadata entry shows them through `shown_name`.
 JOB_NAME_MAX_CHARS = 256
@@ -45,7 +45,7 @@ DONE_STATUSES = frozenset({JobStatus.SUCCESS, JobStatus.PARTIAL_SUCCESS})  # its
 FAILED_STATUS = JobStatus.FAIL
 
 
-# --- object kinds (FORMAT.md §4) -----------------------------------------------------------------
+# --- object kinds (docs/sqlflow-format.md §4) -----------------------------------------------------------------
 
 
 class ObjectKind(StrEnum):
@@ -80,7 +80,7 @@ def is_real(kind: object) -> bool:
     return kind in REAL_KINDS
 
 
-# Nested buckets whose items may lack `type` (FORMAT.md §3: packages, schema.processes).
+# Nested buckets whose items may lack `type` (docs/sqlflow-format.md §3: packages, schema.processes).
 BUCKET_KINDS: Mapping[str, ObjectKind] = {
     "tables": ObjectKind.TABLE, "views": ObjectKind.VIEW, "processes": ObjectKind.PROCESS,
     "procedures": ObjectKind.PROCEDURE, "packages": ObjectKind.PACKAGE, "functions": ObjectKind.FUNCTION,
@@ -92,7 +92,7 @@ BUCKET_KINDS: Mapping[str, ObjectKind] = {
 PSEUDO_COLUMNS = frozenset({"pseudorows", "relationrows"})
 
 
-# --- relationships and the chain rule (FORMAT.md §8) ---------------------------------------------
+# --- relationships and the chain rule (docs/sqlflow-format.md §8) ---------------------------------------------
 
 
 class RelationType(StrEnum):
@@ -154,7 +154,7 @@ def end_to_end(
     return found
 
 
-# --- the nested `dbobjs` walk (FORMAT.md §3) -----------------------------------------------------
+# --- the nested `dbobjs` walk (docs/sqlflow-format.md §3) -----------------------------------------------------
 
 STRUCTURAL_KEYS = frozenset({"databases", "schemas"})
 

@@ -137,7 +137,7 @@ class EngineError(SQLFlowAssetsError):
 
 
 class UnknownVendorError(EngineError, ValueError):
-    """A dbvendor outside API.md §0; the message lists the valid ones."""
+    """A dbvendor outside docs/sqlflow-api.md §0; the message lists the valid ones."""
 
     def __init__(self, *, dbvendor: str, supported: Sequence[str]) -> None:
         super().__init__(message=f"unknown dbvendor {dbvendor!r}; valid values: {', '.join(supported)}")

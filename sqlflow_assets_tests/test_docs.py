@@ -256,3 +256,24 @@ def test_impact_examples_name_tables_and_columns_that_exist() -> None:
 def test_the_dbvendor_list_is_the_apis() -> None:
     text = (DOCS / "configuration.md").read_text(encoding="utf-8")
     assert set(re.findall(r"`(dbv(?!endor)[a-z0-9]+)`", text)) == set(SUPPORTED_VENDORS)
+
+
+CITATION = re.compile(r"docs/(sqlflow-(?:api|format)\.md)((?:[ ,(]*§\d+(?:[–-]§?\d+)?)*)")
+
+
+def cited_sections() -> list[tuple[str, str, int]]:
+    """(citing file, cited page, section number) for every `docs/sqlflow-*.md §N` in the code."""
+    found = []
+    for path in sorted((REPO / "sqlflow_assets").rglob("*.py")):
+        for match in CITATION.finditer(path.read_text(encoding="utf-8")):
+            for number in re.findall(r"§(\d+)", match.group(2)):
+                found.append((str(path.relative_to(REPO)), match.group(1), int(number)))
+    return found
+
+
+def test_the_code_cites_sections_that_exist() -> None:
+    citations = cited_sections()
+    assert citations, "the code cites the SQLFlow notes; none found means the pattern broke"
+    for citing, page, number in citations:
+        headings = re.findall(r"^#{2,3} (\d+)[a-z]?\.", (DOCS / page).read_text(encoding="utf-8"), flags=re.M)
+        assert str(number) in headings, f"{citing} cites {page} §{number}, which has no such section"

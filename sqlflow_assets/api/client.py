@@ -1,4 +1,4 @@
-"""A small client for the Gudu SQLFlow REST API (shared API.md), on dlt's retrying `requests` helper.
+"""A small client for the Gudu SQLFlow REST API (docs/sqlflow-api.md), on dlt's retrying `requests` helper.
 
 Every endpoint is a POST with `userId` and `token` as form fields; uploads are multipart.
 Idempotent calls (token, summaries, exports, generation) go through dlt's retrying session.
@@ -143,7 +143,7 @@ class SQLFlowClient:
         return self._submit("/sqlflow/job/submitPersistJob", job_name, files, dbvendor, options)
 
     def job_summary(self, job_id: str) -> dict[str, Any]:
-        """One job object; reads `data.status`, else the matching `data.jobDetails[]` entry (API.md §7)."""
+        """One job object; reads `data.status`, else the matching `data.jobDetails[]` entry (docs/sqlflow-api.md §7)."""
         endpoint = "/sqlflow/job/displayUserJobSummary"
         data = self._data(endpoint, self._call(endpoint, {"jobId": job_id}))
         if "status" in data:
@@ -179,7 +179,7 @@ class SQLFlowClient:
         return _text(self._call(endpoint, {"jobId": job_id, **options}))
 
     def wait_for_job(self, job_id: str, poll_seconds: float = 2, timeout: float = 3600) -> dict[str, Any]:
-        """Poll until `success`/`partial_success` (returns the job) or `fail` (raises), per API.md §7."""
+        """Poll until `success`/`partial_success` (returns the job) or `fail` (raises), per docs/sqlflow-api.md §7."""
         endpoint = "/sqlflow/job/displayUserJobSummary"
         deadline = time.monotonic() + timeout
         while True:

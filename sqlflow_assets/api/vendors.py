@@ -1,4 +1,4 @@
-"""SQLFlow dbvendor names (API.md §0) and the sqlglot dialect used to parse each."""
+"""SQLFlow dbvendor names (docs/sqlflow-api.md §0) and the sqlglot dialect used to parse each."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ destination (DuckDB, PostgreSQL, any dlt destination) only ever receives finishe
 storage kinds SQLFlow documents: file, directory, stage, stream, path) are real. Everything else is
 intermediate: the `others` bucket (select_list, insert-select, function, with_cte, select_union,
 constantTable, pseudoTable...), processes, procedures, packages, triggers, and unknown or missing
-types (FORMAT.md §4: parse unknown types as intermediate).
+types (docs/sqlflow-format.md §4: parse unknown types as intermediate).
 
 The SQL files are plain DuckDB SQL: they name the raw views (`raw_<table>`) and the lineage tables
 (unqualified: the connection's schema is the lineage one) and take values as named parameters

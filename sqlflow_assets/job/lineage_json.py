@@ -6,7 +6,7 @@ JSON slices (`msgspec.Raw`), so a 100k-relationship export parses about 5x faste
 far fewer Python objects. The document is decoded in phases (objects, then relationships, then
 processes and errors), each phase turned into Arrow and freed before the next, which bounds memory
 on 1M-relationship exports. Ids stay strings (star-expanded ids such as `28_0` exist).
-The format itself is described in the shared FORMAT.md (§1 envelope, §2 flat shape, §3 nested
+The format itself is described in docs/sqlflow-format.md (§1 envelope, §2 flat shape, §3 nested
 shape, §5 relationships, §6 coordinates).
 """
 
@@ -246,7 +246,7 @@ def _starts_with(raw: msgspec.Raw, char: bytes) -> bool:
 
 
 def _find_sqlflow(root: Mapping[str, msgspec.Raw]) -> Mapping[str, msgspec.Raw]:
-    """Probe `data.sqlflow`, `data`, then the root (FORMAT.md §1) for the object holding `dbobjs`."""
+    """Probe `data.sqlflow`, `data`, then the root (docs/sqlflow-format.md §1) for the object holding `dbobjs`."""
     if "code" in root:
         code = _decode(_ANY, root["code"], "code")
         if str(code) not in OK_CODES:

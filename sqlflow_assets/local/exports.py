@@ -1,7 +1,7 @@
-"""Renderings of a `sqlflow` lineage object (FORMAT.md §3): CSV exports and a table-level SVG (Graphviz).
+"""Renderings of a `sqlflow` lineage object (docs/sqlflow-format.md §3): CSV exports and a table-level SVG (Graphviz).
 
 Endpoints are resolved by `parentId` against the nested `dbobjs`, never by name, because
-names differ in case and quoting between objects and relationships (FORMAT.md §5).
+names differ in case and quoting between objects and relationships (docs/sqlflow-format.md §5).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def lineage_rows(sqlflow: dict[str, Any], table_to_table: bool = False) -> list[
 
 
 def lineage_csv(sqlflow: dict[str, Any], delimiter: str = ",", table_to_table: bool = False) -> str:
-    """The CSV export body (FORMAT.md §7 header)."""
+    """The CSV export body (docs/sqlflow-format.md §7 header)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
     writer.writerow(CSV_HEADER)

@@ -1,4 +1,4 @@
-"""FastAPI app of the local SQLFlow-compatible server (API.md).
+"""FastAPI app of the local SQLFlow-compatible server (docs/sqlflow-api.md).
 
 Errors: like the real API, app-level errors come back as HTTP 200 with a JSON envelope
 `{"code": <int>, "error": "<message>"}`, because every official client checks `code`, not the
@@ -9,7 +9,7 @@ The CSV and image endpoints answer with the same JSON envelope when they fail. g
 answers `"code": "200"` as a string on success (the sample clients compare strings).
 Every path is served under both `/gspLive_backend` and `/api/gspLive_backend`.
 
-API.md is silent on how `exportLineageAsCsv` differs from `exportFullLineageAsCsv`: here the
+docs/sqlflow-api.md is silent on how `exportLineageAsCsv` differs from `exportFullLineageAsCsv`: here the
 "Full" exports keep intermediate result sets and the other defaults to simpleOutput=true
 (end-to-end lineage between tables and views). Query-mode analyses and jobs (jobs.py) both run
 in worker processes, so a big analysis never blocks the API and the engine's time limit is hard

@@ -1,4 +1,4 @@
-"""Hand-checked end-to-end lineage per statement kind (FORMAT.md §5, §8 semantics)."""
+"""Hand-checked end-to-end lineage per statement kind (docs/sqlflow-format.md §5, §8 semantics)."""
 
 from __future__ import annotations
 

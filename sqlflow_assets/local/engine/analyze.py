@@ -49,7 +49,7 @@ def shaped(graph: Graph, options: AnalysisOptions) -> tuple[list[DbObject], list
 
 
 def fill_data_types(graph: Graph, catalog: Catalog) -> None:
-    """dataType of table columns known from metadata or CREATE TABLE (FORMAT.md §3)."""
+    """dataType of table columns known from metadata or CREATE TABLE (docs/sqlflow-format.md §3)."""
     for obj in graph.tables.values():
         name = catalog.name_of(obj)
         for column in obj.columns.values():

@@ -1,4 +1,4 @@
-"""Chain rule (FORMAT.md §8): collapse intermediates into end-to-end edges.
+"""Chain rule (docs/sqlflow-format.md §8): collapse intermediates into end-to-end edges.
 
 A path is fdr if any hop is fdr; when several paths join the same pair, an all-fdd path wins:
 `domain.chain` and `domain.wins`, the rule the renderings and the flattening SQL apply too. This

@@ -1,4 +1,4 @@
-"""Renders the graph as the SQLFlow `sqlflow` object in the new nested shape (FORMAT.md §3)."""
+"""Renders the graph as the SQLFlow `sqlflow` object in the new nested shape (docs/sqlflow-format.md §3)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def object_json(obj: DbObject) -> dict:
 
 
 def process_json(process: Process, with_type: bool) -> dict:
-    """Schema-level copies have no `type`; the top-level `processes[]` copy does (FORMAT.md §3)."""
+    """Schema-level copies have no `type`; the top-level `processes[]` copy does (docs/sqlflow-format.md §3)."""
     out: dict = {
         "id": process.id,
         "name": process.name,

@@ -54,7 +54,7 @@ class Graph:
         return obj
 
     def intermediate(self, prefix: str, obj_type: str, top_level: bool = False) -> DbObject:
-        """A new synthetic object named `<prefix>-n` (FORMAT.md §4)."""
+        """A new synthetic object named `<prefix>-n` (docs/sqlflow-format.md §4)."""
         return self.synthetic(f"{prefix}-{self.next_number(prefix)}", obj_type, top_level)
 
     def synthetic(self, name: str, obj_type: str, top_level: bool = False) -> DbObject:

@@ -40,7 +40,7 @@ def freeze_metadata(metadata: MetadataInput | None) -> Metadata | None:
 
 @dataclass(frozen=True)
 class AnalysisOptions:
-    """SQLFlow analysis options (API.md §0).
+    """SQLFlow analysis options (docs/sqlflow-api.md §0).
 
     `metadata` gives the columns of tables the job reads without creating them: a mapping
     `{table: {column: type}}` or pairs `((table, ((column, type), ...)), ...)`; it is stored as
@@ -120,7 +120,7 @@ class Edge:
 
 @dataclass(frozen=True)
 class Process:
-    """One analysed statement (FORMAT.md §3 process object)."""
+    """One analysed statement (docs/sqlflow-format.md §3 process object)."""
 
     id: str
     name: str

@@ -2,7 +2,7 @@
 
 Every scope becomes one intermediate object (RS-n, RESULT_OF_<alias>-n, cte-<name>-n, ...);
 projections give fdd edges, WHERE/JOIN give fdr edges into PseudoRows, GROUP BY/HAVING give fdr
-edges into the aggregate columns (FORMAT.md §8).
+edges into the aggregate columns (docs/sqlflow-format.md §8).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class ScopeWalker:
 
     # ---- objects ------------------------------------------------------------------------
     def obj_for(self, scope: Scope) -> DbObject:
-        """The intermediate object of a scope, named by how the scope is used (FORMAT.md §4).
+        """The intermediate object of a scope, named by how the scope is used (docs/sqlflow-format.md §4).
 
         Keyed by the scope's expression: sqlglot gives a recursive CTE's self-reference a
         separate Scope over the same base-case SELECT, which must map to the same object.

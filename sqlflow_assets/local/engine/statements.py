@@ -280,7 +280,7 @@ class StatementAnalyzer:
 
     def foreign_keys(self, target: DbObject | None = None) -> None:
         """FOREIGN KEY ... REFERENCES (CREATE TABLE, ALTER TABLE ADD CONSTRAINT): the master
-        column flows into the key column, fdd with effectType foreign_key (FORMAT.md §8)."""
+        column flows into the key column, fdd with effectType foreign_key (docs/sqlflow-format.md §8)."""
         target = target or self.ctx.table(self.tree.this)
         for columns, referenced, master_columns in foreign_keys(self.tree):
             master = self.ctx.table(referenced)
@@ -294,7 +294,7 @@ class StatementAnalyzer:
                 self.table_flow(self.tree.this, action.this, self.kind.effect)
 
     def table_flow(self, source_table: exp.Table, target_table: exp.Table, effect: str) -> None:
-        """`source.PseudoRows -fdd-> target.PseudoRows` (FORMAT.md §8); the target inherits the
+        """`source.PseudoRows -fdd-> target.PseudoRows` (docs/sqlflow-format.md §8); the target inherits the
         source's known columns."""
         source, target = self.ctx.table(source_table), self.ctx.table(target_table)
         self.flow("fdd", (source, None), (target, None), effect)

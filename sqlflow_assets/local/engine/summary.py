@@ -1,4 +1,4 @@
-"""`data.summary` counts (FORMAT.md §1) computed from an emitted `sqlflow` object."""
+"""`data.summary` counts (docs/sqlflow-format.md §1) computed from an emitted `sqlflow` object."""
 
 from __future__ import annotations
 
