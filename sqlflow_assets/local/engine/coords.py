@@ -1,4 +1,4 @@
-"""Coordinates (FORMAT.md §6): 1-based line/column start-end pairs tagged with the file hash."""
+"""Coordinates (docs/sqlflow-format.md §6): 1-based line/column start-end pairs tagged with the file hash."""
 
 from __future__ import annotations
 
