@@ -12,26 +12,26 @@ private in-memory DuckDB, so it works for any destination; the results are loade
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from enum import Enum
-from functools import lru_cache
 from typing import Any
 
 import dlt
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlglot
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
-from sqlglot.errors import ParseError
 
 from sqlflow_assets.config import Storage
 from sqlflow_assets.domain import DONE_STATUSES
-from sqlflow_assets.api.vendors import UnknownVendorError, dialect_for
+from sqlflow_assets.warehouse.names import NameContext, normalize_name, normalize_names
+
+__all__ = ["NameContext", "normalize_name"]  # names live in `names`; the graph reads them from here too
 
 GRAPH_TABLES: tuple[str, ...] = ("current_jobs", "column_lineage", "table_lineage")
-PLACEHOLDER_PARTS = frozenset({"", "default"})
 DEFAULT_DEPTH = 10
 
 
@@ -79,60 +79,6 @@ def transformation_parameters() -> dict[str, object]:
     }
 
 
-# --- names ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NameContext:
-    """What a job's names are read in: its dialect and its default database and schema."""
-
-    db_vendor: str | None
-    default_database: str | None
-    default_schema: str | None
-
-
-def normalize_name(name: str, context: NameContext) -> str:
-    """`db.schema.table` as one key across jobs: quotes removed, case folded the way the job's
-    dialect folds it, SQLFlow's `DEFAULT` placeholders dropped, missing parts from the job's defaults.
-    """
-    parts = [part for part in _parts(name, context.db_vendor) if part.lower() not in PLACEHOLDER_PARTS]
-    if not parts:
-        return name
-    # a 1-part name lacks the database and the schema, a 2-part one the database
-    missing = (context.default_database, context.default_schema)[: max(0, 3 - len(parts))]
-    prefix = [_normalize_part(part, context.db_vendor) for part in missing if part and part.lower() not in PLACEHOLDER_PARTS]
-    return ".".join([*prefix, *parts])
-
-
-def _parts(name: str, db_vendor: str | None) -> list[str]:
-    try:
-        table = exp.to_table(name, dialect=_dialect(db_vendor))
-    except (ParseError, ValueError):
-        return [name.strip('"`[]')]
-    return [_fold(identifier, db_vendor) for identifier in table.parts if isinstance(identifier, exp.Identifier)] or [name]
-
-
-def _normalize_part(part: str, db_vendor: str | None) -> str:
-    return _parts(part, db_vendor)[0] if "." not in part else part
-
-
-def _fold(identifier: exp.Identifier, db_vendor: str | None) -> str:
-    """Case as the dialect resolves it; case-insensitive dialects fold to lower case."""
-    dialect = _dialect(db_vendor)
-    if dialect.normalization_strategy is NormalizationStrategy.CASE_INSENSITIVE:
-        return identifier.name.lower()
-    return dialect.normalize_identifier(identifier.copy()).name
-
-
-@lru_cache(maxsize=64)
-def _dialect(db_vendor: str | None) -> Dialect:
-    try:
-        name = dialect_for(db_vendor) if db_vendor else None
-    except UnknownVendorError:
-        name = None
-    return Dialect.get_or_raise(name)
-
-
 # --- the graph -----------------------------------------------------------------------------------
 
 
@@ -164,8 +110,10 @@ def current_jobs(jobs: pa.Table, loaded_job_ids: Iterable[str]) -> pa.Table:
     ).to_arrow_table()
 
 
+# One job's rows, its names already normalised into each edge (no join: the plan cannot multiply
+# rows, and each distinct name is normalised once, in bulk, by `names.normalize_names`).
 COLUMN_LINEAGE_SQL = """
-SELECT s.normalized AS source_object, e.source_column, t.normalized AS target_object, e.target_column,
+SELECT e.source_normalized AS source_object, e.source_column, e.target_normalized AS target_object, e.target_column,
        e.relationship_type,
        CASE WHEN e.relationship_type = 'fdd' THEN $direct ELSE $indirect END AS transformation_type,
        CASE WHEN e.relationship_type = 'fdd' THEN
@@ -174,58 +122,124 @@ SELECT s.normalized AS source_object, e.source_column, t.normalized AS target_ob
                   ELSE 'TRANSFORMATION' END)
             ELSE coalesce(map_extract(map($clauses, $clause_subtypes), lower(replace(coalesce(e.clause_type, ''), '_', '')))[1], 'FILTER')
        END AS transformation_subtype,
-       e.job_id, c.source, e.clause_type, e."function", e.hops,
+       e.job_id, $source::VARCHAR AS source, e.clause_type, e."function", e.hops,
        e.source_object AS source_object_as_written, e.target_object AS target_object_as_written
 FROM edges AS e
-JOIN current_jobs AS c ON c.job_id = e.job_id
-JOIN names AS s ON s.job_id = e.job_id AND s.name = e.source_object
-JOIN names AS t ON t.job_id = e.job_id AND t.name = e.target_object
+WHERE e.job_id = $job_id AND e.source_normalized IS NOT NULL AND e.target_normalized IS NOT NULL
 ORDER BY source_object, e.source_column, target_object, e.target_column, e.job_id
 """
+# A job's share of `table_lineage`: its column edges counted per table pair and type. Shares add
+# up: `table_lineage` is their sum per pair with the jobs listed, so a refresh can take one source's
+# share out and put its new one in without reading the other sources.
+SHARE_SQL = """
+SELECT source_object, target_object, relationship_type, count(*) AS edge_count, job_id
+FROM column_lineage
+WHERE source_object IS DISTINCT FROM target_object
+GROUP BY source_object, target_object, relationship_type, job_id
+"""
+TABLE_LINEAGE_SQL = """
+SELECT source_object, target_object, relationship_type, sum(edge_count)::BIGINT AS edge_count,
+       array_to_string(list(DISTINCT job_id ORDER BY job_id), ',') AS job_ids
+FROM shares
+GROUP BY source_object, target_object, relationship_type
+ORDER BY source_object, target_object, relationship_type
+"""
+# Stored rows (`stored`, the pairs out of the touched tables) minus the changed sources' old shares
+# (`old`) plus their new ones (`new`); pairs left without edges disappear. Every input has one row
+# per pair and type (shares are summed per pair first), so each join is one to one.
+UPDATE_SQL = """
+WITH o AS (SELECT source_object, target_object, relationship_type, sum(edge_count) AS edge_count, list(job_id) AS job_ids
+           FROM old GROUP BY ALL),
+     n AS (SELECT source_object, target_object, relationship_type, sum(edge_count) AS edge_count, list(job_id) AS job_ids
+           FROM new GROUP BY ALL),
+     merged AS (
+    SELECT source_object, target_object, relationship_type,
+           coalesce(s.edge_count, 0) - coalesce(o.edge_count, 0) + coalesce(n.edge_count, 0) AS edge_count,
+           list_filter(coalesce(string_split(s.job_ids, ','), []), j -> NOT list_contains(coalesce(o.job_ids, []), j))
+               || coalesce(n.job_ids, []) AS job_ids
+    FROM stored AS s
+    FULL JOIN o USING (source_object, target_object, relationship_type)
+    FULL JOIN n USING (source_object, target_object, relationship_type))
+SELECT source_object, target_object, relationship_type, edge_count::BIGINT AS edge_count,
+       array_to_string(list_sort(list_distinct(job_ids)), ',') AS job_ids
+FROM merged
+WHERE edge_count > 0
+ORDER BY source_object, target_object, relationship_type
+"""
+EDGE_COLUMNS: tuple[str, ...] = (
+    "job_id", "source_object", "source_column", "target_object", "target_column", "relationship_type", "clause_type", "function", "hops"
+)  # fmt: skip
+SHARE_COLUMNS: tuple[str, ...] = ("source_object", "target_object", "relationship_type", "job_id")
+
+
+def context_of(job: Mapping[str, Any]) -> NameContext:
+    """The context a `current_jobs` row's names are read in."""
+    return NameContext(job.get("db_vendor"), job.get("default_database"), job.get("default_schema"))
+
+
+def job_column_lineage(job: Mapping[str, Any], edges: pa.Table) -> pa.Table:
+    """The `column_lineage` rows of one current job (a `current_jobs` row) from its end-to-end edges."""
+    edges = edges.select(list(EDGE_COLUMNS))
+    written = pc.unique(pa.chunked_array([*edges.column("source_object").chunks, *edges.column("target_object").chunks], pa.string()))
+    written = written.filter(pc.invert(pc.or_kleene(pc.is_null(written), pc.equal(written, ""))))  # unnamed: no row
+    normalized = pa.array(normalize_names(written.to_pylist(), context_of(job)), pa.string())
+    for column in ("source", "target"):
+        mapped = pc.take(normalized, pc.index_in(edges.column(f"{column}_object"), value_set=written))
+        edges = edges.append_column(f"{column}_normalized", mapped)
+    conn = duckdb.connect()
+    conn.register("edges", edges)
+    parameters = transformation_parameters() | {"source": job["source"], "job_id": job["job_id"]}
+    return conn.execute(COLUMN_LINEAGE_SQL, parameters).to_arrow_table()
+
+
+def shares(column_lineage: pa.Table) -> pa.Table:
+    """`column_lineage` rows counted per table pair, type and job: what each job adds to `table_lineage`."""
+    conn = duckdb.connect()
+    conn.register("column_lineage", column_lineage.select(list(SHARE_COLUMNS)))
+    return conn.execute(SHARE_SQL).to_arrow_table()
+
+
+def table_lineage(job_shares: pa.Table) -> pa.Table:
+    """`table_lineage` from the shares of every current job."""
+    conn = duckdb.connect()
+    conn.register("shares", job_shares)
+    return conn.execute(TABLE_LINEAGE_SQL).to_arrow_table()
+
+
+def updated_table_lineage(stored: pa.Table, old: pa.Table, new: pa.Table) -> pa.Table:
+    """`stored` table_lineage rows with the `old` shares of the changed sources replaced by their `new` ones."""
+    conn = duckdb.connect()
+    for name, table in (("stored", stored), ("old", old), ("new", new)):
+        conn.register(name, table)
+    return conn.execute(UPDATE_SQL).to_arrow_table()
 
 
 def build_graph(current: pa.Table, end_to_end_edges: pa.Table) -> dict[str, pa.Table]:
-    """`column_lineage` and `table_lineage` over the current jobs' end-to-end edges, stitched by name."""
-    conn = duckdb.connect()
-    conn.register("current_jobs", current)
-    conn.register("edges", end_to_end_edges)
-    conn.register("names", _name_map(conn, current))
-    column_lineage = conn.execute(COLUMN_LINEAGE_SQL, transformation_parameters()).to_arrow_table()
-    conn.register("column_lineage", column_lineage)
-    table_lineage = conn.execute(
-        """
-        SELECT source_object, target_object, relationship_type, count(*) AS edge_count,
-               list(DISTINCT job_id ORDER BY job_id) AS job_ids
-        FROM column_lineage
-        WHERE source_object IS DISTINCT FROM target_object
-        GROUP BY source_object, target_object, relationship_type
-        ORDER BY source_object, target_object, relationship_type
-        """
-    ).to_arrow_table()
-    job_ids = table_lineage.column("job_ids").combine_chunks()
-    table_lineage = table_lineage.set_column(
-        table_lineage.schema.get_field_index("job_ids"), "job_ids", pa.array([",".join(ids) for ids in job_ids.to_pylist()], pa.string())
-    )
-    return {"current_jobs": current, "column_lineage": column_lineage, "table_lineage": table_lineage}
-
-
-def _name_map(conn: duckdb.DuckDBPyConnection, current: pa.Table) -> pa.Table:
-    """(job_id, name as written, normalised name) for every object name of the `edges` in `conn`."""
-    contexts = {
-        row["job_id"]: NameContext(row["db_vendor"], row["default_database"], row["default_schema"])
-        for row in current.to_pylist()
+    """`column_lineage` and `table_lineage` over the current jobs' end-to-end edges, stitched by name (in memory)."""
+    job_ids = end_to_end_edges.column("job_id")
+    by_job = [job_column_lineage(job, end_to_end_edges.filter(pc.equal(job_ids, job["job_id"]))) for job in current.to_pylist()]
+    column_lineage = _concat(by_job, _empty_column_lineage())
+    return {
+        "current_jobs": current,
+        "column_lineage": column_lineage,
+        "table_lineage": table_lineage(shares(column_lineage)),
     }
-    pairs = conn.execute(
-        "SELECT DISTINCT job_id, source_object FROM edges UNION SELECT DISTINCT job_id, target_object FROM edges"
-    ).fetchall()
-    rows = [(job_id, name, normalize_name(name, contexts.get(job_id, NameContext(None, None, None)))) for job_id, name in pairs if name]
-    return pa.table(
-        {
-            "job_id": pa.array([r[0] for r in rows], pa.string()),
-            "name": pa.array([r[1] for r in rows], pa.string()),
-            "normalized": pa.array([r[2] for r in rows], pa.string()),
-        }
-    )
+
+
+def _concat(tables: list[pa.Table], empty: pa.Table) -> pa.Table:
+    return pa.concat_tables(tables) if tables else empty
+
+
+def _empty_column_lineage() -> pa.Table:
+    return job_column_lineage({"source": "", "job_id": ""}, _empty_edges())
+
+
+def _empty_shares() -> pa.Table:
+    return shares(_empty_column_lineage())
+
+
+def _empty_table_lineage() -> pa.Table:
+    return table_lineage(_empty_shares())
 
 
 # --- impact --------------------------------------------------------------------------------------
@@ -319,10 +333,10 @@ def impact(
 
 
 def read_table(
-    dataset: Any, table: str, *, columns: tuple[str, ...] = (), job_ids: list[str] | None = None
+    dataset: Any, table: str, *, columns: tuple[str, ...] = (), job_ids: list[str] | None = None, where: tuple[str, list] | None = None
 ) -> pa.Table | None:
-    """A table of a dlt dataset as Arrow (only `columns`, only `job_ids`' rows, when given); None when
-    it does not exist yet."""
+    """A table of a dlt dataset as Arrow (only `columns`, only `job_ids`' rows, only the rows whose
+    `where[0]` is in `where[1]`, when given); None when it does not exist yet."""
     if table not in dataset.schema.tables:
         return None
     relation = dataset.table(table)
@@ -330,35 +344,134 @@ def read_table(
         relation = relation.select(*columns)
     if job_ids is not None:
         relation = relation.where("job_id", "in", job_ids)
+    if where is not None:
+        relation = relation.where(where[0], "in", where[1])
     return relation.arrow()
 
 
-def refresh(storage: Storage) -> dict[str, pa.Table]:
-    """Rebuild the current graph from the destination's per-job tables and load it back (replace)."""
+@dataclass(frozen=True)
+class GraphRefresh:
+    """What a refresh did: the current jobs, the sources whose rows it replaced (all of them on a
+    full rebuild), and each graph table's row count and columns as stored."""
+
+    current_jobs: pa.Table
+    changed_sources: list[str]
+    rebuilt: bool
+    row_counts: dict[str, int] = field(default_factory=dict)
+    schemas: dict[str, pa.Schema] = field(default_factory=dict)
+
+
+def refresh(storage: Storage) -> GraphRefresh | None:
+    """Bring the current graph up to date with the destination's per-job tables; None before any job is loaded.
+
+    Incremental: a source's `column_lineage` rows depend only on its current job, so only the
+    sources whose current job changed (or that disappeared) are read, computed and written: their
+    rows are deleted and their new job's rows appended, and `table_lineage` is updated on the
+    table pairs they touch by taking their old share out and putting the new one in. Without a
+    stored graph (first refresh, another destination) it is rebuilt whole, one job at a time.
+    `current_jobs` is written last, so an interrupted refresh is redone by the next one.
+    """
     with storage.writing():
         return _refresh(storage)
 
 
-def _refresh(storage: Storage) -> dict[str, pa.Table]:
+def _refresh(storage: Storage) -> GraphRefresh | None:
     jobs = read_table(storage.pipeline().dataset(), "jobs")
     pipeline = storage.lineage_pipeline()
     lineage = pipeline.dataset()
     loaded = read_table(lineage, "objects", columns=("job_id",))
     if jobs is None or loaded is None:
-        return {}
-    current = current_jobs(jobs, set(loaded.column("job_id").to_pylist()))
-    ids = current.column("job_id").to_pylist()
-    edges = read_table(lineage, "end_to_end_edges", job_ids=ids) if ids else None
-    tables = build_graph(current, edges if edges is not None else _empty_edges())
-    resources = [dlt.resource([table], name=name, write_disposition="replace") for name, table in tables.items()]
+        return None
+    current = current_jobs(jobs, set(pc.unique(loaded.column("job_id")).to_pylist()))
+    stored = _stored_current_jobs(pipeline)
+    now = {row["source"]: row for row in current.to_pylist()}
+    if stored is None:
+        _rebuild(pipeline, lineage, list(now.values()))
+        changed = sorted(now)
+    else:
+        changed = sorted(source for source, job in now.items() if stored.get(source) != job["job_id"])
+        removed = sorted(set(stored) - set(now))
+        if changed or removed:
+            _update(pipeline, lineage, [now[source] for source in changed], {s: stored[s] for s in [*changed, *removed] if s in stored})
+    if stored is None or changed or set(stored) != set(now):
+        resource = dlt.resource([current], name="current_jobs", write_disposition="replace")
+        pipeline.run([resource], loader_file_format="parquet", refresh="drop_resources" if stored is None else None).raise_on_failed_jobs()
+    return GraphRefresh(
+        current, changed, stored is None, _row_counts(pipeline),
+        {"current_jobs": current.schema, "column_lineage": _empty_column_lineage().schema, "table_lineage": _empty_table_lineage().schema},
+    )
+
+
+def _stored_current_jobs(pipeline: dlt.Pipeline) -> dict[str, str] | None:
+    """source -> job id of the stored graph; None when the destination holds no complete graph."""
+    try:
+        with pipeline.sql_client() as client:
+            for table in ("column_lineage", "table_lineage"):
+                client.execute_sql(f"SELECT 1 FROM {client.make_qualified_table_name(table)} WHERE 1 = 0")
+            rows = client.execute_sql(f"SELECT source, job_id FROM {client.make_qualified_table_name('current_jobs')}")
+    except DatabaseUndefinedRelation:
+        return None
+    return dict(rows or [])
+
+
+def _row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
+    with pipeline.sql_client() as client:
+        return {table: client.execute_sql(f"SELECT count(*) FROM {client.make_qualified_table_name(table)}")[0][0] for table in GRAPH_TABLES}
+
+
+def _job_rows(lineage: Any, jobs: list[dict], job_shares: list[pa.Table]) -> Iterator[pa.Table]:
+    """Each job's `column_lineage` rows, one job in memory at a time; its share is kept in `job_shares`."""
+    for job in jobs:
+        edges = read_table(lineage, "end_to_end_edges", columns=EDGE_COLUMNS, job_ids=[job["job_id"]])
+        rows = job_column_lineage(job, edges if edges is not None else _empty_edges())
+        job_shares.append(shares(rows))
+        yield rows
+
+
+def _rebuild(pipeline: dlt.Pipeline, lineage: Any, jobs: list[dict]) -> None:
+    """Every current job's rows, loaded one job at a time, then `table_lineage` from their shares."""
+    job_shares: list[pa.Table] = []
     # drop_resources: the graph tables are dropped and created again from their schema on every
     # rebuild, so a pipeline folder that once loaded elsewhere (another destination) cannot make
     # dlt believe they exist where they do not.
-    pipeline.run(resources, loader_file_format="parquet", refresh="drop_resources").raise_on_failed_jobs()
-    return tables
+    for name, data in (("column_lineage", lambda: _job_rows(lineage, jobs, job_shares)),
+                       ("table_lineage", lambda: [table_lineage(_concat(job_shares, _empty_shares()))])):
+        resource = dlt.resource(data(), name=name, write_disposition="replace")
+        pipeline.run([resource], loader_file_format="parquet", refresh="drop_resources").raise_on_failed_jobs()
+
+
+def _update(pipeline: dlt.Pipeline, lineage: Any, jobs: list[dict], replaced: dict[str, str]) -> None:
+    """Replace the rows of the sources of `jobs` (their new current jobs) and of the sources in `replaced`
+    (source -> its stored job id) by the new jobs' rows."""
+    old_ids = sorted(set(replaced.values()))
+    old_rows = read_table(lineage, "column_lineage", columns=SHARE_COLUMNS, job_ids=old_ids) if old_ids else None
+    old = shares(old_rows) if old_rows is not None and old_rows.num_rows else _empty_shares()
+    new_shares: list[pa.Table] = []
+    new_rows = list(_job_rows(lineage, jobs, new_shares))
+    new = _concat(new_shares, _empty_shares())
+    touched = sorted(set(old.column("source_object").to_pylist()) | set(new.column("source_object").to_pylist()))
+    stored = _read_in(lineage, "table_lineage", "source_object", touched, _empty_table_lineage())
+    updated = updated_table_lineage(stored.select(_empty_table_lineage().column_names), old, new)
+    with pipeline.sql_client() as client:
+        for table, column, values in (("column_lineage", "source", sorted({*replaced, *(job["source"] for job in jobs)})),
+                                      ("table_lineage", "source_object", touched)):
+            name = client.make_qualified_table_name(table)
+            for chunk in _chunks(values):
+                client.execute_sql(f"DELETE FROM {name} WHERE {client.escape_column_name(column)} IN ({', '.join(['%s'] * len(chunk))})", *chunk)
+    resources = [dlt.resource(new_rows, name="column_lineage", write_disposition="append"),
+                 dlt.resource([updated], name="table_lineage", write_disposition="append")]
+    pipeline.run(resources, loader_file_format="parquet").raise_on_failed_jobs()
+
+
+def _read_in(dataset: Any, table: str, column: str, values: list[str], empty: pa.Table) -> pa.Table:
+    parts = [read_table(dataset, table, where=(column, chunk)) for chunk in _chunks(values)]
+    return _concat([part for part in parts if part is not None], empty)
+
+
+def _chunks(values: list[str], size: int = 1000) -> Iterator[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _empty_edges() -> pa.Table:
-    return pa.table({name: pa.array([], pa.string()) for name in (
-        "job_id", "source_object", "source_column", "target_object", "target_column", "relationship_type", "clause_type", "function"
-    )} | {"hops": pa.array([], pa.int64())})
+    return pa.table({name: pa.array([], pa.string()) for name in EDGE_COLUMNS if name != "hops"} | {"hops": pa.array([], pa.int64())})
