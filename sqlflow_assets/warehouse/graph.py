@@ -12,15 +12,19 @@ private in-memory DuckDB, so it works for any destination; the results are loade
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
+from tempfile import TemporaryDirectory
 from typing import Any
 
 import dlt
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import sqlglot
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from sqlglot import exp
@@ -383,23 +387,38 @@ def _refresh(storage: Storage) -> GraphRefresh | None:
     if jobs is None or loaded is None:
         return None
     current = current_jobs(jobs, set(pc.unique(loaded.column("job_id")).to_pylist()))
-    stored = _stored_current_jobs(pipeline)
-    now = {row["source"]: row for row in current.to_pylist()}
+    # a refresh killed mid-load left a package: what it wrote is unknown, so drop it and rebuild
+    stored = None if pipeline.has_pending_data else _stored_current_jobs(pipeline)
     if stored is None:
-        _rebuild(pipeline, lineage, list(now.values()))
-        changed = sorted(now)
-    else:
-        changed = sorted(source for source, job in now.items() if stored.get(source) != job["job_id"])
-        removed = sorted(set(stored) - set(now))
-        if changed or removed:
-            _update(pipeline, lineage, [now[source] for source in changed], {s: stored[s] for s in [*changed, *removed] if s in stored})
-    if stored is None or changed or set(stored) != set(now):
-        resource = dlt.resource([current], name="current_jobs", write_disposition="replace")
-        pipeline.run([resource], loader_file_format="parquet", refresh="drop_resources" if stored is None else None).raise_on_failed_jobs()
+        pipeline.drop_pending_packages()
+    now = {row["source"]: row for row in current.to_pylist()}
+    changed = sorted(now if stored is None else (source for source, job in now.items() if stored.get(source) != job["job_id"]))
+    removed = sorted(set(stored or ()) - set(now))
+    if stored is None or changed or removed:
+        try:
+            with TemporaryDirectory(prefix="sqlflow_graph_") as spill:
+                if stored is None:
+                    resources = _rebuilt(lineage, list(now.values()), Path(spill))
+                else:
+                    replaced = {source: stored[source] for source in [*changed, *removed] if source in stored}
+                    resources = _updated(pipeline, lineage, [now[source] for source in changed], replaced, Path(spill))
+                resources.append(dlt.resource([current], name="current_jobs", write_disposition="replace"))
+                # drop_resources on a rebuild: the graph tables are dropped and created again from
+                # their schema, so a pipeline folder that once loaded elsewhere (another destination)
+                # cannot make dlt believe they exist where they do not.
+                pipeline.run(resources, loader_file_format="parquet", refresh="drop_resources" if stored is None else None).raise_on_failed_jobs()
+        except Exception:
+            _forget_stored_graph(pipeline)  # half written: the next refresh rebuilds it whole
+            raise
     return GraphRefresh(
         current, changed, stored is None, _row_counts(pipeline),
         {"current_jobs": current.schema, "column_lineage": _empty_column_lineage().schema, "table_lineage": _empty_table_lineage().schema},
     )
+
+
+def _forget_stored_graph(pipeline: dlt.Pipeline) -> None:
+    with contextlib.suppress(Exception), pipeline.sql_client() as client:
+        client.execute_sql(f"DROP TABLE IF EXISTS {client.make_qualified_table_name('current_jobs')}")
 
 
 def _stored_current_jobs(pipeline: dlt.Pipeline) -> dict[str, str] | None:
@@ -419,36 +438,40 @@ def _row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
         return {table: client.execute_sql(f"SELECT count(*) FROM {client.make_qualified_table_name(table)}")[0][0] for table in GRAPH_TABLES}
 
 
-def _job_rows(lineage: Any, jobs: list[dict], job_shares: list[pa.Table]) -> Iterator[pa.Table]:
-    """Each job's `column_lineage` rows, one job in memory at a time; its share is kept in `job_shares`."""
-    for job in jobs:
+def _computed(lineage: Any, jobs: list[dict], spill: Path) -> tuple[Callable[[], Iterator[pa.Table]], pa.Table]:
+    """The `column_lineage` rows of `jobs` as a generator reading them back from `spill` (one job in
+    memory at a time), and the jobs' shares of `table_lineage`."""
+    files, job_shares = [], []
+    for number, job in enumerate(jobs):
         edges = read_table(lineage, "end_to_end_edges", columns=EDGE_COLUMNS, job_ids=[job["job_id"]])
         rows = job_column_lineage(job, edges if edges is not None else _empty_edges())
+        del edges
         job_shares.append(shares(rows))
-        yield rows
+        files.append(spill / f"{number}.parquet")
+        pq.write_table(rows, files[-1])
+
+    def column_lineage() -> Iterator[pa.Table]:
+        yield _empty_column_lineage()  # the table exists even when no job has an edge
+        for file in files:
+            yield pq.read_table(file)
+
+    return column_lineage, _concat(job_shares, _empty_shares())
 
 
-def _rebuild(pipeline: dlt.Pipeline, lineage: Any, jobs: list[dict]) -> None:
-    """Every current job's rows, loaded one job at a time, then `table_lineage` from their shares."""
-    job_shares: list[pa.Table] = []
-    # drop_resources: the graph tables are dropped and created again from their schema on every
-    # rebuild, so a pipeline folder that once loaded elsewhere (another destination) cannot make
-    # dlt believe they exist where they do not.
-    for name, data in (("column_lineage", lambda: _job_rows(lineage, jobs, job_shares)),
-                       ("table_lineage", lambda: [table_lineage(_concat(job_shares, _empty_shares()))])):
-        resource = dlt.resource(data(), name=name, write_disposition="replace")
-        pipeline.run([resource], loader_file_format="parquet", refresh="drop_resources").raise_on_failed_jobs()
+def _rebuilt(lineage: Any, jobs: list[dict], spill: Path) -> list[Any]:
+    """Every current job's rows and `table_lineage` from their shares, replacing the stored ones."""
+    rows, job_shares = _computed(lineage, jobs, spill)
+    return [dlt.resource(rows, name="column_lineage", write_disposition="replace"),
+            dlt.resource([table_lineage(job_shares)], name="table_lineage", write_disposition="replace")]
 
 
-def _update(pipeline: dlt.Pipeline, lineage: Any, jobs: list[dict], replaced: dict[str, str]) -> None:
-    """Replace the rows of the sources of `jobs` (their new current jobs) and of the sources in `replaced`
-    (source -> its stored job id) by the new jobs' rows."""
+def _updated(pipeline: dlt.Pipeline, lineage: Any, jobs: list[dict], replaced: dict[str, str], spill: Path) -> list[Any]:
+    """Delete the rows of the sources of `jobs` (their new current jobs) and of `replaced` (source ->
+    stored job id); the new jobs' rows and the touched `table_lineage` rows to append."""
     old_ids = sorted(set(replaced.values()))
     old_rows = read_table(lineage, "column_lineage", columns=SHARE_COLUMNS, job_ids=old_ids) if old_ids else None
-    old = shares(old_rows) if old_rows is not None and old_rows.num_rows else _empty_shares()
-    new_shares: list[pa.Table] = []
-    new_rows = list(_job_rows(lineage, jobs, new_shares))
-    new = _concat(new_shares, _empty_shares())
+    old = shares(old_rows) if old_rows is not None else _empty_shares()
+    rows, new = _computed(lineage, jobs, spill)
     touched = sorted(set(old.column("source_object").to_pylist()) | set(new.column("source_object").to_pylist()))
     stored = _read_in(lineage, "table_lineage", "source_object", touched, _empty_table_lineage())
     updated = updated_table_lineage(stored.select(_empty_table_lineage().column_names), old, new)
@@ -458,9 +481,8 @@ def _update(pipeline: dlt.Pipeline, lineage: Any, jobs: list[dict], replaced: di
             name = client.make_qualified_table_name(table)
             for chunk in _chunks(values):
                 client.execute_sql(f"DELETE FROM {name} WHERE {client.escape_column_name(column)} IN ({', '.join(['%s'] * len(chunk))})", *chunk)
-    resources = [dlt.resource(new_rows, name="column_lineage", write_disposition="append"),
-                 dlt.resource([updated], name="table_lineage", write_disposition="append")]
-    pipeline.run(resources, loader_file_format="parquet").raise_on_failed_jobs()
+    return [dlt.resource(rows, name="column_lineage", write_disposition="append"),
+            dlt.resource([updated], name="table_lineage", write_disposition="append")]
 
 
 def _read_in(dataset: Any, table: str, column: str, values: list[str], empty: pa.Table) -> pa.Table:
