@@ -21,7 +21,7 @@ from pathlib import Path
 import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from sqlflow_assets import graph  # noqa: E402
+from sqlflow_assets.warehouse import graph  # noqa: E402
 
 LAYERS = 20
 COLUMNS_PER_TABLE = 10
