@@ -476,27 +476,28 @@ def _updated(pipeline: dlt.Pipeline, lineage: Any, jobs: list[dict], replaced: d
     """Delete the rows of the sources of `jobs` (their new current jobs) and of `replaced` (source ->
     stored job id); the new jobs' rows and the touched `table_lineage` rows to append.
 
-    The destination is queried with each list as one array parameter (`IN (SELECT unnest(string_to_array(%s, chr(31))))`, the
-    same text on DuckDB and PostgreSQL): a list spelt out as thousands of parameters or through
-    dlt's relation builder cost seconds per thousand names.
+    The queries run in the destination with each list sent as one text parameter and split there
+    (`IN_LIST`, the same SQL on DuckDB and PostgreSQL): spelt out as thousands of parameters, bound
+    as a Python list, or built through dlt's relation builder, a list cost seconds per thousand names.
     """
     sources = sorted({*replaced, *(job["source"] for job in jobs)})
     with pipeline.sql_client() as client:
-        old_rows = _query(client, f"SELECT {', '.join(SHARE_COLUMNS)} FROM {{column_lineage}} WHERE source IN (SELECT unnest(string_to_array(%s, chr(31))))", sources)
+        old_rows = _query(client, f"SELECT {', '.join(SHARE_COLUMNS)} FROM {{column_lineage}} WHERE source {IN_LIST}", sources)
     old = shares(old_rows) if old_rows is not None else _empty_shares()
     rows, new = _computed(lineage, jobs, spill)
     touched = sorted(set(old.column("source_object").to_pylist()) | set(new.column("source_object").to_pylist()))
     columns = _empty_table_lineage().column_names
     with pipeline.sql_client() as client:
-        stored = _query(client, f"SELECT {', '.join(columns)} FROM {{table_lineage}} WHERE source_object IN (SELECT unnest(string_to_array(%s, chr(31))))", touched)
+        stored = _query(client, f"SELECT {', '.join(columns)} FROM {{table_lineage}} WHERE source_object {IN_LIST}", touched)
         updated = updated_table_lineage(stored if stored is not None else _empty_table_lineage(), old, new)
-        _query(client, "DELETE FROM {column_lineage} WHERE source IN (SELECT unnest(string_to_array(%s, chr(31))))", sources, fetch=False)
-        _query(client, "DELETE FROM {table_lineage} WHERE source_object IN (SELECT unnest(string_to_array(%s, chr(31))))", touched, fetch=False)
+        _query(client, "DELETE FROM {column_lineage} WHERE source " + IN_LIST, sources, fetch=False)
+        _query(client, "DELETE FROM {table_lineage} WHERE source_object " + IN_LIST, touched, fetch=False)
     return [dlt.resource(rows, name="column_lineage", write_disposition="append"),
             dlt.resource([updated], name="table_lineage", write_disposition="append")]
 
 
 LIST_SEPARATOR = chr(31)  # ASCII's unit separator: never part of a name SQLFlow reports
+IN_LIST = "IN (SELECT unnest(string_to_array(%s, chr(31))))"  # one text parameter, split where the query runs
 
 
 def _query(client: Any, sql: str, values: list[str], fetch: bool = True) -> pa.Table | None:
@@ -509,7 +510,8 @@ def _query(client: Any, sql: str, values: list[str], fetch: bool = True) -> pa.T
         client.execute_sql(sql, joined)
         return None
     with client.execute_query(sql, joined) as cursor:
-        return cursor.arrow()
+        table = cursor.arrow()
+    return table if table is not None and table.num_rows else None  # no rows: the caller's typed empty table
 
 
 def _empty_edges() -> pa.Table:

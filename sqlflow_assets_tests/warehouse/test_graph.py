@@ -223,9 +223,9 @@ def test_an_incremental_refresh_equals_a_full_rebuild(project_env, destination, 
     assert first.rebuilt and first.changed_sources == ["also", "ingest", "marts"]
     assert graph.refresh(storage).changed_sources == []  # nothing new: nothing read or written
 
-    [marts_v2] = load_jobs(project_env, instance, ("marts", MARTS_V2))
+    [marts_v2, _] = load_jobs(project_env, instance, ("marts", MARTS_V2), ("loop", LOOP))  # a changed source and a new one
     second = graph.refresh(storage)
-    assert not second.rebuilt and second.changed_sources == ["marts"]
+    assert not second.rebuilt and second.changed_sources == ["loop", "marts"]
     incremental = _stored_graph(storage)
     shared = [row for row in incremental["table_lineage"] if row[:2] == ("staging.orders", "marts.revenue")]
     assert {row[4] for row in shared} >= {",".join(sorted([also, marts_v2]))}  # the pair both sources feed
