@@ -5,9 +5,14 @@ the SQL they own, as it is now. So the graph keeps only each source's current jo
 completed job with loaded lineage; a source is a job's name), and stitches jobs together by a
 normalised qualified name, so a table written by one job and read by another connects them.
 
-The inputs are read from the destination through dlt's dataset API and the graph is computed in a
-private in-memory DuckDB, so it works for any destination; the results are loaded back with dlt
-(`replace`): `lineage.current_jobs`, `lineage.column_lineage`, `lineage.table_lineage`.
+A source's `column_lineage` rows depend only on its current job (its names are normalised in that
+job's context, into the edge rows, before any SQL: no join can multiply rows), so a refresh reads,
+computes and writes only the sources whose current job changed; `table_lineage` is the sum of each
+job's share (its edges counted per table pair), updated by taking a source's old share out and
+putting its new one in. The inputs are read from the destination (dlt's dataset API and
+`sql_client`), rows are computed one job at a time in a private in-memory DuckDB, so it works for
+any destination, and loaded with dlt: `lineage.current_jobs`, `lineage.column_lineage`,
+`lineage.table_lineage`.
 """
 
 from __future__ import annotations
