@@ -244,20 +244,19 @@ def _check_result(outcome: quality.CheckOutcome) -> dg.AssetCheckResult:
     name="lineage_graph",
 )
 def lineage_graph(context: dg.AssetExecutionContext, storage: StorageResource) -> Iterator[dg.MaterializeResult]:
-    """Rebuild the one current, warehouse-wide graph after any job's lineage changed."""
+    """Bring the one current, warehouse-wide graph up to date after any job's lineage changed."""
     target = storage.storage()
-    tables = graph.refresh(target)
-    picture = glance.warehouse_picture(tables.get("table_lineage"))
+    refreshed = graph.refresh(target)
+    picture = glance.warehouse_picture(graph.read_table(target.lineage_pipeline().dataset(), "table_lineage", columns=glance.TABLE_GRAPH_COLUMNS) if refreshed else None)
     for table in graph.GRAPH_TABLES:
-        rows = tables.get(table)
         yield dg.MaterializeResult(
             asset_key=dg.AssetKey([LINEAGE_SCHEMA, table]),
             metadata={
-                "dagster/row_count": rows.num_rows if rows is not None else 0,
+                "dagster/row_count": refreshed.row_counts[table] if refreshed else 0,
                 "dagster/table_name": target.table_name(LINEAGE_SCHEMA, table),
                 **(
-                    {"dagster/column_schema": column_schema(contract.GRAPH[table], _arrow_columns(rows.schema))}
-                    if rows is not None
+                    {"dagster/column_schema": column_schema(contract.GRAPH[table], _arrow_columns(refreshed.schemas[table]))}
+                    if refreshed
                     else {}
                 ),
                 **({"lineage/picture": dg.MetadataValue.md(picture.markdown)} if table == "table_lineage" else {}),

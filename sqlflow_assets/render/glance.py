@@ -24,6 +24,7 @@ from sqlflow_assets.render import pictures
 from sqlflow_assets.render.pictures import TableEdge
 
 TOP_EDGES = 10
+TABLE_GRAPH_COLUMNS = ("source_object", "target_object", "relationship_type", "edge_count")  # what `table_graph` reads
 log = logging.getLogger(__name__)
 
 
@@ -108,7 +109,7 @@ _TOP_SQL = "SELECT source, target, fdd, fdr FROM pairs ORDER BY fdd + fdr DESC, 
 
 def table_graph(table: pa.Table | None, lone_tables: list[str] = (), limit: int = pictures.MAX_TABLES) -> TableGraph:
     """`lineage.table_edges` / `lineage.table_lineage` rows (plus tables without edges) as a `TableGraph`."""
-    columns = {"source_object": pa.string(), "target_object": pa.string(), "relationship_type": pa.string(), "edge_count": pa.int64()}
+    columns = dict(zip(TABLE_GRAPH_COLUMNS, (pa.string(), pa.string(), pa.string(), pa.int64())))
     edges = table.select(list(columns)) if table is not None else pa.table({name: pa.array([], kind) for name, kind in columns.items()})
     with duckdb.connect() as conn:
         conn.register("edges", edges)

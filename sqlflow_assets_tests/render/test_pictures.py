@@ -3,6 +3,7 @@ instead of a picture when `dot` is missing."""
 
 from __future__ import annotations
 
+import random
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
@@ -165,3 +166,42 @@ def test_hostile_names_are_drawn_verbatim() -> None:
     assert drawn_tables(svg) == drawn_labels(svg) == {*names, "s.line break"}
     assert drawn_edges(svg) == len(names)
     assert 'title "with" \\N' in "".join(ET.fromstring(svg).itertext())
+
+
+def dense_warehouse(tables: int = 200, pairs: int = 3846, seed: int = 18) -> list[dict]:
+    """The shape of a 2,000-relationship job's graph: 200 tables, 3,846 pairs, both types."""
+    rng = random.Random(seed)
+    names = [f"SCOTT.T_{i:03d}" for i in range(tables)]
+    seen, rows = set(), []
+    while len(seen) < pairs:
+        source, target = rng.sample(names, 2)
+        if (source, target) not in seen:
+            seen.add((source, target))
+            rows += [{"source_object": source, "target_object": target, "relationship_type": kind, "edge_count": rng.randint(1, 9)}
+                     for kind in ("fdd", "fdr")[: rng.randint(1, 2)]]
+    return rows
+
+
+def test_a_dense_warehouse_is_drawn_with_the_heaviest_pairs_and_the_rest_counted() -> None:
+    """dot's time grows with the arrows: the densest 50 tables keep their MAX_EDGES heaviest pairs."""
+    require_dot()
+    edges = pictures.table_edges(dense_warehouse())
+    picture = glance.warehouse_picture(pa.Table.from_pylist(dense_warehouse()))
+    assert picture.drawn
+    svg = svg_of(picture.markdown)
+    assert len(drawn_tables(svg)) == pictures.MAX_TABLES and drawn_edges(svg) == pictures.MAX_EDGES
+    assert f"+ 150 more tables / {len(edges) - pictures.MAX_EDGES} edges not shown" in svg
+    selection = pictures.most_connected(edges, pictures.MAX_TABLES)
+    heaviest = sorted(selection.edges, key=lambda e: -e.total)[pictures.MAX_EDGES - 1].total
+    labels = [text.text for text in ET.fromstring(svg).iterfind(".//svg:g[@class='edge']//svg:text", NS)]
+    assert min(sum(int(part.split()[0]) for part in label.split(" · ")) for label in labels) >= heaviest
+
+
+def test_a_layout_past_its_time_becomes_a_readable_list(monkeypatch) -> None:
+    require_dot()
+    monkeypatch.setattr(pictures, "DOT_TIMEOUT", 0.0001)
+    svg = pictures.table_svg(pictures.table_edges(dense_warehouse()), "warehouse")
+    texts = [text.text for text in ET.fromstring(svg).iterfind(".//svg:text", NS)]
+    assert texts[:2] == ["warehouse", "(layout took too long: the heaviest table pairs)"]
+    assert len(texts) == 2 + pictures.LIST_LINES + 1 and texts[-1].startswith("+ 150 more tables")
+    assert " -> " in texts[2] and "fdd" in texts[2]

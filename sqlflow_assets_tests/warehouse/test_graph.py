@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlflow_assets.warehouse import graph
 from sqlflow_assets.defs import assets
 from sqlflow_assets.defs.resources import default_resources
-from sqlflow_assets_tests.support import INGEST, load_jobs, LOOP, materialize_job_lineage, refresh, REPO_ROOT
+from sqlflow_assets_tests.support import INGEST, load_jobs, LOOP, MARTS_V1, MARTS_V2, materialize_job_lineage, refresh, REPO_ROOT
 
 
 def edges(tables: dict[str, list[dict]]) -> set[tuple]:
@@ -194,3 +194,47 @@ def test_impact_sql_rewrites_identifiers_and_markers_not_text() -> None:
     assert 'FROM lineage."x; DROP TABLE y"\n' in hostile and hostile.count("DROP") == 2  # quoted, in both FROMs
     with pytest.raises(ValueError, match="marker"):
         graph.impact_sql(marker="{")
+
+
+# shares the table pair staging.orders -> marts.revenue with source "marts": table_lineage lists both jobs
+ALSO = b"INSERT INTO marts.revenue (total) SELECT amount FROM staging.orders;"
+
+
+def _stored_graph(storage) -> dict[str, list[tuple]]:
+    """Each graph table as stored, rows sorted (a table is a set of rows)."""
+    dataset = storage.lineage_pipeline().dataset()
+    return {
+        table: sorted((tuple(row.values()) for row in dataset.table(table).arrow().to_pylist()), key=repr)
+        for table in graph.GRAPH_TABLES
+    }
+
+
+@pytest.mark.parametrize("destination", ["duckdb", "postgres"])
+def test_an_incremental_refresh_equals_a_full_rebuild(project_env, destination, request, monkeypatch):
+    """A new job of one source replaces only that source's rows; the graph equals a rebuild from scratch."""
+    from sqlflow_assets import config
+
+    if destination == "postgres":
+        monkeypatch.setenv("DESTINATION_TYPE", "postgres")
+        monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", request.getfixturevalue("postgres_database"))
+    instance = dg.DagsterInstance.ephemeral()
+    ingest, marts_v1, also = load_jobs(project_env, instance, ("ingest", INGEST), ("marts", MARTS_V1), ("also", ALSO))
+    storage = config.storage()
+    first = graph.refresh(storage)
+    assert first.rebuilt and first.changed_sources == ["also", "ingest", "marts"]
+    assert graph.refresh(storage).changed_sources == []  # nothing new: nothing read or written
+
+    [marts_v2, _] = load_jobs(project_env, instance, ("marts", MARTS_V2), ("loop", LOOP))  # a changed source and a new one
+    second = graph.refresh(storage)
+    assert not second.rebuilt and second.changed_sources == ["loop", "marts"]
+    incremental = _stored_graph(storage)
+    shared = [row for row in incremental["table_lineage"] if row[:2] == ("staging.orders", "marts.revenue")]
+    assert {row[4] for row in shared} >= {",".join(sorted([also, marts_v2]))}  # the pair both sources feed
+    assert not any(marts_v1 in repr(row) for table in incremental.values() for row in table)
+    assert second.row_counts == {table: len(rows) for table, rows in incremental.items()}
+
+    with storage.lineage_pipeline().sql_client() as client:  # without a stored graph the refresh rebuilds it whole
+        client.execute_sql(f"DROP TABLE {client.make_qualified_table_name('current_jobs')}")
+    assert graph.refresh(storage).rebuilt
+    assert _stored_graph(storage) == incremental
+    assert ingest in repr(incremental["column_lineage"])

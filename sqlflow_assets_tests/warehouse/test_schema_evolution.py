@@ -69,7 +69,7 @@ def test_a_new_public_column_migrates_an_existing_database(storage: Storage) -> 
             assert old_values == [(None,)]  # not backfilled: NULL until the job is loaded again
 
     tables = graph.refresh(storage)
-    assert set(tables["current_jobs"].column("job_id").to_pylist()) == {"old", "new"}
+    assert set(tables.current_jobs.column("job_id").to_pylist()) == {"old", "new"}
     with duckdb.connect(str(database), read_only=True) as conn:
         column_lineage = conn.execute(f"SELECT * FROM {LINEAGE_SCHEMA}.column_lineage").to_arrow_table()
         impacted = conn.execute(graph.impact_sql(marker="$"), {"object": "SHOP.ORDERS", "column": "amount", "depth": 5}).fetchall()
