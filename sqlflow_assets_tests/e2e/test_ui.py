@@ -153,7 +153,7 @@ def test_the_lineage_checks_pass_on_the_sample_job(page: Page, product):
 
 def test_the_partial_job_shows_a_warn_sql_errors_check(page: Page):
     text = page.open("/assets/sqlflow_raw/errors?view=checks", "errors-check-warn", "sql_errors", "Failed",
-                     "1 statements SQLFlow could not analyse")
+                     "1 statement SQLFlow could not analyse")
     assert "non-blocking" in text
     assert page.icons("warning_outline") >= 1, "a failed WARN check shows the warning icon"
     assert page.icons("cancel") == 0, "no ERROR: the good statement was analysed"
