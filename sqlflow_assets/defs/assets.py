@@ -59,7 +59,7 @@ class SQLFlowTranslator(DagsterDltTranslator):
             .get_asset_spec(data)
             .replace_attributes(
                 key=dg.AssetKey([RAW_SCHEMA, name]),
-                description=table.description,
+                description=table.asset_description,
                 deps=[],
                 group_name=RAW_GROUP,
                 kinds=STORAGE_KINDS,
@@ -112,7 +112,7 @@ def _table_spec(table: contract.Table, deps: list[dg.AssetKey]) -> dg.AssetSpec:
         kinds=STORAGE_KINDS,
         tags=layer_tags("raw" if raw else "lineage"),
         owners=OWNERS,
-        description=table.description,
+        description=table.asset_description,
         metadata={
             "dagster/table_name": SPEC_STORAGE.table_name(table.schema, table.name),
             "dagster/column_schema": column_schema(table, table.arrow_columns() if raw else table.sql_columns()),
@@ -266,7 +266,7 @@ def _checks_metadata(outcomes: list[quality.CheckOutcome]) -> dict[tuple[str, st
             kinds=STORAGE_KINDS,
             tags=layer_tags("graph"),
             owners=OWNERS,
-            description=contract.GRAPH[table].description,
+            description=contract.GRAPH[table].asset_description,
             metadata={
                 "dagster/table_name": SPEC_STORAGE.table_name(LINEAGE_SCHEMA, table),
                 "dagster/column_schema": column_schema(contract.GRAPH[table], contract.GRAPH[table].sql_columns()),

@@ -56,7 +56,15 @@ class SqlSubmissionConfig(dg.Config):
         return sources
 
 
-@dg.asset(key=SUBMISSION_KEY, group_name="sqlflow", output_required=False, kinds={"sql"}, owners=OWNERS)
+@dg.asset(
+    key=SUBMISSION_KEY, group_name="sqlflow", output_required=False, kinds={"sql"}, owners=OWNERS,
+    description=(
+        "Submits each configured SQL source (`[[sources.sqlflow.sql_sources]]`; with none, `SQLFLOW_SQL_DIR` or the bundled sample) whose "
+        "files or options changed, as one SQLFlow job. Runs daily at 03:00 (`sqlflow_sql_submission_daily`) and "
+        "when materialised; nothing is submitted while that schedule is stopped, and it materialises only when "
+        "something was sent."
+    ),
+)
 def sql_submission(
     context: dg.AssetExecutionContext, config: SqlSubmissionConfig, sqlflow: SQLFlowResource
 ) -> Iterator[dg.MaterializeResult]:

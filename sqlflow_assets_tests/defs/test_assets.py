@@ -245,3 +245,17 @@ def test_check_results_name_their_job_and_the_checked_asset_says_warn(project_en
     materialized = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
     assert materialized["sqlflow_raw/errors"]["sqlflow/checks"].value == "WARN: sql_errors: 1 statement SQLFlow could not analyse"
     assert materialized["lineage/column_edges"]["sqlflow/checks"].value.startswith("PASSED: column_edges_present: column edges present")
+
+
+def test_every_asset_description_says_when_it_is_off():
+    """`lineage/openlineage_events` sat "Never materialized" with no word that it is off until configured."""
+    from sqlflow_assets.definitions import defs
+
+    specs = {spec.key.to_user_string(): spec for spec in defs.resolve_all_asset_specs()}
+    assert specs["lineage/openlineage_events"].description.count("Off until `[sources.sqlflow.openlineage] transport` is set") == 1
+    assert "while that schedule is stopped" in specs["sqlflow/sql_submission"].description
+    assert "stale while both are stopped" in specs["sqlflow_raw/jobs"].description
+    assert "while that sensor is stopped" in specs["lineage/column_edges"].description
+    assert "while that sensor is stopped" in specs["lineage/table_lineage"].description
+    silent = [key for key, spec in specs.items() if not any(word in (spec.description or "") for word in ("stopped", "Off until"))]
+    assert silent == []
