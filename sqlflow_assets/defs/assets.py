@@ -26,7 +26,7 @@ from sqlflow_assets.job import lineage_step
 from sqlflow_assets.job import quality
 from sqlflow_assets.config import LINEAGE_SCHEMA, RAW_SCHEMA
 from sqlflow_assets.domain import shown_name
-from sqlflow_assets.defs.partitions import sqlflow_jobs_partitions
+from sqlflow_assets.defs.partitions import job_id_of, sqlflow_jobs_partitions
 from sqlflow_assets.defs.resources import SQLFlowResource, StorageResource
 from sqlflow_assets.errors import LineageCheckFailed
 from sqlflow_assets.defs.shared import GRAPH_AUTOMATION, OWNERS, column_schema, layer_tags
@@ -160,7 +160,7 @@ def sqlflow_job_lineage(
 
     Blocking checks are decided before the load; when one fails nothing is written and the run fails.
     """
-    job_id = context.partition_key
+    job_id = job_id_of(context.partition_key)
     client = sqlflow.client()
     details = client.job_summary(job_id)
     with tempfile.TemporaryDirectory(prefix="sqlflow_export_") as folder:
