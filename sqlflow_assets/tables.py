@@ -119,7 +119,7 @@ def _per_job(schema: str, name: str, description: str, columns: Mapping[str, str
     return _table(schema, name, description, {JOB_KEY: _JOB_ID, **columns}, merge_key=JOB_KEY)
 
 
-_JOB_ID = "The SQLFlow job (and Dagster partition) the row belongs to."
+_JOB_ID = "The SQLFlow job the row belongs to (its Dagster partition key ends with it)."
 _COORDINATES = "JSON text: where in the SQL the item is ([{x: line, y: column, hashCode}, ...], start/end pairs)."
 _OBJECT = "The object's qualified name (database.schema.name without DEFAULT placeholders)."
 
@@ -128,7 +128,7 @@ JOBS = _table(
     "jobs",
     "Every SQLFlow job of the user, as displayUserJobsSummary lists it.",
     {
-        "job_id": "SQLFlow's id of the job (and the Dagster partition of its lineage).",
+        "job_id": "SQLFlow's id of the job (the end of the Dagster partition key of its lineage).",
         "job_name": "The job's name: the submission's source name when this project submitted it.",
         "user_id": "The SQLFlow user the job belongs to.",
         "db_vendor": "The job's SQL dialect (dbvpostgresql, ...).",
