@@ -13,6 +13,7 @@ from typing import Any
 import dagster as dg
 
 from sqlflow_assets.submit import submission
+from sqlflow_assets.domain import counted
 from sqlflow_assets.defs.shared import OWNERS, last_json_metadata
 from sqlflow_assets.defs.resources import SQLFlowResource
 
@@ -80,14 +81,14 @@ def sql_submission(
     def report(outcome: submission.Outcome) -> None:
         if outcome.submitted:
             context.log.info(
-                f"{outcome.source.name}: submitted {outcome.file_count} files ({outcome.action}), job {outcome.job_id}"
+                f"{outcome.source.name}: submitted {counted(outcome.file_count, 'file')} ({outcome.action}), job {outcome.job_id}"
             )
         else:
-            context.log.info(f"{outcome.source.name}: {outcome.file_count} files unchanged since job {outcome.job_id}")
+            context.log.info(f"{outcome.source.name}: {counted(outcome.file_count, 'file')} unchanged since job {outcome.job_id}")
         if outcome.skipped:
             listed = "; ".join(f"{path}: {why}" for path, why in list(outcome.skipped.items())[:20])
             more = f"; and {len(outcome.skipped) - 20} more" if len(outcome.skipped) > 20 else ""
-            context.log.warning(f"{outcome.source.name}: skipped {len(outcome.skipped)} entries ({listed}{more})")
+            context.log.warning(f"{outcome.source.name}: skipped {counted(len(outcome.skipped), 'entry', 'entries')} ({listed}{more})")
 
     outcomes, failures = submission.submit_sources(sqlflow.client(), sources, previous, config.force, report)
     submitted = [outcome for outcome in outcomes if outcome.submitted]
