@@ -41,6 +41,7 @@ from sqlflow_assets.warehouse import graph
 from sqlflow_assets.warehouse import openlineage_export, reload_jobs
 from sqlflow_assets.submit import submission
 from sqlflow_assets.api.client import SQLFlowClient
+from sqlflow_assets.domain import counted
 from sqlflow_assets.errors import SourceError, SQLFlowAssetsError, UsageError
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
@@ -220,9 +221,9 @@ def submit(args: argparse.Namespace) -> int:
         raise failures[source.name]
     [outcome] = outcomes
     if not outcome.submitted:
-        print(f"{source.name}: {outcome.file_count} files unchanged since job {outcome.job_id}; nothing submitted (--force sends it)")
+        print(f"{source.name}: {counted(outcome.file_count, 'file')} unchanged since job {outcome.job_id}; nothing submitted (--force sends it)")
         return EXIT_OK
-    print(f"{source.name}: submitted {outcome.file_count} files ({outcome.action}) as job {outcome.job_id}", flush=True)
+    print(f"{source.name}: submitted {counted(outcome.file_count, 'file')} ({outcome.action}) as job {outcome.job_id}", flush=True)
     if args.wait:
         job = client.wait_for_job(outcome.job_id, poll_seconds=args.poll, timeout=args.timeout)
         print(f"job {outcome.job_id}: {job.get('status')}")

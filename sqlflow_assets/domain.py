@@ -30,6 +30,11 @@ def shown_name(name: object, limit: int = JOB_NAME_MAX_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """`count` with its noun in the right number: "1 statement", "2 statements", "0 copies" (`plural` when not +s)."""
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"
+
+
 class JobStatus(StrEnum):
     """A job's `status` as the API spells it."""
 

@@ -89,6 +89,22 @@ class Table:
             return f"merged on the primary key `{self.primary_key}`"
         return "replaced whole on every graph refresh"
 
+    def refreshed(self) -> str:
+        """When the table is written, and when it is not (what its asset's description ends with)."""
+        if self.merge_key:
+            return ("Written per SQLFlow job by the lineage run `sqlflow_job_sensor` requests when the job finishes; "
+                    "nothing new lands while that sensor is stopped (materialise a partition by hand then).")  # fmt: skip
+        if self.primary_key:
+            return ("Reloaded hourly (`sqlflow_graph_automation`) and whenever `sqlflow_job_sensor` sees new jobs; "
+                    "stale while both are stopped.")  # fmt: skip
+        return ("Rebuilt by `sqlflow_graph_automation` after any job's lineage lands; "
+                "not rebuilt while that sensor is stopped.")  # fmt: skip
+
+    @property
+    def asset_description(self) -> str:
+        """The description its Dagster asset shows: what the table holds, then when it is written."""
+        return f"{self.description} {self.refreshed()}"
+
 
 def _table(schema: str, name: str, description: str, columns: Mapping[str, str], **keys: str) -> Table:
     """`columns`: `"name"` is text, `"name:bool"` / `"name:bigint"` set the type -> description."""
@@ -103,7 +119,7 @@ def _per_job(schema: str, name: str, description: str, columns: Mapping[str, str
     return _table(schema, name, description, {JOB_KEY: _JOB_ID, **columns}, merge_key=JOB_KEY)
 
 
-_JOB_ID = "The SQLFlow job (and Dagster partition) the row belongs to."
+_JOB_ID = "The SQLFlow job the row belongs to (its Dagster partition key ends with it)."
 _COORDINATES = "JSON text: where in the SQL the item is ([{x: line, y: column, hashCode}, ...], start/end pairs)."
 _OBJECT = "The object's qualified name (database.schema.name without DEFAULT placeholders)."
 
@@ -112,7 +128,7 @@ JOBS = _table(
     "jobs",
     "Every SQLFlow job of the user, as displayUserJobsSummary lists it.",
     {
-        "job_id": "SQLFlow's id of the job (and the Dagster partition of its lineage).",
+        "job_id": "SQLFlow's id of the job (the end of the Dagster partition key of its lineage).",
         "job_name": "The job's name: the submission's source name when this project submitted it.",
         "user_id": "The SQLFlow user the job belongs to.",
         "db_vendor": "The job's SQL dialect (dbvpostgresql, ...).",
@@ -322,7 +338,7 @@ def reference() -> str:
     for group, title in ((RAW_SCHEMA, "Raw tables"), (LINEAGE_SCHEMA, "Lineage tables")):
         lines += ["", f"## {title} (`{group}`)"]
         for entry in (t for t in ALL if t.schema == group):
-            lines += ["", f"### `{entry.qualified_name}`", "", entry.description, "", f"Loaded: {entry.loading()}.", ""]
+            lines += ["", f"### `{entry.qualified_name}`", "", entry.description, "", f"Loaded: {entry.loading()}.", "", entry.refreshed(), ""]
             lines += ["| Column | Type | Description |", "| --- | --- | --- |"]
             lines += [f"| `{c.name}` | {c.sql_type} | {c.description.replace('|', '/')} |" for c in entry.columns]
     return "\n".join(lines) + "\n"

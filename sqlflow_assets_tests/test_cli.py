@@ -70,7 +70,7 @@ def sql_folder(tmp_path):
 
 def test_submit_a_folder_then_only_when_it_changed(project_env, sql_folder, capsys):
     code, out, _ = run_cli(capsys, "submit", str(sql_folder), "--wait", "--poll", "0.1")
-    assert code == 0 and f"{sql_folder}: submitted 1 files (new job) as job " in out and out.rstrip().endswith(": success")
+    assert code == 0 and f"{sql_folder}: submitted 1 file (new job) as job " in out and out.rstrip().endswith(": success")
     job_id = out.split(" as job ")[1].split()[0]
     client = SQLFlowClient.from_config()
     assert client.job_summary(job_id)["jobName"] == str(sql_folder)  # a folder's job is named after its path
@@ -78,7 +78,7 @@ def test_submit_a_folder_then_only_when_it_changed(project_env, sql_folder, caps
     code, out, _ = run_cli(capsys, "submit", str(sql_folder))
     assert code == 0 and f"unchanged since job {job_id}; nothing submitted" in out
     code, out, _ = run_cli(capsys, "submit", str(sql_folder), "--dbvendor", "dbvoracle")
-    assert code == 0 and "submitted 1 files" in out
+    assert code == 0 and "submitted 1 file" in out
     assert client.job_summary(out.split(" as job ")[1].split()[0])["dbVendor"] == "dbvoracle"
     code, out, _ = run_cli(capsys, "submit", str(sql_folder), "--dbvendor", "dbvoracle", "--force", "--name", "nightly")
     new_job = out.split(" as job ")[1].split()[0]
@@ -88,7 +88,7 @@ def test_submit_a_folder_then_only_when_it_changed(project_env, sql_folder, caps
 def test_submit_a_configured_source_and_its_errors(project_env, sql_folder, capsys, monkeypatch):
     monkeypatch.setenv("SOURCES__SQLFLOW__SQL_SOURCES", json.dumps([{"name": "etl", "path": str(sql_folder), "default_schema": "raw"}]))
     code, out, _ = run_cli(capsys, "submit", "etl")
-    assert code == 0 and "etl: submitted 1 files" in out
+    assert code == 0 and "etl: submitted 1 file" in out
     assert SQLFlowClient.from_config().job_summary(out.split(" as job ")[1].split()[0])["defaultSchema"] == "raw"
 
     code, out, err = run_cli(capsys, "submit", "nope")
@@ -181,7 +181,7 @@ def test_the_entry_point_reads_sources_from_dlt_config_toml(project_env, sql_fol
         )
 
     submitted = cli("submit", "etl")
-    assert submitted.returncode == 0 and "etl: submitted 1 files" in submitted.stdout, submitted.stderr
+    assert submitted.returncode == 0 and "etl: submitted 1 file" in submitted.stdout, submitted.stderr
     job_id = submitted.stdout.split(" as job ")[1].split()[0]
     assert SQLFlowClient.from_config().job_summary(job_id)["dbVendor"] == "dbvmysql"
     assert "unchanged" in cli("submit", "etl").stdout  # remembered across processes

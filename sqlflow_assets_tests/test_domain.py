@@ -116,3 +116,10 @@ def test_shown_name_bounds_a_name_and_marks_the_cut() -> None:
     assert shown_name("x" * JOB_NAME_MAX_CHARS) == "x" * JOB_NAME_MAX_CHARS
     cut = shown_name("x" * 10_000_000)
     assert len(cut) == JOB_NAME_MAX_CHARS and cut.endswith("…")
+
+
+def test_counted_puts_the_noun_in_the_right_number():
+    from sqlflow_assets.domain import counted
+
+    assert [counted(n, "statement") for n in (0, 1, 2)] == ["0 statements", "1 statement", "2 statements"]
+    assert counted(1, "copy", "copies") == "1 copy" and counted(3, "copy", "copies") == "3 copies"

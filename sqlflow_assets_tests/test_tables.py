@@ -53,4 +53,4 @@ def test_every_table_asset_spec_shows_the_contract_s_description_and_columns() -
         spec = specs[dg.AssetKey([table.schema, table.name])]
         columns = spec.metadata["dagster/column_schema"].columns
         assert [(c.name, c.description) for c in columns] == [(c.name, c.description) for c in table.columns], table.qualified_name
-        assert spec.description == table.description, table.qualified_name
+        assert spec.description == table.asset_description, table.qualified_name

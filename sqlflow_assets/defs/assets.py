@@ -6,6 +6,7 @@ table, and the lineage rows always come from the raw rows loaded with them.
 """
 
 import tempfile
+import warnings
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +26,7 @@ from sqlflow_assets.job import lineage_step
 from sqlflow_assets.job import quality
 from sqlflow_assets.config import LINEAGE_SCHEMA, RAW_SCHEMA
 from sqlflow_assets.domain import shown_name
-from sqlflow_assets.defs.partitions import sqlflow_jobs_partitions
+from sqlflow_assets.defs.partitions import job_id_of, sqlflow_jobs_partitions
 from sqlflow_assets.defs.resources import SQLFlowResource, StorageResource
 from sqlflow_assets.errors import LineageCheckFailed
 from sqlflow_assets.defs.shared import GRAPH_AUTOMATION, OWNERS, column_schema, layer_tags
@@ -58,7 +59,7 @@ class SQLFlowTranslator(DagsterDltTranslator):
             .get_asset_spec(data)
             .replace_attributes(
                 key=dg.AssetKey([RAW_SCHEMA, name]),
-                description=table.description,
+                description=table.asset_description,
                 deps=[],
                 group_name=RAW_GROUP,
                 kinds=STORAGE_KINDS,
@@ -111,7 +112,7 @@ def _table_spec(table: contract.Table, deps: list[dg.AssetKey]) -> dg.AssetSpec:
         kinds=STORAGE_KINDS,
         tags=layer_tags("raw" if raw else "lineage"),
         owners=OWNERS,
-        description=table.description,
+        description=table.asset_description,
         metadata={
             "dagster/table_name": SPEC_STORAGE.table_name(table.schema, table.name),
             "dagster/column_schema": column_schema(table, table.arrow_columns() if raw else table.sql_columns()),
@@ -128,8 +129,20 @@ def _job_table_specs() -> list[dg.AssetSpec]:
 
 
 def _check_specs() -> list[dg.AssetCheckSpec]:
+    # Partitioned checks are a Dagster preview (1.13); without them the UI lists every result under
+    # "Partition —". The warning would print at every code-location load, so it is silenced here only.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+        return _partitioned_check_specs()
+
+
+def _partitioned_check_specs() -> list[dg.AssetCheckSpec]:
     return [
-        dg.AssetCheckSpec(check.name, asset=dg.AssetKey(list(check.table)), description=check.doc, blocking=check.blocking)
+        # partitioned like the asset, so each result is listed under its job's partition
+        dg.AssetCheckSpec(
+            check.name, asset=dg.AssetKey(list(check.table)), description=check.doc, blocking=check.blocking,
+            partitions_def=sqlflow_jobs_partitions,
+        )
         for check in quality.CHECKS
     ]
 
@@ -147,13 +160,14 @@ def sqlflow_job_lineage(
 
     Blocking checks are decided before the load; when one fails nothing is written and the run fails.
     """
-    job_id = context.partition_key
+    job_id = job_id_of(context.partition_key)
     client = sqlflow.client()
     details = client.job_summary(job_id)
     with tempfile.TemporaryDirectory(prefix="sqlflow_export_") as folder:
         export = client.export_lineage_json_file(job_id, Path(folder) / f"{job_id}.json")
         job = lineage_step.analyse(job_id, export, details)
-    results = [_check_result(outcome) for outcome in job.checks]
+    job_label = shown_name(details.get("jobName") or job_id)
+    results = [_check_result(outcome, job_id, job_label) for outcome in job.checks]
     if job.blocking_failures():
         yield from results
         raise dg.Failure(str(LineageCheckFailed(job_id=job_id, failed=job.blocking_failures())))
@@ -162,12 +176,14 @@ def sqlflow_job_lineage(
     job_metadata = _job_metadata(details)
     tables = job.tables()
     summary = {
-        (LINEAGE_SCHEMA, "table_edges"): _summary_metadata(shown_name(details.get("jobName") or job_id), job.lineage, tables)
+        (LINEAGE_SCHEMA, "table_edges"): _summary_metadata(job_label, job.lineage, tables)
     }
+    checked = _checks_metadata(job.checks)
     for (dataset, table), rows in tables.items():
         yield dg.MaterializeResult(
             asset_key=dg.AssetKey([dataset, table]),
             metadata={
+                **checked.get((dataset, table), {}),
                 "dagster/partition_row_count": rows.num_rows,
                 "dagster/row_count": row_counts[(dataset, table)],
                 "dagster/table_name": target.table_name(dataset, table),
@@ -207,18 +223,36 @@ def _job_metadata(details: dict) -> dict[str, object]:
     }
 
 
-def _check_result(outcome: quality.CheckOutcome) -> dg.AssetCheckResult:
+def _check_result(outcome: quality.CheckOutcome, job_id: str, job_label: str) -> dg.AssetCheckResult:
+    """One check's result, naming its job: `<job name>: <what the check found>`, the job in the metadata too."""
     return dg.AssetCheckResult(
         asset_key=dg.AssetKey(list(outcome.table)),
         check_name=outcome.name,
         passed=outcome.passed,
         severity=dg.AssetCheckSeverity(outcome.severity.value),
-        description=outcome.description,
+        description=f"{job_label}: {outcome.description}",
         metadata={
-            "count": outcome.count, "sample": dg.MetadataValue.json(outcome.sample),
-            **({"notes": outcome.notes, "notes_sample": dg.MetadataValue.json(outcome.notes_sample)} if outcome.notes else {}),
+            "sqlflow/job_name": job_label, "sqlflow/job_id": job_id,
+            "count": outcome.count,
+            **({"sample": dg.MetadataValue.md(outcome.sample_markdown())} if outcome.count else {}),
+            **({"notes": outcome.notes, "notes_sample": dg.MetadataValue.md(outcome.notes_markdown())} if outcome.notes else {}),
         },
     )
+
+
+def _checks_metadata(outcomes: list[quality.CheckOutcome]) -> dict[tuple[str, str], dict[str, object]]:
+    """Per checked table, its checks' verdict on the materialisation itself, so the asset's page says
+    "WARN" when a check warned (the catalog's green dot is about the materialisation only)."""
+    by_table: dict[tuple[str, str], list[quality.CheckOutcome]] = {}
+    for outcome in outcomes:
+        by_table.setdefault(outcome.table, []).append(outcome)
+    shown = {}
+    for table, found in by_table.items():
+        failed = [outcome for outcome in found if not outcome.passed]
+        worst = "ERROR" if any(o.severity is quality.Severity.ERROR for o in failed) else "WARN" if failed else "PASSED"
+        said = "; ".join(f"{o.name}: {o.description}" for o in failed or found)
+        shown[table] = {"sqlflow/checks": f"{worst}: {said}"}
+    return shown
 
 
 @dg.multi_asset(
@@ -232,7 +266,7 @@ def _check_result(outcome: quality.CheckOutcome) -> dg.AssetCheckResult:
             kinds=STORAGE_KINDS,
             tags=layer_tags("graph"),
             owners=OWNERS,
-            description=contract.GRAPH[table].description,
+            description=contract.GRAPH[table].asset_description,
             metadata={
                 "dagster/table_name": SPEC_STORAGE.table_name(LINEAGE_SCHEMA, table),
                 "dagster/column_schema": column_schema(contract.GRAPH[table], contract.GRAPH[table].sql_columns()),

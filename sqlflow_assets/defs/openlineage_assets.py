@@ -21,6 +21,7 @@ import dagster as dg
 from sqlflow_assets import config
 from sqlflow_assets.warehouse import openlineage_export
 from sqlflow_assets.config import LINEAGE_SCHEMA
+from sqlflow_assets.domain import counted
 from sqlflow_assets.errors import OpenLineageConfigError
 from sqlflow_assets.defs.shared import GRAPH_AUTOMATION, OWNERS, last_json_metadata
 from sqlflow_assets.defs.resources import StorageResource
@@ -43,6 +44,11 @@ class OpenLineageEventsConfig(dg.Config):
     owners=OWNERS,
     automation_condition=GRAPH_AUTOMATION,
     output_required=False,
+    description=(
+        "OpenLineage START/COMPLETE events, with column lineage, for each current job that changed, sent after "
+        "every graph rebuild. Off until `[sources.sqlflow.openlineage] transport` is set: until then a run logs "
+        "so and materialises nothing (hence \"Never materialized\")."
+    ),
 )
 def openlineage_events(
     context: dg.AssetExecutionContext, config: OpenLineageEventsConfig, storage: StorageResource
@@ -67,7 +73,9 @@ def openlineage_events(
     previous = {} if config.emit_all else last_json_metadata(context, EVENTS_KEY, SENT_METADATA)
     changed = sorted(source for source, print_ in fingerprints.items() if previous.get(source) != print_)
     sent = openlineage_export.emit((event for source in changed for event in by_source[source]), settings.transport_config())
-    context.log.info(f"sent {sent} OpenLineage events for {len(changed)} of {len(by_source)} current jobs to {endpoint}")
+    context.log.info(
+        f"sent {counted(sent, 'OpenLineage event')} for {len(changed)} of {counted(len(by_source), 'current job')} to {endpoint}"
+    )
     yield dg.MaterializeResult(
         metadata={
             "endpoint": endpoint,

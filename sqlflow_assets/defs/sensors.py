@@ -17,7 +17,7 @@ from sqlflow_assets import config
 from sqlflow_assets.domain import shown_name
 from sqlflow_assets.job import job_versions
 from sqlflow_assets.defs.jobs import jobs_refresh_job, lineage_job
-from sqlflow_assets.defs.partitions import sqlflow_jobs_partitions
+from sqlflow_assets.defs.partitions import job_id_of, partition_key, sqlflow_jobs_partitions
 from sqlflow_assets.defs.resources import SQLFlowResource
 from sqlflow_assets.job.job_versions import VERSION_KEY_TAG, ListedJob
 
@@ -47,16 +47,34 @@ def sqlflow_job_sensor(context: dg.SensorEvaluationContext, sqlflow: SQLFlowReso
         name, message = shown_name(listed.job.get("jobName")), shown_name(listed.job.get("errorMessage"), ERROR_MESSAGE_CHARS)
         context.log.warning(f"SQLFlow job {shown_name(listed.job_id)} ({name}) failed: {message}")
     retries = _retries(context.instance, plan.to_check, plan.cursor)
-    requests = [_lineage_request(listed, attempt) for listed, attempt in [*((job, 1) for job in plan.new), *retries]]
+    wanted = [*((job, 1) for job in plan.new), *retries]
+    keys, added = _partition_keys(context.instance, [job for job, _ in wanted])
+    requests = [_lineage_request(listed, attempt, keys[listed.job_id]) for listed, attempt in wanted]
     if plan.new:
         requests.insert(0, _jobs_refresh_request(plan.new))
     return dg.SensorResult(
         run_requests=requests,
-        dynamic_partitions_requests=[sqlflow_jobs_partitions.build_add_request([job.job_id for job in plan.new])]
-        if plan.new
-        else [],
+        dynamic_partitions_requests=[sqlflow_jobs_partitions.build_add_request(added)] if added else [],
         cursor=plan.cursor.dump(),
     )
+
+
+def _partition_keys(instance: dg.DagsterInstance, jobs: Sequence[ListedJob]) -> tuple[dict[str, str], list[str]]:
+    """Job id -> partition key for these jobs, and the keys to add.
+
+    A job that has a partition keeps it (a bare-id key from before, or a readable one made under a
+    name the job has since changed); only a job without one gets a new, readable key.
+    """
+    if not jobs:
+        return {}, []
+    existing = {job_id_of(key): key for key in instance.get_dynamic_partitions(sqlflow_jobs_partitions.name)}
+    keys, added = {}, []
+    for listed in jobs:
+        if listed.job_id not in keys:
+            keys[listed.job_id] = existing.get(listed.job_id) or partition_key(listed.job)
+            if listed.job_id not in existing:
+                added.append(keys[listed.job_id])
+    return keys, added
 
 
 def _retries(instance: dg.DagsterInstance, pending: Sequence[ListedJob], cursor: job_versions.Cursor) -> list[tuple[ListedJob, int]]:
@@ -93,10 +111,10 @@ def _retries(instance: dg.DagsterInstance, pending: Sequence[ListedJob], cursor:
 def _latest_run_status(instance: dg.DagsterInstance, pending: Sequence[ListedJob]) -> dict[str, dg.DagsterRunStatus]:
     """Job id -> status of the latest run of its pending version: light columns, no run bodies.
 
-    The filter holds one version per job, so the run's partition (the job id) names the version.
+    The filter holds one version per job, so the run's partition (naming the job) names the version.
     """
     return {
-        data.partition: data.status
+        job_id_of(data.partition): data.status
         for runs_filter in _lineage_runs_filters(pending)
         for data in instance.get_run_partition_data(runs_filter)
     }
@@ -109,11 +127,11 @@ def _lineage_runs_filters(jobs: Sequence[ListedJob]) -> Iterator[dg.RunsFilter]:
         yield dg.RunsFilter(job_name=lineage_job.name, tags={VERSION_KEY_TAG: keys})
 
 
-def _lineage_request(listed: ListedJob, attempt: int) -> dg.RunRequest:
+def _lineage_request(listed: ListedJob, attempt: int, key: str) -> dg.RunRequest:
     return dg.RunRequest(
         run_key=job_versions.run_key(listed.job_id, listed.version, attempt),
         job_name=lineage_job.name,
-        partition_key=listed.job_id,
+        partition_key=key,
         tags={**job_versions.job_tags(listed.job, listed.version), "dagster/max_retries": str(LINEAGE_MAX_RETRIES),
               "dagster/max_runtime": str(LINEAGE_MAX_RUNTIME_SECONDS)},
     )

@@ -18,6 +18,7 @@ from typing import Any
 import dagster as dg
 
 from sqlflow_assets import config as settings
+from sqlflow_assets.domain import counted
 from sqlflow_assets.defs.shared import OWNERS, last_json_metadata
 from sqlflow_assets.defs.resources import SQLFlowResource
 from sqlflow_assets.submit import submission
@@ -66,7 +67,15 @@ class SqlSubmissionConfig(dg.Config):
         return sources
 
 
-@dg.asset(key=SUBMISSION_KEY, group_name="sqlflow", output_required=False, kinds={"sql"}, owners=OWNERS)
+@dg.asset(
+    key=SUBMISSION_KEY, group_name="sqlflow", output_required=False, kinds={"sql"}, owners=OWNERS,
+    description=(
+        "Submits each configured SQL source (`[[sources.sqlflow.sql_sources]]`; with none, `SQLFLOW_SQL_DIR` or the bundled sample) whose "
+        "files or options changed, as one SQLFlow job. Runs daily at 03:00 (`sqlflow_sql_submission_daily`) and "
+        "when materialised; nothing is submitted while that schedule is stopped, and it materialises only when "
+        "something was sent."
+    ),
+)
 def sql_submission(
     context: dg.AssetExecutionContext, config: SqlSubmissionConfig, sqlflow: SQLFlowResource
 ) -> Iterator[dg.MaterializeResult]:
@@ -82,14 +91,14 @@ def sql_submission(
     def report(outcome: submission.Outcome) -> None:
         if outcome.submitted:
             context.log.info(
-                f"{outcome.source.name}: submitted {outcome.file_count} files ({outcome.action}), job {outcome.job_id}"
+                f"{outcome.source.name}: submitted {counted(outcome.file_count, 'file')} ({outcome.action}), job {outcome.job_id}"
             )
         else:
-            context.log.info(f"{outcome.source.name}: {outcome.file_count} files unchanged since job {outcome.job_id}")
+            context.log.info(f"{outcome.source.name}: {counted(outcome.file_count, 'file')} unchanged since job {outcome.job_id}")
         if outcome.skipped:
             listed = "; ".join(f"{path}: {why}" for path, why in list(outcome.skipped.items())[:20])
             more = f"; and {len(outcome.skipped) - 20} more" if len(outcome.skipped) > 20 else ""
-            context.log.warning(f"{outcome.source.name}: skipped {len(outcome.skipped)} entries ({listed}{more})")
+            context.log.warning(f"{outcome.source.name}: skipped {counted(len(outcome.skipped), 'entry', 'entries')} ({listed}{more})")
 
     inside = settings.project_dir() if config.names_sources() else None
     outcomes, failures, state = submission.submit_recorded(

@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from sqlflow_assets import config
 from sqlflow_assets.api.client import SQLFlowClient
+from sqlflow_assets.domain import counted
 from sqlflow_assets.errors import SourceError, SQLFlowError
 from sqlflow_assets.submit import git_source, source_paths
 from sqlflow_assets.submit.source_paths import Files, Skipped
@@ -122,7 +123,7 @@ class SqlSource(BaseModel):
                 f" subfolder {self.subfolder}" if self.subfolder else ""
             )
         if self.kind == "files":
-            return f"{len(self.files or [])} files" + (f" under {self.path}" if self.path else "")
+            return counted(len(self.files or []), "file") + (f" under {self.path}" if self.path else "")
         return f"folder {self.path}"
 
     def __repr_args__(self) -> Any:
@@ -379,7 +380,7 @@ def _submit_persist(
         changed = [(name, content) for name, content in files if known.get(name) != digests[name]]
         if changed and not removed:
             job = client.submit_persist_job(source.job, changed, source.dbvendor, job_id=job_id, incremental=True)
-            return job, f"persist: added {len(changed)} files"
+            return job, f"persist: added {counted(len(changed), 'file')}"
         job = client.submit_persist_job(source.job, files, source.dbvendor, job_id=job_id, incremental=False)
         return job, "persist: replaced files"
     return client.submit_persist_job(source.job, files, source.dbvendor, **options), "persist: new job"

@@ -221,3 +221,41 @@ def test_row_count_is_the_whole_table_and_partition_row_count_the_jobs_rows(proj
             total, of_job = conn.execute(f"SELECT count(*), count(*) FILTER (job_id = ?) FROM {table}", [other]).fetchone()
             assert (metadata["dagster/row_count"].value, metadata["dagster/partition_row_count"].value) == (total, of_job), key
     assert materialized["lineage/column_edges"]["dagster/row_count"].value > materialized["lineage/column_edges"]["dagster/partition_row_count"].value
+
+
+def test_check_results_name_their_job_and_the_checked_asset_says_warn(project_env):
+    """Issue 19: the check results showed "Partition —" and no job; a passing check read like a failure;
+    the SQL error sample was raw JSON; `sqlflow_raw/errors` looked fine while its check warned."""
+    job = submit_and_wait(
+        [("good.sql", b"INSERT INTO t2 (x) SELECT x FROM t1;"), ("bad.sql", b"SELEC nonsense FROM WHERE ;;")], job_name="half good"
+    )
+    assert job["status"] == "partial_success", job
+    result = materialize_job_lineage(dg.DagsterInstance.ephemeral(), job["jobId"])
+
+    checks = {check.check_name: check for check in result.get_asset_check_evaluations()}
+    assert {check.partition for check in checks.values()} == {job["jobId"]}
+    assert all(check.description.startswith("half good: ") for check in checks.values())
+    assert all(check.metadata["sqlflow/job_name"].value == "half good" for check in checks.values())
+    assert checks["column_edges_present"].description == "half good: column edges present: 3 column edges for 3 raw relationships"
+    errors = checks["sql_errors"]
+    assert (errors.passed, errors.severity) == (False, dg.AssetCheckSeverity.WARN)
+    assert errors.description == "half good: 1 statement SQLFlow could not analyse"
+    table = errors.metadata["sample"].value.splitlines()
+    assert table[0] == "| file | line | column | type | message |" and table[2].startswith("| bad.sql | 1 | ")
+    materialized = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
+    assert materialized["sqlflow_raw/errors"]["sqlflow/checks"].value == "WARN: sql_errors: 1 statement SQLFlow could not analyse"
+    assert materialized["lineage/column_edges"]["sqlflow/checks"].value.startswith("PASSED: column_edges_present: column edges present")
+
+
+def test_every_asset_description_says_when_it_is_off():
+    """`lineage/openlineage_events` sat "Never materialized" with no word that it is off until configured."""
+    from sqlflow_assets.definitions import defs
+
+    specs = {spec.key.to_user_string(): spec for spec in defs.resolve_all_asset_specs()}
+    assert specs["lineage/openlineage_events"].description.count("Off until `[sources.sqlflow.openlineage] transport` is set") == 1
+    assert "while that schedule is stopped" in specs["sqlflow/sql_submission"].description
+    assert "stale while both are stopped" in specs["sqlflow_raw/jobs"].description
+    assert "while that sensor is stopped" in specs["lineage/column_edges"].description
+    assert "while that sensor is stopped" in specs["lineage/table_lineage"].description
+    silent = [key for key, spec in specs.items() if not any(word in (spec.description or "") for word in ("stopped", "Off until"))]
+    assert silent == []

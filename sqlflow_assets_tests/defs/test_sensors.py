@@ -18,6 +18,7 @@ from sqlflow_assets.api.client import SQLFlowClient
 from sqlflow_assets.errors import SQLFlowError
 from sqlflow_assets.defs.jobs import jobs_refresh_job, lineage_job
 from sqlflow_assets.defs.resources import SQLFlowResource, StorageResource
+from sqlflow_assets.defs.partitions import job_id_of
 from sqlflow_assets.defs.sensors import sqlflow_job_sensor
 from sqlflow_assets.definitions import defs
 from sqlflow_assets.domain import JOB_NAME_MAX_CHARS
@@ -89,7 +90,7 @@ def test_completed_jobs_are_requested_once_and_failed_jobs_never(project_env):
     instance = dg.DagsterInstance.ephemeral()
 
     first = tick(None, instance)
-    requested = {request.partition_key: request for request in lineage_requests(first).values()}
+    requested = {job_id_of(request.partition_key): request for request in lineage_requests(first).values()}
     assert requested[done["jobId"]].run_key == f"{done['jobId']}:{done['sessionId']}"
     assert requested[done["jobId"]].tags["sqlflow/job_name"] == "test job"
     assert requested[done["jobId"]].tags["sqlflow/created"] == done["createTime"]
@@ -99,7 +100,7 @@ def test_completed_jobs_are_requested_once_and_failed_jobs_never(project_env):
     secrets = (project_env.server.secret_key, SQLFlowResource().client().token)
     assert not any(secret in str(request.tags) for secret in secrets for request in first.run_requests)
     assert failed["jobId"] not in requested
-    added = {key for request in first.dynamic_partitions_requests for key in request.partition_keys}
+    added = {job_id_of(key) for request in first.dynamic_partitions_requests for key in request.partition_keys}
     assert done["jobId"] in added and failed["jobId"] not in added
     assert len(refresh_requests(first)) == 1
     launch(instance, first)
@@ -116,27 +117,27 @@ def test_a_reanalysed_job_is_loaded_for_real_then_requested_once_more(project_en
     before = client.wait_for_job(job_id, poll_seconds=0.2, timeout=60)
     instance = dg.DagsterInstance.ephemeral()
     first = tick(None, instance)
-    request = next(r for r in lineage_requests(first).values() if r.partition_key == job_id)
-    instance.add_dynamic_partitions("sqlflow_jobs", [job_id])
+    request = next(r for r in lineage_requests(first).values() if job_id_of(r.partition_key) == job_id)
+    instance.add_dynamic_partitions("sqlflow_jobs", [request.partition_key])
     run = defs.resolve_job_def(lineage_job.name).execute_in_process(
         instance=instance,
-        partition_key=job_id,
+        partition_key=request.partition_key,
         tags={**request.tags, "dagster/run_key": request.run_key},
         resources={"sqlflow": SQLFlowResource(), "storage": StorageResource()},
     )
     assert run.success
     loaded = tick(first.cursor, instance)
-    assert job_id not in {r.partition_key for r in lineage_requests(loaded).values()}
+    assert job_id not in {job_id_of(r.partition_key) for r in lineage_requests(loaded).values()}
     assert fingerprint(job_id, before["sessionId"]) in json.loads(loaded.cursor)["settled"]
 
     client.submit_persist_job("persist", [("b.sql", b"INSERT INTO t3 (y) SELECT y FROM t2;")], "dbvpostgresql", job_id=job_id)
     after = client.wait_for_job(job_id, poll_seconds=0.2, timeout=60)
     assert after["sessionId"] != before["sessionId"]
     again = tick(loaded.cursor, instance)
-    assert [r.run_key for r in lineage_requests(again).values() if r.partition_key == job_id] == [f"{job_id}:{after['sessionId']}"]
+    assert [r.run_key for r in lineage_requests(again).values() if job_id_of(r.partition_key) == job_id] == [f"{job_id}:{after['sessionId']}"]
     assert len(refresh_requests(again)) == 1
     launch(instance, again)
-    assert job_id not in {r.partition_key for r in lineage_requests(tick(again.cursor, instance)).values()}
+    assert job_id not in {job_id_of(r.partition_key) for r in lineage_requests(tick(again.cursor, instance)).values()}
 
 
 def test_a_failed_run_is_requested_again_and_a_succeeded_one_is_not(monkeypatch, tmp_path):
@@ -152,7 +153,7 @@ def test_a_failed_run_is_requested_again_and_a_succeeded_one_is_not(monkeypatch,
         broken = {"sqlflow": SQLFlowResource(base_url=f"http://127.0.0.1:{free_port()}"), "storage": StorageResource()}
         request = lineage_requests(first)["job00002:s1"]
         failed = defs.resolve_job_def(lineage_job.name).execute_in_process(
-            instance=instance, partition_key="job00002", tags=request.tags, resources=broken, raise_on_error=False
+            instance=instance, partition_key=request.partition_key, tags=request.tags, resources=broken, raise_on_error=False
         )
         assert not failed.success
         waiting = launch_one(instance, lineage_requests(first)["job00003:s1"], dg.DagsterRunStatus.FAILURE, {"dagster/will_retry": "true"})
@@ -228,12 +229,12 @@ def test_date_and_name_settings_pick_the_jobs_and_apply_on_the_next_tick(monkeyp
         monkeypatch.setenv("SOURCES__SQLFLOW__SENSOR_CREATED_AFTER", "2026-11-01")
         monkeypatch.setenv("SOURCES__SQLFLOW__SENSOR_JOB_NAME_PATTERN", "nightly-*")
         first = tick(None, instance)
-        assert {r.partition_key for r in lineage_requests(first).values()} == {"job00001"}
+        assert {job_id_of(r.partition_key) for r in lineage_requests(first).values()} == {"job00001"}
         launch(instance, first)
 
         monkeypatch.delenv("SOURCES__SQLFLOW__SENSOR_JOB_NAME_PATTERN")
         second = tick(first.cursor, instance)
-        assert {r.partition_key for r in lineage_requests(second).values()} == {"job00003", "job00005"}
+        assert {job_id_of(r.partition_key) for r in lineage_requests(second).values()} == {"job00003", "job00005"}
 
         monkeypatch.setenv("SOURCES__SQLFLOW__SENSOR_CREATED_AFTER", "November")
         with pytest.raises(ValueError, match="sensor_created_after"):
@@ -274,7 +275,7 @@ def test_a_large_jobs_list_from_the_local_server_is_requested_once_per_analysis(
         result = tick(cursor, instance)
         for run in launch(instance, result).values():
             succeed(instance, run)
-        seen += [request.partition_key for request in lineage_requests(result).values()]
+        seen += [job_id_of(request.partition_key) for request in lineage_requests(result).values()]
         cursor = result.cursor
     assert len(seen) == len(set(seen))  # nothing requested twice over three ticks
     assert ours <= set(seen)
@@ -296,9 +297,9 @@ def test_a_changed_config_file_reaches_the_next_tick(dlt_project_dir, monkeypatc
     with summary_peer(listing) as peer:
         peer_env(monkeypatch, peer.base_url)
         config_file.write_text('[sources.sqlflow]\nsensor_job_name_pattern = "nightly-*"\n')
-        assert {r.partition_key for r in lineage_requests(tick(None)).values()} == {"job00001"}
+        assert {job_id_of(r.partition_key) for r in lineage_requests(tick(None)).values()} == {"job00001"}
         config_file.write_text('[sources.sqlflow]\nsensor_job_name_pattern = "adhoc*"\n')
-        assert {r.partition_key for r in lineage_requests(tick(None)).values()} == {"job00002"}
+        assert {job_id_of(r.partition_key) for r in lineage_requests(tick(None)).values()} == {"job00002"}
 
 
 def test_huge_job_names_are_cut_in_tags_and_logs_and_kept_whole_in_the_jobs_table(monkeypatch, tmp_path):
@@ -327,3 +328,39 @@ def test_huge_job_names_are_cut_in_tags_and_logs_and_kept_whole_in_the_jobs_tabl
     with duckdb.connect(str(tmp_path / "data" / "sqlflow.duckdb"), read_only=True) as conn:
         names = conn.sql("SELECT job_id, length(job_name) FROM sqlflow_raw.jobs ORDER BY job_id").fetchall()
     assert names == [("job00001", len(huge_name)), ("job00002", len(huge_name))]
+
+
+def test_partitions_read_as_the_job_s_name_and_time_and_load_the_job(project_env):
+    """Issue 19: the partition list showed hex ids. The key now names the job and its creation time,
+    ends with the id, and a run of that partition loads that job (its check results name it too)."""
+    done = submit_and_wait([("ok.sql", b"INSERT INTO t2 (x) SELECT x FROM t1;")], job_name="nightly, sales [eu]...")
+    instance = dg.DagsterInstance.ephemeral()
+    first = tick(None, instance)
+    [key] = [r.partition_key for r in lineage_requests(first).values() if r.tags["sqlflow/job_id"] == done["jobId"]]
+    assert key == f"nightly_ sales _eu_. @ {done['createTime']} ({done['jobId']})"
+    assert key in {k for request in first.dynamic_partitions_requests for k in request.partition_keys}
+    launch(instance, first)
+    assert key in instance.get_dynamic_partitions("sqlflow_jobs")
+    run = defs.resolve_job_def(lineage_job.name).execute_in_process(
+        instance=instance, partition_key=key, resources={"sqlflow": SQLFlowResource(), "storage": StorageResource()}
+    )
+    assert run.success
+    checks = run.get_asset_check_evaluations()
+    assert {check.partition for check in checks} == {key}
+    assert all(check.metadata["sqlflow/job_id"].value == done["jobId"] for check in checks)
+    with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
+        edges = conn.execute("SELECT count(*) FROM lineage.column_edges WHERE job_id = ?", [done["jobId"]]).fetchone()[0]
+    assert edges > 0
+
+
+def test_a_job_keeps_the_bare_id_partition_it_had_before(monkeypatch):
+    """Partitions made before readable keys (the bare job id) keep serving their job: no second partition."""
+    listing = {"jobs": [job(1), job(2)]}
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("sqlflow_jobs", ["job00001"])
+    with summary_peer(listing) as peer:
+        peer_env(monkeypatch, peer.base_url)
+        first = tick(None, instance)
+    keys = {r.tags["sqlflow/job_id"]: r.partition_key for r in lineage_requests(first).values()}
+    assert keys == {"job00001": "job00001", "job00002": "job 2 @ 2026-11-15 10:00:00 (job00002)"}
+    assert [list(r.partition_keys) for r in first.dynamic_partitions_requests] == [["job 2 @ 2026-11-15 10:00:00 (job00002)"]]

@@ -47,7 +47,7 @@ def kill_tree(pid: int) -> list[int]:
 
 
 def test_a_killed_run_worker_is_failed_and_retried_to_complete_rows(product):
-    sample_job = product.sample_run["tags"]["dagster/partition"]
+    sample_job = product.sample_run["tags"]["sqlflow/job_id"]
     clean = product.table_counts(sample_job, TABLES)
     assert clean["lineage.column_edges"] > 0  # the reference is a real load
 
@@ -55,7 +55,7 @@ def test_a_killed_run_worker_is_failed_and_retried_to_complete_rows(product):
     lock.acquire(timeout=120)  # between loads: the next lineage run cannot finish while this is held
     try:
         job_id = submit_sample(product, "killed worker")
-        partition = {"dagster/partition": job_id}
+        partition = {"sqlflow/job_id": job_id}  # the partition key names the job; this tag is its id
         run = poll(lambda: next(iter(product.runs(statuses=["STARTED"], tags=partition)), None), SENSOR_WAIT,
                    "the sensor's lineage run of the new job")
         pid = poll(lambda: product.worker_pid(run["runId"]), 30, "the run worker's pid")

@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -113,7 +114,7 @@ def partial_job(product) -> str:
     files = [("good.sql", b"INSERT INTO t2 (x) SELECT x FROM t1;"), ("bad.sql", b"SELEC nonsense FROM WHERE ;")]
     job_id = client.submit_user_job("partial e2e", files, "dbvpostgresql")["jobId"]
     assert client.wait_for_job(job_id, poll_seconds=0.2, timeout=60)["status"] == "partial_success"
-    poll(lambda: product.runs(statuses=["SUCCESS"], tags={"dagster/partition": job_id}), SENSOR_WAIT,
+    poll(lambda: product.runs(statuses=["SUCCESS"], tags={"sqlflow/job_id": job_id}), SENSOR_WAIT,
          "the sensor's lineage run of the partial job")
     return job_id
 
@@ -134,11 +135,12 @@ def test_the_asset_graph_shows_every_group_and_the_lineage_assets(page: Page):
 
 
 def test_a_lineage_asset_page_shows_each_partition_with_its_job_metadata(page: Page, product):
-    sample_job = product.sample_run["tags"]["dagster/partition"]
+    sample_job, sample_key = product.sample_run["tags"]["sqlflow/job_id"], product.sample_run["tags"]["dagster/partition"]
+    assert " @ " in sample_key and sample_key.endswith(f" ({sample_job})")  # the partition reads as the job: name @ time (id)
     text = page.open("/assets/lineage/table_edges", "table-edges", "table_edges", "Metadata", "sqlflow/job_name")
     assert all(label in text for label in ("dagster/partition_row_count", "sqlflow/status", "sqlflow/files", "lineage.table_edges"))
-    text = page.open(f"/assets/lineage/table_edges?view=partitions&partition={sample_job}", "table-edges-partition",
-                     sample_job, "sqlflow/job_name", "Materialized")
+    text = page.open(f"/assets/lineage/table_edges?view=partitions&partition={quote(sample_key)}", "table-edges-partition",
+                     sample_key, "sqlflow/job_name", "Materialized")
     assert "sqlflow_lineage" in text and "02_marts.sql" in text  # the run's job and the sample job's files
     rows = product.table_counts(sample_job, ["lineage.table_edges"])["lineage.table_edges"]
     assert f"dagster/partition_row_count\n{rows}\n" in text  # the row count shown is the table's
@@ -153,14 +155,14 @@ def test_the_lineage_checks_pass_on_the_sample_job(page: Page, product):
 
 def test_the_partial_job_shows_a_warn_sql_errors_check(page: Page):
     text = page.open("/assets/sqlflow_raw/errors?view=checks", "errors-check-warn", "sql_errors", "Failed",
-                     "1 statements SQLFlow could not analyse")
+                     "1 statement SQLFlow could not analyse")
     assert "non-blocking" in text
     assert page.icons("warning_outline") >= 1, "a failed WARN check shows the warning icon"
     assert page.icons("cancel") == 0, "no ERROR: the good statement was analysed"
 
 
 def test_the_partial_jobs_run_page_shows_its_sql_errors_check(page: Page, product, partial_job: str):
-    [run, *_] = product.runs(statuses=["SUCCESS"], tags={"dagster/partition": partial_job})
+    [run, *_] = product.runs(statuses=["SUCCESS"], tags={"sqlflow/job_id": partial_job})
     text = page.open(f"/runs/{run['runId']}", "partial-run", "Check sql_errors failed for materialization of sqlflow_raw / errors")
     assert "RUN_SUCCESS" in text  # the run is green (the good statement loaded); the WARN lives in the check
 

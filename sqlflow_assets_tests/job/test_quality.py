@@ -19,10 +19,10 @@ JOB = "j1"
 Conn = duckdb.DuckDBPyConnection
 
 
-def _errors(*rows: tuple[str, str]) -> pa.Table:
+def _errors(*rows: tuple[str, str], coordinates: str | None = None) -> pa.Table:
     """A raw `errors` table of the job: (error_type, error_message) per statement."""
     columns = {"job_id": [JOB] * len(rows), "ord": list(range(len(rows))), "error_message": [m for _, m in rows],
-               "error_type": [t for t, _ in rows], "file_name": ["a.sql"] * len(rows), "coordinates": [None] * len(rows)}  # fmt: skip
+               "error_type": [t for t, _ in rows], "file_name": ["a.sql"] * len(rows), "coordinates": [coordinates] * len(rows)}  # fmt: skip
     return pa.table(columns, schema=SCHEMAS["errors"])
 
 
@@ -104,8 +104,8 @@ def test_syntax_hints_of_an_export_without_processes_are_information() -> None:
     found = outcomes(raw)
     errors = found["sql_errors"]
     assert (errors.passed, errors.count, errors.notes) == (True, 0, 2)
-    assert {row[2] for row in errors.notes_sample} == {"SyntaxHint"}
-    assert all("orphan column" in row[3] for row in errors.notes_sample)
+    assert {row[3] for row in errors.notes_sample} == {"SyntaxHint"}
+    assert all("orphan column" in row[4] for row in errors.notes_sample)
     assert all(outcome.passed for outcome in found.values()), found
 
 
@@ -113,4 +113,37 @@ def test_hints_and_warnings_beside_a_real_error_are_notes_not_offenders() -> Non
     raw = dataclasses.replace(good_raw(), errors=_errors(("SyntaxHint", "find orphan column"), ("Warning", "odd"), ("SyntaxError", "bad")))
     errors = outcomes(raw)["sql_errors"]
     assert (errors.passed, errors.count, errors.notes, errors.severity) == (False, 1, 2, quality.Severity.WARN)
-    assert [row[2] for row in errors.sample] == ["SyntaxError"]
+    assert [row[3] for row in errors.sample] == ["SyntaxError"]
+
+
+def test_passing_checks_say_what_passed() -> None:
+    """A pass reads as a pass, with the job's counts ("0 raw relationships while the job has no column edge" did not)."""
+    good = outcomes(good_raw())
+    assert {name: outcome.description for name, outcome in good.items()} == {
+        "column_edges_present": "column edges present: 3 column edges for 3 raw relationships",
+        "edge_endpoints_resolve": "every endpoint resolves: 3 column edges, all between known objects",
+        "edges_not_duplicated": "no duplicates: 3 column edges, each once per relationship",
+        "sql_errors": "every statement analysed: no SQL error",
+    }
+
+
+def test_failing_checks_count_in_the_right_number() -> None:
+    one = outcomes(BAD_DATA["sql_errors"][0](good_raw()))["sql_errors"]
+    assert one.description == "1 statement SQLFlow could not analyse; 1 hint or warning listed as information"
+    two = outcomes(dataclasses.replace(good_raw(), errors=_errors(("SyntaxError", "a"), ("SyntaxError", "b"))))["sql_errors"]
+    assert two.description == "2 statements SQLFlow could not analyse"
+    orphan = outcomes(good_raw(), _orphan_an_edge)["edge_endpoints_resolve"]
+    assert orphan.description == "1 column edge of 3 with an endpoint missing from lineage.objects"
+    empty = outcomes(good_raw(), _drop_column_edges)["column_edges_present"]
+    assert empty.description == "no column edge although the job has 3 raw relationships"
+
+
+def test_sql_error_samples_are_a_markdown_table_with_line_and_column() -> None:
+    coordinates = '[{"x":4,"y":12,"hashCode":"0"},{"x":4,"y":20,"hashCode":"0"}]'
+    raw = dataclasses.replace(good_raw(), errors=_errors(("SyntaxError", "bad | token\nhere"), coordinates=coordinates))
+    errors = outcomes(raw)["sql_errors"]
+    assert errors.sample_markdown().splitlines() == [
+        "| file | line | column | type | message |",
+        "|---|---|---|---|---|",
+        "| a.sql | 4 | 12 | SyntaxError | bad \\| token here |",
+    ]
