@@ -64,37 +64,59 @@ def table_specs(snapshot_path: Path, patterns: Sequence[str], destination: str, 
         return []
     plans = catalog.plan(snapshot, patterns)
     log.info("warehouse catalog: %d of %d tables and views as assets (warehouse_assets = %s)", len(plans), len(snapshot["tables"]), list(patterns))
-    return [_spec(table, owners) for table in plans]
+    return _Specs(plans, owners).specs
 
 
-def _spec(table: catalog.TablePlan, owners: Sequence[str]) -> dg.AssetSpec:
-    metadata: dict[str, object] = {
-        "dagster/table_name": table.name,
-        "dagster/column_schema": dg.TableSchema(
-            columns=[dg.TableColumn(name, "unknown", description=description or None) for name, description in table.columns]
-        ),
-        "sqlflow/jobs": dg.MetadataValue.json(table.jobs),
-        "sqlflow/files": dg.MetadataValue.json(table.files),
-    }
-    if table.column_lineage:
-        metadata["dagster/column_lineage"] = dg.TableColumnLineage(
-            deps_by_column={
-                column: [dg.TableColumnDep(asset_key=dg.AssetKey(key), column_name=name) for key, name in deps]
-                for column, deps in table.column_lineage.items()
-            }
+class _Specs:
+    """The specs of `plans`. Dagster's metadata objects are immutable, so one object serves every
+    table that needs it (an upstream key, a column dependency, a column): 5,000 tables load in a
+    fraction of the time that building each anew takes (benchmarks/catalog_load.py)."""
+
+    def __init__(self, plans: Sequence[catalog.TablePlan], owners: Sequence[str]) -> None:
+        self.keys = {table.name: dg.AssetKey(table.key) for table in plans}
+        self.deps = {name: dg.AssetDep(key) for name, key in self.keys.items()}
+        self.column_deps: dict[tuple[str, str], dg.TableColumnDep] = {}
+        self.columns: dict[tuple[str, str], dg.TableColumn] = {}
+        self.owners = list(owners)
+        self.specs = [self.spec(table) for table in plans]
+
+    def column_dep(self, source: str, column: str) -> dg.TableColumnDep:
+        found = self.column_deps.get((source, column))
+        if found is None:
+            found = self.column_deps[(source, column)] = dg.TableColumnDep(asset_key=self.keys[source], column_name=column)
+        return found
+
+    def column(self, name: str, description: str) -> dg.TableColumn:
+        found = self.columns.get((name, description))
+        if found is None:
+            found = self.columns[(name, description)] = dg.TableColumn(name, "unknown", description=description or None)
+        return found
+
+    def spec(self, table: catalog.TablePlan) -> dg.AssetSpec:
+        metadata: dict[str, object] = {
+            "dagster/table_name": table.name,
+            "dagster/column_schema": dg.TableSchema(columns=[self.column(name, description) for name, description in table.columns]),
+            "sqlflow/jobs": table.jobs,
+            "sqlflow/files": ", ".join(table.files),
+        }
+        if table.column_lineage:
+            metadata["dagster/column_lineage"] = dg.TableColumnLineage(
+                deps_by_column={
+                    column: [self.column_dep(source, name) for source, name in deps] for column, deps in table.column_lineage.items()
+                }
+            )
+        if table.rows_from:
+            metadata["sqlflow/rows_decided_by"] = "; ".join(table.rows_from)
+        return dg.AssetSpec(
+            self.keys[table.name],
+            deps=[self.deps[source] for source in table.upstream],
+            group_name=table.group,
+            kinds=set(table.kinds),
+            description=table.description,
+            metadata=metadata,
+            tags=LAYER_TAGS,
+            owners=self.owners,
         )
-    if table.rows_from:
-        metadata["sqlflow/rows_decided_by"] = dg.MetadataValue.json(table.rows_from)
-    return dg.AssetSpec(
-        dg.AssetKey(table.key),
-        deps=[dg.AssetKey(key) for key in table.upstream],
-        group_name=table.group,
-        kinds=set(table.kinds),
-        description=table.description,
-        metadata=metadata,
-        tags=LAYER_TAGS,
-        owners=list(owners),
-    )
 
 
 @dg.definitions

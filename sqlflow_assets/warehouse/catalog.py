@@ -39,7 +39,6 @@ SNAPSHOT_FORMAT = 1
 KEY_PREFIX = "warehouse"  # first part of every warehouse table's asset key; no pipeline asset uses it
 GROUP_PREFIX = "warehouse"
 ALL = ("*",)
-MAX_LISTED_INPUTS = 8  # upstream columns named in a column's description; the rest counted
 # SQLFlow dbvendor -> Dagster kind (an icon in the UI); others drop the `dbv` prefix
 VENDOR_KINDS: Mapping[str, str] = {
     "dbvpostgresql": "postgres",
@@ -141,22 +140,30 @@ def build_snapshot(tables: Mapping[str, pa.Table], job_files: Mapping[str, Seque
             if source != target:
                 upstream[target].add(source)
     names_seen = set(written_by) | set(read_by) | set(upstream) | {source for sources in upstream.values() for source in sources}
-    return {
-        "format": SNAPSHOT_FORMAT,
-        "destination": destination,
-        "jobs": dict(sorted(jobs.items())),
-        "tables": {
-            name: {
-                "columns": sorted(columns[name]),
-                "upstream": sorted(upstream[name]),
-                "lineage": {column: sorted(map(list, found)) for column, found in sorted(inputs[name].items())},
-                "rows_from": sorted(map(list, rows_from[name])),
-                "written_by": sorted(written_by[name]),
-                "read_by": sorted(read_by[name] - written_by[name]),
-            }
-            for name in sorted(names_seen)
-        },
-    }
+    keys = _unique_keys(names_seen)
+    tables_out = {}
+    for name in sorted(names_seen):
+        writers, readers = sorted(written_by[name]), sorted(read_by[name] - written_by[name])
+        job_rows = [(role, job_id, jobs.get(job_id, {})) for role, ids in (("writes", writers), ("reads", readers)) for job_id in ids]
+        defining = writers or readers
+        tables_out[name] = {
+            "key": list(keys[name]),
+            "group": group_name(name),
+            "kinds": sorted({kind for job_id in defining if (kind := vendor_kind(jobs.get(job_id, {}).get("db_vendor")))}) or ["sql"],
+            "description": _description(name, job_rows),
+            "columns": [[column, _column_description(sorted(inputs[name].get(column, ())))] for column in sorted(columns[name])],
+            "upstream": sorted(upstream[name]),
+            "lineage": {
+                column: sorted({(source, source_column) for source, source_column, _, _ in found})
+                for column, found in sorted(inputs[name].items())
+            },
+            "rows_from": [f"{source}.{column} ({kind} {subtype})" for source, column, kind, subtype in sorted(rows_from[name])],
+            "jobs": "; ".join(f"{job.get('source')} ({role}, job {job_id})" for role, job_id, job in job_rows),
+            "files": sorted({file for job_id in defining for file in jobs.get(job_id, {}).get("files", [])}),
+            "written_by": writers,
+            "read_by": readers,
+        }
+    return {"format": SNAPSHOT_FORMAT, "destination": destination, "jobs": dict(sorted(jobs.items())), "tables": tables_out}
 
 
 def read_job_files(storage: Storage, job_ids: Sequence[str]) -> dict[str, list[str]]:
@@ -239,49 +246,43 @@ class TablePlan:
     name: str
     key: tuple[str, ...]
     group: str
-    kinds: tuple[str, ...]
+    kinds: Sequence[str]
     description: str
-    upstream: tuple[tuple[str, ...], ...]
-    columns: tuple[tuple[str, str], ...]  # (name, description)
-    column_lineage: dict[str, list[tuple[tuple[str, ...], str]]]  # column -> [(upstream key, column)]
-    jobs: list[dict[str, Any]] = field(default_factory=list)  # written_by first: source, job_id, role, files
-    files: list[str] = field(default_factory=list)
-    rows_from: list[str] = field(default_factory=list)
+    upstream: Sequence[str]  # names of chosen upstream tables
+    columns: Sequence[Sequence[str]]  # [name, description]
+    column_lineage: Mapping[str, Sequence[Sequence[str]]]  # column -> [[upstream table name, column]], chosen tables only
+    jobs: str = ""
+    files: Sequence[str] = ()
+    rows_from: Sequence[str] = ()
 
 
 def plan(snapshot: Mapping[str, Any], patterns: Sequence[str] = ALL) -> list[TablePlan]:
-    """The assets of the snapshot's tables whose schema matches `patterns`, with lineage among them only."""
+    """The assets of the snapshot's tables whose schema matches `patterns`, with lineage among them only.
+
+    Everything but the choice was settled when the snapshot was written, so this is one pass.
+    """
     tables: Mapping[str, Any] = snapshot["tables"]
-    jobs: Mapping[str, Any] = snapshot.get("jobs", {})
-    keys = _unique_keys([name for name in tables if selected(name, patterns)])
+    everything = tuple(patterns) == ALL
+    chosen = set(tables) if everything else {name for name in tables if selected(name, patterns)}
     plans = []
-    for name, key in keys.items():
+    for name in sorted(chosen):
         table = tables[name]
-        job_rows = [
-            {"role": role, "job_id": job_id, "source": jobs.get(job_id, {}).get("source"), "files": jobs.get(job_id, {}).get("files", [])}
-            for role, ids in (("writes", table["written_by"]), ("reads", table["read_by"]))
-            for job_id in ids
-        ]
-        writers = table["written_by"] or table["read_by"]
-        files = sorted({file for job_id in writers for file in jobs.get(job_id, {}).get("files", [])})
         lineage = table["lineage"]
+        if not everything:
+            lineage = {column: kept for column, found in lineage.items() if (kept := [pair for pair in found if pair[0] in chosen])}
         plans.append(
             TablePlan(
                 name=name,
-                key=key,
-                group=group_name(name),
-                kinds=tuple(sorted({kind for job_id in writers if (kind := vendor_kind(jobs.get(job_id, {}).get("db_vendor")))})) or ("sql",),
-                description=_description(name, job_rows),
-                upstream=tuple(keys[source] for source in table["upstream"] if source in keys),
-                columns=tuple((column, _column_description(lineage.get(column, []))) for column in table["columns"]),
-                column_lineage={
-                    column: deps
-                    for column, found in lineage.items()
-                    if (deps := sorted({(keys[source], source_column) for source, source_column, _, _ in found if source in keys}))
-                },
-                jobs=job_rows,
-                files=files,
-                rows_from=[f"{source}.{column} ({kind} {subtype})" for source, column, kind, subtype in table["rows_from"]],
+                key=tuple(table["key"]),
+                group=table["group"],
+                kinds=table["kinds"],
+                description=table["description"],
+                upstream=table["upstream"] if everything else [source for source in table["upstream"] if source in chosen],
+                columns=table["columns"],
+                column_lineage=lineage,
+                jobs=table["jobs"],
+                files=table["files"],
+                rows_from=table["rows_from"],
             )
         )
     return plans
@@ -301,9 +302,9 @@ def _unique_keys(names: Iterable[str]) -> dict[str, tuple[str, ...]]:
     return keys
 
 
-def _description(name: str, job_rows: Sequence[Mapping[str, Any]]) -> str:
-    writers = sorted({str(row["source"]) for row in job_rows if row["role"] == "writes"})
-    readers = sorted({str(row["source"]) for row in job_rows if row["role"] == "reads"})
+def _description(name: str, job_rows: Sequence[tuple[str, str, Mapping[str, Any]]]) -> str:
+    writers = sorted({str(job.get("source")) for role, _, job in job_rows if role == "writes"})
+    readers = sorted({str(job.get("source")) for role, _, job in job_rows if role == "reads"})
     said = [f"Warehouse table or view `{name}`, from the current SQL lineage (an external asset: Dagster does not run it)."]
     if writers:
         said.append(f"Written by {', '.join(f'`{source}`' for source in writers)}.")
@@ -313,9 +314,8 @@ def _description(name: str, job_rows: Sequence[Mapping[str, Any]]) -> str:
 
 
 def _column_description(found: Sequence[Sequence[str]]) -> str:
-    """`from raw.orders.amount (DIRECT IDENTITY); ...`: where a column's values come from, as OpenLineage types them."""
-    if not found:
-        return ""
-    listed = [f"{source}.{column} ({kind} {subtype})" for source, column, kind, subtype in found[:MAX_LISTED_INPUTS]]
-    more = len(found) - MAX_LISTED_INPUTS
-    return "from " + "; ".join(listed) + (f"; and {more} more" if more > 0 else "")
+    """How a column's values come from its upstream columns, as OpenLineage types them (`DIRECT AGGREGATION`, ...).
+
+    The upstream columns themselves are the column lineage; this adds what it cannot say.
+    """
+    return ", ".join(sorted({f"{kind} {subtype}" for _, _, kind, subtype in found}))

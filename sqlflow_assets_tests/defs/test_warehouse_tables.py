@@ -39,8 +39,10 @@ for spec in defs.resolve_all_asset_specs():
         "lineage": {c: sorted([d.asset_key.to_user_string(), d.column_name] for d in deps)
                     for c, deps in lineage.deps_by_column.items()} if lineage else {},
         "table_name": spec.metadata.get("dagster/table_name"),
-        "files": spec.metadata["sqlflow/files"].value if "sqlflow/files" in spec.metadata else None,
-        "jobs": spec.metadata["sqlflow/jobs"].value if "sqlflow/jobs" in spec.metadata else None,
+        "files": spec.metadata.get("sqlflow/files"),
+        "jobs": spec.metadata.get("sqlflow/jobs"),
+        "description": spec.description,
+        "column_descriptions": {c.name: c.description for c in schema.columns} if schema else {},
     }
 print(json.dumps(out))
 """
@@ -96,9 +98,11 @@ def test_every_table_of_the_graph_is_an_external_asset_with_its_lineage(project_
         assert set(expected) <= set(table["columns"])
     revenue = tables["warehouse/marts/revenue"]
     assert revenue["lineage"] == {"total": [["warehouse/staging/orders", "amount"]]}
-    assert revenue["files"] == ["marts.sql"]
-    assert revenue["jobs"] == [{"role": "writes", "job_id": marts_v2, "source": "marts", "files": ["marts.sql"]}]
-    assert tables["warehouse/raw/orders"]["jobs"] == [{"role": "reads", "job_id": ingest, "source": "ingest", "files": ["ingest.sql"]}]
+    assert revenue["column_descriptions"] == {"total": "DIRECT AGGREGATION"}
+    assert revenue["files"] == "marts.sql" and revenue["jobs"] == f"marts (writes, job {marts_v2})"
+    assert "`marts.revenue`" in revenue["description"] and "Written by `marts`" in revenue["description"]
+    assert tables["warehouse/raw/orders"]["jobs"] == f"ingest (reads, job {ingest})"
+    assert tables["warehouse/raw/orders"]["files"] == "ingest.sql"
     # the pipeline keeps its own assets beside them
     assert {"lineage/table_lineage", "sqlflow_raw/jobs", "sqlflow/sql_submission"} <= set(assets)
 

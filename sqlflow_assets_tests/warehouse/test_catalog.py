@@ -32,14 +32,16 @@ def test_the_graph_step_writes_the_snapshot_of_the_loaded_graph(project_env, war
     assert set(snapshot["tables"]) == names == {"raw.orders", "staging.orders", "marts.revenue"}
     for name, table in snapshot["tables"].items():
         assert set(table["upstream"]) == {t["source_object"] for t in loaded["table_lineage"] if t["target_object"] == name}
-        expected = {
-            (e["target_column"], e["source_object"], e["source_column"], e["transformation_type"], e["transformation_subtype"])
-            for e in loaded["column_lineage"] if e["target_object"] == name and not catalog.is_pseudo(e["target_column"])
-        }
-        assert {(column, *edge) for column, edges in table["lineage"].items() for edge in map(tuple, edges)} == expected
+        edges = [e for e in loaded["column_lineage"] if e["target_object"] == name and not catalog.is_pseudo(e["target_column"])]
+        expected = {(e["target_column"], e["source_object"], e["source_column"]) for e in edges}
+        assert {(column, *edge) for column, found in table["lineage"].items() for edge in map(tuple, found)} == expected
+        types = {column: description for column, description in table["columns"]}
+        assert all(f"{e['transformation_type']} {e['transformation_subtype']}" in types[e["target_column"]] for e in edges)
     assert snapshot["tables"]["marts.revenue"]["written_by"] == [marts_v2]
     assert snapshot["tables"]["raw.orders"]["read_by"] == [ingest] and snapshot["tables"]["raw.orders"]["written_by"] == []
-    assert snapshot["tables"]["marts.revenue"]["columns"] == ["total"]  # v1's `revenue` is gone with its job
+    assert snapshot["tables"]["marts.revenue"]["columns"] == [["total", "DIRECT AGGREGATION"]]  # v1's `revenue` went with its job
+    assert snapshot["tables"]["marts.revenue"]["key"] == ["warehouse", "marts", "revenue"]
+    assert snapshot["tables"]["marts.revenue"]["jobs"] == f"marts (writes, job {marts_v2})"
     assert snapshot["jobs"][ingest] == {"source": "ingest", "job_name": "ingest", "db_vendor": "dbvpostgresql", "files": ["ingest.sql"]}
     assert snapshot["destination"] == f"duckdb:{project_env.duckdb_path}"
 
@@ -66,15 +68,15 @@ def test_plan_names_keys_groups_and_lineage_among_selected_tables(project_env, w
     plans = {p.name: p for p in catalog.plan(snapshot)}
     revenue = plans["marts.revenue"]
     assert revenue.key == ("warehouse", "marts", "revenue") and revenue.group == "warehouse_marts"
-    assert revenue.upstream == (("warehouse", "staging", "orders"),)
-    assert revenue.column_lineage == {"total": [(("warehouse", "staging", "orders"), "amount")]}
-    assert revenue.kinds == ("postgres",) and revenue.files == ["marts.sql"]
-    assert any("staging.orders.amount (INDIRECT FILTER)" == row for row in revenue.rows_from), revenue.rows_from
-    assert plans["staging.orders"].upstream == (("warehouse", "raw", "orders"),)
+    assert revenue.upstream == ["staging.orders"]
+    assert revenue.column_lineage == {"total": [["staging.orders", "amount"]]}
+    assert revenue.kinds == ["postgres"] and revenue.files == ["marts.sql"]
+    assert "staging.orders.amount (INDIRECT FILTER)" in revenue.rows_from, revenue.rows_from
+    assert plans["staging.orders"].upstream == ["raw.orders"]
 
     only_marts = {p.name: p for p in catalog.plan(snapshot, ["marts"])}
     assert set(only_marts) == {"marts.revenue"}
-    assert only_marts["marts.revenue"].upstream == () and only_marts["marts.revenue"].column_lineage == {}
+    assert only_marts["marts.revenue"].upstream == [] and only_marts["marts.revenue"].column_lineage == {}
     assert catalog.plan(snapshot, []) == []
 
 
