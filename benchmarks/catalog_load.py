@@ -4,7 +4,7 @@
 
 A synthetic current graph of N tables in 50 schemas (each table C columns, each column fed by a
 column of one to three upstream tables, so 2-3 upstream tables per table) goes through the graph
-step's own code (`catalog.build_snapshot`, `catalog.save_snapshot`) into a temp dlt data folder.
+step's own code (`table_catalog.build_snapshot`, `table_catalog.save_snapshot`) into a temp dlt data folder.
 Then the code location is loaded R times in fresh processes, alternately without a snapshot (the
 pipeline assets alone) and with it, each as a code server loads it: import `sqlflow_assets.definitions`
 (`load_from_defs_folder`) and resolve every definition (`load_all_definitions`). The medians of the
@@ -34,7 +34,7 @@ os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 import pyarrow as pa  # noqa: E402
 
 from sqlflow_assets.config import Storage  # noqa: E402
-from sqlflow_assets.warehouse import catalog  # noqa: E402
+from sqlflow_assets.warehouse import table_catalog  # noqa: E402
 
 CHILD = """
 import json, sys, time
@@ -113,9 +113,9 @@ def main() -> int:
         (root / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
         from sqlflow_assets import config
 
-        snapshot = catalog.build_snapshot(synthetic_graph(args.tables, args.columns), {}, catalog.destination_label(Storage("duckdb", database)))
+        snapshot = table_catalog.build_snapshot(synthetic_graph(args.tables, args.columns), {}, table_catalog.destination_label(Storage("duckdb", database)))
         path = config.catalog_snapshot_path()
-        catalog.save_snapshot(snapshot, path)
+        table_catalog.save_snapshot(snapshot, path)
         edges = sum(len(deps) for table in snapshot["tables"].values() for deps in table["lineage"].values())
         print(f"snapshot: {len(snapshot['tables'])} tables, {edges} column edges, {path.stat().st_size / 1e6:.1f} MB")
 

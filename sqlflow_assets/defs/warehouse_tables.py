@@ -2,7 +2,7 @@
 asset pages show the warehouse lineage (upstream tables, `dagster/column_lineage`).
 
 Built when the code location loads from the snapshot the graph step writes
-(`sqlflow_assets.warehouse.catalog`): one JSON file, no database, so loading never waits for a
+(`sqlflow_assets.warehouse.table_catalog`): one JSON file, no database, so loading never waits for a
 writer. With no snapshot yet the code location has the pipeline assets alone, and says so.
 
 Refresh: `warehouse_catalog_reload` notices a new snapshot (or a changed `warehouse_assets`
@@ -24,7 +24,7 @@ from dagster._grpc.client import DagsterGrpcClient
 
 from sqlflow_assets import config
 from sqlflow_assets.errors import CatalogSnapshotError
-from sqlflow_assets.warehouse import catalog
+from sqlflow_assets.warehouse import table_catalog
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +36,15 @@ _loaded: dict[str, object] = {}
 _reload_requested: dict[str, object] = {}
 
 
-def _state() -> tuple[object, ...]:
+def _state() -> tuple[tuple[int, int, int] | None, tuple[str, ...], str]:
     """Everything the warehouse assets are built from, cheaply: the snapshot's stamp, the setting, the destination."""
-    return (catalog.stamp(config.catalog_snapshot_path()), config.warehouse_assets(), catalog.destination_label(config.storage()))
+    return (table_catalog.stamp(config.catalog_snapshot_path()), config.warehouse_assets(), table_catalog.destination_label(config.storage()))
 
 
 def table_specs(snapshot_path: Path, patterns: Sequence[str], destination: str, owners: Sequence[str] = ()) -> list[dg.AssetSpec]:
     """One external asset per table or view of the snapshot whose schema `patterns` select; none without a snapshot."""
     try:
-        snapshot = catalog.read_snapshot(snapshot_path)
+        snapshot = table_catalog.read_snapshot(snapshot_path)
     except CatalogSnapshotError as error:
         log.warning("%s: the code location has the pipeline assets alone until the graph step writes it again", error)
         return []
@@ -62,7 +62,7 @@ def table_specs(snapshot_path: Path, patterns: Sequence[str], destination: str, 
             snapshot_path, snapshot.get("destination"), destination,
         )  # fmt: skip
         return []
-    plans = catalog.plan(snapshot, patterns)
+    plans = table_catalog.plan(snapshot, patterns)
     log.info("warehouse catalog: %d of %d tables and views as assets (warehouse_assets = %s)", len(plans), len(snapshot["tables"]), list(patterns))
     return _Specs(plans, owners).specs
 
@@ -72,7 +72,7 @@ class _Specs:
     table that needs it (an upstream key, a column dependency, a column): 5,000 tables load in a
     fraction of the time that building each anew takes (benchmarks/catalog_load.py)."""
 
-    def __init__(self, plans: Sequence[catalog.TablePlan], owners: Sequence[str]) -> None:
+    def __init__(self, plans: Sequence[table_catalog.TablePlan], owners: Sequence[str]) -> None:
         self.keys = {table.name: dg.AssetKey(table.key) for table in plans}
         self.deps = {name: dg.AssetDep(key) for name, key in self.keys.items()}
         self.column_deps: dict[tuple[str, str], dg.TableColumnDep] = {}
@@ -92,7 +92,7 @@ class _Specs:
             found = self.columns[(name, description)] = dg.TableColumn(name, "unknown", description=description or None)
         return found
 
-    def spec(self, table: catalog.TablePlan) -> dg.AssetSpec:
+    def spec(self, table: table_catalog.TablePlan) -> dg.AssetSpec:
         metadata: dict[str, object] = {
             "dagster/table_name": table.name,
             "dagster/column_schema": dg.TableSchema(columns=[self.column(name, description) for name, description in table.columns]),
@@ -119,16 +119,6 @@ class _Specs:
         )
 
 
-@dg.definitions
-def warehouse_tables() -> dg.Definitions:
-    """The warehouse's tables as external assets (built at load, from the catalog snapshot)."""
-    state = _state()
-    snapshot_path, patterns, destination = config.catalog_snapshot_path(), state[1], state[2]
-    specs = table_specs(snapshot_path, patterns, str(destination), config.asset_owners())
-    _loaded["state"] = state
-    return dg.Definitions(assets=specs)
-
-
 @dg.sensor(minimum_interval_seconds=15, default_status=dg.DefaultSensorStatus.RUNNING)
 def warehouse_catalog_reload(context: dg.SensorEvaluationContext) -> dg.SkipReason:
     """Reload the code location when the warehouse catalog changed: a new snapshot, setting or destination.
@@ -149,6 +139,17 @@ def warehouse_catalog_reload(context: dg.SensorEvaluationContext) -> dg.SkipReas
     threading.Thread(target=_reload, args=(origin,), name="warehouse-catalog-reload", daemon=True).start()
     context.log.info("the warehouse catalog changed: reloading code location %s", origin.location_name)
     return dg.SkipReason("the warehouse catalog changed: reloading the code location")
+
+
+@dg.definitions
+def warehouse_tables() -> dg.Definitions:
+    """The warehouse's tables as external assets (built at load, from the catalog snapshot)."""
+    state = _state()
+    _, patterns, destination = state
+    specs = table_specs(config.catalog_snapshot_path(), patterns, destination, config.asset_owners())
+    _loaded["state"] = state
+    # a module with a @dg.definitions function contributes only what it returns: the sensor goes here
+    return dg.Definitions(assets=specs, sensors=[warehouse_catalog_reload])
 
 
 def _reload(origin: GrpcServerCodeLocationOrigin) -> None:

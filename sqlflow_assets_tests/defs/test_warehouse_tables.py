@@ -18,7 +18,7 @@ from dagster._grpc.client import DagsterGrpcClient
 
 from sqlflow_assets import config
 from sqlflow_assets.defs import warehouse_tables
-from sqlflow_assets.warehouse import catalog
+from sqlflow_assets.warehouse import table_catalog
 from sqlflow_assets_tests.support import LOOP, REPO_ROOT, free_port, load_jobs, poll, refresh
 
 LISTING = """
@@ -64,7 +64,7 @@ def warehouse_assets(assets: dict[str, dict]) -> dict[str, dict]:
 def loaded_graph(project_env) -> dict[str, list[dict]]:
     with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
         return {
-            table: [dict(zip([d[0] for d in cursor.description], row)) for row in cursor.fetchall()]
+            table: [dict(zip([d[0] for d in cursor.description], row, strict=True)) for row in cursor.fetchall()]
             for table in ("current_jobs", "column_lineage", "table_lineage")
             for cursor in [conn.execute(f"SELECT * FROM lineage.{table}")]
         }
@@ -92,7 +92,7 @@ def test_every_table_of_the_graph_is_an_external_asset_with_its_lineage(project_
         assert table["deps"] == sorted({key(t["source_object"]) for t in graph["table_lineage"] if t["target_object"] == name})
         expected: dict[str, set] = {}
         for e in graph["column_lineage"]:
-            if e["target_object"] == name and not catalog.is_pseudo(e["target_column"]):
+            if e["target_object"] == name and not table_catalog.is_pseudo(e["target_column"]):
                 expected.setdefault(e["target_column"], set()).add((key(e["source_object"]), e["source_column"]))
         assert {c: {tuple(d) for d in deps} for c, deps in table["lineage"].items()} == expected
         assert set(expected) <= set(table["columns"])
@@ -137,6 +137,12 @@ def test_a_snapshot_of_another_destination_or_unreadable_gives_no_warehouse_asse
     config.catalog_snapshot_path().write_text("{broken")
     broken, log = load_code_location()
     assert warehouse_assets(broken) == {} and "not JSON" in log and "lineage/table_lineage" in broken
+
+
+def test_the_code_location_runs_the_reload_sensor():
+    from sqlflow_assets.definitions import defs
+
+    assert defs.resolve_sensor_def("warehouse_catalog_reload").default_status == dg.DefaultSensorStatus.RUNNING
 
 
 def test_the_sensor_says_when_the_catalog_changed(project_env, warehouse):

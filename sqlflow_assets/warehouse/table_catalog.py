@@ -22,7 +22,7 @@ import re
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -124,7 +124,7 @@ def build_snapshot(tables: Mapping[str, pa.Table], job_files: Mapping[str, Seque
     edges = tables.get("column_lineage")
     names = ["source_object", "source_column", "target_object", "target_column", "transformation_type", "transformation_subtype", "job_id"]
     values = [edges.column(name).to_pylist() for name in names] if edges is not None else [[] for _ in names]
-    for source, source_column, target, target_column, kind, subtype, job_id in zip(*values):
+    for source, source_column, target, target_column, kind, subtype, job_id in zip(*values, strict=True):
         written_by[target].add(job_id)
         read_by[source].add(job_id)
         if not is_pseudo(source_column):
@@ -136,7 +136,7 @@ def build_snapshot(tables: Mapping[str, pa.Table], job_files: Mapping[str, Seque
             inputs[target][target_column].add((source, source_column, kind, subtype))
     table_lineage = tables.get("table_lineage")
     if table_lineage is not None:
-        for source, target in zip(table_lineage.column("source_object").to_pylist(), table_lineage.column("target_object").to_pylist()):
+        for source, target in zip(table_lineage.column("source_object").to_pylist(), table_lineage.column("target_object").to_pylist(), strict=True):
             if source != target:
                 upstream[target].add(source)
     names_seen = set(written_by) | set(read_by) | set(upstream) | {source for sources in upstream.values() for source in sources}
@@ -174,7 +174,7 @@ def read_job_files(storage: Storage, job_ids: Sequence[str]) -> dict[str, list[s
     if jobs is None:
         return {}
     files: dict[str, list[str]] = {}
-    for job_id, names in zip(jobs.column("job_id").to_pylist(), jobs.column("file_names").to_pylist()):
+    for job_id, names in zip(jobs.column("job_id").to_pylist(), jobs.column("file_names").to_pylist(), strict=True):
         try:
             listed = orjson.loads(names) if names else []
         except orjson.JSONDecodeError:
