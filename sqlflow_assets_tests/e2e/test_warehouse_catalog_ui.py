@@ -102,7 +102,7 @@ def test_search_a_table_open_it_and_read_its_upstream_and_column_lineage(browser
     from selenium.webdriver.common.keys import Keys
 
     browser.get(f"{product.ui_url}/assets")
-    wait_for(browser, product, "catalog", "warehouse")
+    wait_for(browser, product, "catalog", "Assets", "lineage_graph")  # the list draws the rows in view; warehouse/ sorts last
 
     def search_box():
         boxes = [b for b in browser.find_elements("css selector", "input[placeholder^='Search']") if b.is_displayed()]
