@@ -99,16 +99,23 @@ def test_the_reloaded_location_serves_the_tables_with_their_upstream(catalogued)
 
 
 def test_search_a_table_open_it_and_read_its_upstream_and_column_lineage(browser, product, catalogued):
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
 
     browser.get(f"{product.ui_url}/assets")
     wait_for(browser, product, "catalog", "Assets", "lineage_graph")  # the list draws the rows in view; warehouse/ sorts last
 
     def search_box():
-        boxes = [b for b in browser.find_elements("css selector", "input[placeholder^='Search']") if b.is_displayed()]
-        return boxes[0] if boxes else None
+        """The catalog's filter: an input, or Dagster's selection editor showing its placeholder text."""
+        found = browser.find_elements(
+            "xpath", "//input[starts-with(@placeholder, 'Search')] | //*[contains(@class, 'CodeMirror')] | "
+                     "//*[normalize-space()='Search and filter assets']",
+        )  # fmt: skip
+        shown = [element for element in found if element.is_displayed()]
+        return shown[0] if shown else None
 
-    poll(search_box, PAGE_TIMEOUT, "the catalog's search box").send_keys("customer_revenue")
+    poll(search_box, PAGE_TIMEOUT, "the catalog's search box").click()
+    ActionChains(browser).send_keys("customer_revenue").send_keys(Keys.ENTER).perform()
     wait_for(browser, product, "search", "customer_revenue")
 
     def open_result() -> bool:
