@@ -114,7 +114,9 @@ def test_search_a_table_open_it_and_read_its_upstream_and_column_lineage(browser
         shown = [element for element in found if element.is_displayed()]
         return shown[0] if shown else None
 
-    poll(search_box, PAGE_TIMEOUT, "the catalog's search box").click()
+    box = poll(search_box, PAGE_TIMEOUT, "the catalog's search box")
+    text_with(browser)  # Dagster's dialog, if it came meanwhile
+    browser.execute_script("(arguments[0].CodeMirror || arguments[0]).focus()", box)  # its placeholder covers the editor
     ActionChains(browser).send_keys("customer_revenue").send_keys(Keys.ENTER).perform()
     wait_for(browser, product, "search", "customer_revenue")
 
