@@ -148,6 +148,11 @@ def submission_state_path() -> Path:
     return submissions_dir() / SUBMISSION_STATE_FILE
 
 
+def catalog_snapshot_path() -> Path:
+    """The warehouse graph as the code location turns it into assets: written by the graph step, read at load."""
+    return submissions_dir() / "warehouse_catalog.json"
+
+
 @dataclass(frozen=True)
 class Storage:
     """Where lineage lands: a dlt destination type and, for DuckDB, the database file or URL.
@@ -314,6 +319,16 @@ def asset_owners(asset_owners: list[str] | None = None) -> list[str]:
     Read when the code location loads (owners are part of the definitions); none by default.
     """
     return list(asset_owners or [])
+
+
+@with_config(sections=SQLFLOW_SECTIONS)
+def warehouse_assets(warehouse_assets: list[str] | None = None) -> tuple[str, ...]:
+    """`[sources.sqlflow] warehouse_assets`: globs of the schemas (`marts`) or `database.schema`s (`wh.*`)
+    whose tables and views become Dagster assets; every one by default (`["*"]`), none with `[]`.
+
+    Read when the code location loads (`defs/warehouse_tables.py`); its sensor reloads it on a change.
+    """
+    return ("*",) if warehouse_assets is None else tuple(str(pattern) for pattern in warehouse_assets)
 
 
 @configspec

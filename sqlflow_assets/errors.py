@@ -125,6 +125,15 @@ class JobNotCurrent(SQLFlowAssetsError, LookupError):
     """The job id is not the current job of any source (superseded, not loaded, or no graph yet)."""
 
 
+class CatalogSnapshotError(SQLFlowAssetsError, ValueError):
+    """The warehouse catalog snapshot cannot be read (not JSON, another format); the message names the file."""
+
+    def __init__(self, *, path: str, message: str) -> None:
+        super().__init__(message=message)
+        self.args = (f"warehouse catalog snapshot {path}: {message}",)
+        self.path = path
+
+
 class DotMissing(SQLFlowAssetsError, RuntimeError):
     """Graphviz `dot` is not on PATH; `message` says how to install it."""
 

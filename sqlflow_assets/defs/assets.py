@@ -22,6 +22,7 @@ from sqlflow_assets import tables as contract
 from sqlflow_assets.job import flatten
 from sqlflow_assets.render import glance
 from sqlflow_assets.warehouse import graph
+from sqlflow_assets.warehouse import table_catalog
 from sqlflow_assets.job import lineage_step
 from sqlflow_assets.job import quality
 from sqlflow_assets.config import LINEAGE_SCHEMA, RAW_SCHEMA
@@ -296,3 +297,5 @@ def lineage_graph(context: dg.AssetExecutionContext, storage: StorageResource) -
                 **({"lineage/picture": dg.MetadataValue.md(picture.markdown)} if table == "table_lineage" else {}),
             },
         )
+    if refreshed:
+        table_catalog.write_snapshot(target, refreshed.current_jobs, config.catalog_snapshot_path())  # the warehouse's tables as assets: defs/warehouse_tables.py

@@ -1,0 +1,139 @@
+"""The user's warehouse tables in Dagster's own catalog (issue #19, item 1), in headless Chromium.
+
+The product runs as the README starts it with the sample job. Nothing is reloaded by hand: the
+graph step writes the catalog snapshot, `warehouse_catalog_reload` has the code server load it,
+and the tables appear. Selenium then searches a table in the asset catalog, opens it, and reads its
+upstream tables and its column lineage on its page. Each page's screenshot is kept as an artifact.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sqlflow_assets_tests.support import poll
+
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+CHROMIUM_FLAGS = (
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1600,1000",
+)
+PAGE_TIMEOUT = 60
+CATALOG_WAIT = 300  # the graph's automation tick (30 s), its run, the reload sensor's tick (15 s) and a code server load, on busy cores
+TABLE = ["warehouse", "marts", "customer_revenue"]
+ASSET_QUERY = """
+query Asset($key: AssetKeyInput!) {
+  assetOrError(assetKey: $key) {
+    __typename
+    ... on Asset { definition { groupName dependencyKeys { path } } }
+  }
+}
+"""
+
+
+def missing(why: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{why} in CI: .ci/run installs Debian's chromium and chromium-driver")
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """Headless Debian Chromium driven by Selenium, with a fresh profile."""
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        missing("chromium or chromium-driver not installed (apt-get install chromium chromium-driver)")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        missing("selenium not installed (the dev extra)")
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def catalogued(product) -> dict:
+    """The sample's tables once Dagster serves them as assets (no manual reload)."""
+
+    def served():
+        found = product.graphql(ASSET_QUERY, {"key": {"path": TABLE}})["assetOrError"]
+        return found if found["__typename"] == "Asset" and found["definition"] else None
+
+    return poll(served, CATALOG_WAIT, "the warehouse tables served by the reloaded code location")
+
+
+def text_with(driver, *texts: str) -> str | None:
+    for button in driver.find_elements("xpath", "//button[normalize-space()='Skip']"):
+        if button.is_displayed():
+            button.click()  # Dagster's newsletter dialog on a fresh profile
+    text = driver.find_element("tag name", "body").text
+    return text if all(t in text for t in texts) else None
+
+
+def wait_for(driver, product, name: str, *texts: str) -> str:
+    try:
+        return poll(lambda: text_with(driver, *texts), PAGE_TIMEOUT, f"{texts} on {driver.current_url}")
+    finally:
+        driver.save_screenshot(str(product.artifacts / f"ui-catalog-{name}.png"))
+
+
+def test_the_reloaded_location_serves_the_tables_with_their_upstream(catalogued):
+    assert catalogued["definition"]["groupName"] == "warehouse_marts"
+    assert {tuple(key["path"]) for key in catalogued["definition"]["dependencyKeys"]} == {
+        ("warehouse", "staging", "orders"), ("warehouse", "raw", "customers")
+    }
+
+
+def test_search_a_table_open_it_and_read_its_upstream_and_column_lineage(browser, product, catalogued):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(f"{product.ui_url}/assets")
+    wait_for(browser, product, "catalog", "Assets", "lineage_graph")  # the list draws the rows in view; warehouse/ sorts last
+
+    def search_box():
+        """The catalog's filter: an input, or Dagster's selection editor showing its placeholder text."""
+        found = browser.find_elements(
+            "xpath", "//input[starts-with(@placeholder, 'Search')] | //*[contains(@class, 'CodeMirror')] | "
+                     "//*[normalize-space()='Search and filter assets']",
+        )  # fmt: skip
+        shown = [element for element in found if element.is_displayed()]
+        return shown[0] if shown else None
+
+    box = poll(search_box, PAGE_TIMEOUT, "the catalog's search box")
+    text_with(browser)  # Dagster's dialog, if it came meanwhile
+    browser.execute_script("(arguments[0].CodeMirror || arguments[0]).focus()", box)  # its placeholder covers the editor
+    ActionChains(browser).send_keys("customer_revenue").send_keys(Keys.ENTER).perform()
+    wait_for(browser, product, "search", "customer_revenue")
+
+    def open_result() -> bool:
+        links = [a for a in browser.find_elements("css selector", "a[href*='/assets/warehouse/marts/customer_revenue']") if a.is_displayed()]
+        if links:
+            links[0].click()
+        return bool(links)
+
+    poll(open_result, PAGE_TIMEOUT, "the search result")
+    poll(lambda: "/assets/warehouse/marts/customer_revenue" in browser.current_url, PAGE_TIMEOUT, "the table's page")
+    text = wait_for(browser, product, "table-page", "customer_revenue", "Upstream assets", "revenue")
+    assert "orders" in text and "customers" in text  # its upstream tables: staging.orders, raw.customers
+    assert "marts.customer_revenue" in text  # dagster/table_name
+    assert "02_marts.sql" in text  # the SQL file that writes it
+
+    browser.get(f"{product.ui_url}/assets/warehouse/marts/customer_revenue?view=lineage&column=revenue")
+    text = wait_for(browser, product, "column-lineage", "revenue", "amount")
+    assert "orders" in text  # staging.orders.amount feeds revenue
+    browser.find_element("tag name", "body").send_keys(Keys.ESCAPE)
