@@ -10,7 +10,7 @@ from sqlflow_assets.api.client import SQLFlowClient
 from sqlflow_assets.submit.submission import SqlSource
 from sqlflow_assets.tables import CHANGES
 from sqlflow_assets.warehouse import changes, source_diff
-from sqlflow_assets_tests.review_repo import STEPS, make_review_repo
+from sqlflow_assets_tests.fixtures.review_repo import STEPS, make_review_repo
 
 
 @pytest.fixture
