@@ -226,9 +226,9 @@ def diff(args: argparse.Namespace) -> int:
         print(json.dumps({"changes": found.changes.to_pylist(), "impact": found.impact.to_pylist()}, indent=2))
     else:
         print(changes.summary_markdown(found.changes, found.impact) or f"### `{name}`\n\nNo lineage change.\n", end="")
-    gate = {args.fail_on} if args.fail_on else set()
+    gate = set(args.fail_on or ())
     if gate and changes.has_consumers(found.impact, gate):
-        print(f"sqlflow-assets diff: {args.fail_on} edges with downstream consumers", file=sys.stderr)
+        print(f"sqlflow-assets diff: {' or '.join(sorted(gate))} edges have downstream consumers", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
 
@@ -465,7 +465,9 @@ def add_diff_command(commands: argparse._SubParsersAction) -> None:
     diff_parser.add_argument("--from", dest="from_job", metavar="JOB", help="compare two loaded jobs: the older one")
     diff_parser.add_argument("--to", dest="to_job", metavar="JOB", help="and the newer one")
     diff_parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
-    diff_parser.add_argument("--fail-on", choices=("removed", "retyped"), help="exit 1 when such edges have downstream consumers")
+    diff_parser.add_argument(
+        "--fail-on", choices=("removed", "retyped"), action="append", help="exit 1 when such edges have downstream consumers (repeatable)"
+    )
     diff_parser.add_argument("--depth", type=positive_int, default=graph.DEFAULT_DEPTH, help="hops to follow (default %(default)s)")
     diff_parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the analysis (default %(default)g)")
     diff_parser.set_defaults(run=diff)
