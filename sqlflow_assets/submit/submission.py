@@ -208,9 +208,13 @@ def _read_files(source: SqlSource) -> SourceFiles:
     return SourceFiles(sorted(files), skipped=skipped)
 
 
+def git_remote(source: SqlSource) -> str:
+    """What git fetches a git source from: its `url`, else its repository path (project-relative)."""
+    return source.url or str(_project_path(source.path or "").resolve())
+
+
 def _read_git(source: SqlSource) -> SourceFiles:
-    remote = source.url or str(_project_path(source.path or "").resolve())
-    files, skipped, commit = git_source.read_git(source, remote, _matcher(source))
+    files, skipped, commit = git_source.read_git(source, git_remote(source), _matcher(source))
     return SourceFiles(files, revision=commit, skipped=skipped)
 
 
