@@ -54,7 +54,8 @@ def test_the_gate_exits_1_only_for_the_kind_it_names_with_consumers(loaded, caps
     assert code == 1 and err.strip() == "sqlflow-assets diff: retyped edges have downstream consumers"
     found = json.loads(out)
     assert [(c["change"], c["target_column"]) for c in found["changes"] if c["change"] != "added"] == [
-        ("removed", "customer_name"), ("retyped", "amount")
+        ("removed", "customer_name"),
+        ("retyped", "amount"),
     ]  # against the loaded base: the rename is in this branch too
     assert {(i["impacted_object"], i["impacted_column"]) for i in found["impact"]} >= {("mart.revenue", "revenue")}
     assert run(capsys, "stg", "--fail-on", "removed")[0] == 0  # main is the loaded base: nothing changed
@@ -69,7 +70,8 @@ def test_a_working_copy_and_two_loaded_jobs(loaded, capsys, project_env) -> None
     code, out, _ = run(capsys, "stg", "--from", base_job, "--to", rename_job, "--format", "json")
     assert code == 0
     assert [(c["change"], c["target_column"], c["previous_job_id"], c["new_job_id"]) for c in json.loads(out)["changes"]] == [
-        ("removed", "customer_name", base_job, rename_job), ("added", "full_name", base_job, rename_job)
+        ("removed", "customer_name", base_job, rename_job),
+        ("added", "full_name", base_job, rename_job),
     ]
 
 

@@ -156,12 +156,17 @@ def summary_markdown(changes: pa.Table, impact: pa.Table) -> str:
         if affected:
             lines += ["", "| Affected column | Because of |", "| --- | --- |"]
             lines += [f"| `{obj}.{col}` | {'<br>'.join(sorted(edges))} |" for (obj, col), edges in sorted(affected.items())]
-        changed = [row for row in mine]
-        if changed:
-            lines += ["", "<details><summary>Changed edges</summary>", "", "| Change | Source column | Target column | Type |", "| --- | --- | --- | --- |"]
+        if mine:
+            lines += [
+                "",
+                "<details><summary>Changed edges</summary>",
+                "",
+                "| Change | Source column | Target column | Type |",
+                "| --- | --- | --- | --- |",
+            ]
             lines += [
                 f"| {row['change']} | `{row['source_object']}.{row['source_column']}` | `{row['target_object']}.{row['target_column']}` | {_kind(row)} |"
-                for row in changed
+                for row in mine
             ]
             lines += ["", "</details>"]
         sections.append("\n".join(lines))
@@ -203,4 +208,4 @@ def _edges(table: pa.Table | None, with_source: bool = False) -> pa.Table:
             arrays.append(table.column(name).cast(pa.string()))
         else:
             arrays.append(pa.nulls(table.num_rows if table is not None else 0, pa.string()))
-    return pa.table(dict(zip(names, arrays)))
+    return pa.table(dict(zip(names, arrays, strict=True)))

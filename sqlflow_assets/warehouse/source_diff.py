@@ -9,6 +9,7 @@ exactly as the graph normalises them. `changes.compare` does the rest. Nothing i
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sqlflow_assets.api.client import SQLFlowClient
-from sqlflow_assets.errors import JobLineageError, SQLFlowError, SourceError
+from sqlflow_assets.errors import JobLineageError, SourceError, SQLFlowError
 from sqlflow_assets.job import lineage_step
 from sqlflow_assets.submit import submission
 from sqlflow_assets.submit.source_paths import Files
@@ -56,10 +57,8 @@ def analyse_files(
             export = client.export_lineage_json_file(job_id, Path(folder) / "export.json")
             lineage = lineage_step.analyse(job_id, export, job)
     finally:
-        try:
+        with contextlib.suppress(SQLFlowError):  # a server without deleteUserJob keeps the job; its name says what it was
             client.delete_job(job_id)
-        except SQLFlowError:
-            pass  # a server without deleteUserJob keeps the job; its name says what it was
     current = pa.Table.from_pylist(
         [{
             "source": source.name, "job_id": job_id, "job_name": source.job, "status": job.get("status"),
@@ -94,7 +93,12 @@ def job_lineage(jobs: pa.Table | None, end_to_end_edges: pa.Table | None, job_id
         raise JobLineageError(job_id=job_id, message="no loaded lineage (not in sqlflow_raw.jobs or lineage.end_to_end_edges)")
     found = jobs.filter(pc.equal(jobs.column("job_id"), job_id)).to_pylist()[0]
     row = pa.Table.from_pylist(
-        [{**{name: found.get(name) for name in _current_jobs_schema().names}, "source": graph.source_of(found.get("job_name"), job_id)}],
+        [
+            {
+                **{name: found.get(name) for name in _current_jobs_schema().names},
+                "source": graph.source_of(found.get("job_name"), job_id),
+            }
+        ],
         schema=_current_jobs_schema(),
     )
     edges = end_to_end_edges if end_to_end_edges is not None else _empty_edges()

@@ -8,8 +8,8 @@ import json
 import dagster as dg
 import pytest
 
-from sqlflow_assets.defs.source_sensors import sqlflow_source_sensor
 from sqlflow_assets.definitions import defs
+from sqlflow_assets.defs.source_sensors import sqlflow_source_sensor
 from sqlflow_assets.errors import SourceError
 from sqlflow_assets.submit import git_source
 from sqlflow_assets.submit.submission import SqlSource
@@ -64,6 +64,8 @@ def test_a_source_that_cannot_be_looked_at_keeps_its_state(project_env, tmp_path
 
 def test_remote_head_refuses_what_git_would_read_as_an_option(tmp_path) -> None:
     with pytest.raises(SourceError, match="starts with '-'"):
-        git_source.remote_head(SqlSource(name="x", kind="git", url="--upload-pack=touch /tmp/x", branch="main"), "--upload-pack=x")
+        git_source.remote_head(
+            SqlSource(name="x", kind="git", url="--upload-pack=touch /tmp/x", branch="main"), "--upload-pack=x"
+        )
     with pytest.raises(SourceError, match="remote helper"):
         git_source.remote_head(SqlSource(name="x", kind="git", url="ext::sh -c touch% /tmp/x"), "ext::sh")

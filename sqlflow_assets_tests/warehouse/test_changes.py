@@ -25,7 +25,10 @@ def versions(project_env, tmp_path) -> dict[str, pa.Table]:
 
 
 def edges(table: pa.Table) -> list[tuple]:
-    return [(r["change"], f"{r['source_object']}.{r['source_column']}", f"{r['target_object']}.{r['target_column']}") for r in table.to_pylist()]
+    return [
+        (r["change"], f"{r['source_object']}.{r['source_column']}", f"{r['target_object']}.{r['target_column']}")
+        for r in table.to_pylist()
+    ]
 
 
 def impacted(table: pa.Table) -> set[tuple]:
@@ -39,10 +42,21 @@ def test_each_step_s_change_rows_and_downstream_impact(versions) -> None:
         ("removed", "raw.customers.name", "stg.customers.customer_name"),
         ("added", "raw.customers.name", "stg.customers.full_name"),
     ]
-    assert impacted(rename.impact) == {("removed", "stg.customers.customer_name", 1), ("removed", "mart.customer_names.customer_name", 2)}
+    assert impacted(rename.impact) == {
+        ("removed", "stg.customers.customer_name", 1),
+        ("removed", "mart.customer_names.customer_name", 2),
+    }
     row = rename.changes.to_pylist()[0]
-    assert (row["source"], row["previous_job_id"], row["new_job_id"]) == ("stg", versions["base"]["job_id"][0].as_py(), versions["rename"]["job_id"][0].as_py())
-    assert (row["previous_relationship_type"], row["relationship_type"], row["previous_transformation_type"]) == ("fdd", None, "DIRECT")
+    assert (row["source"], row["previous_job_id"], row["new_job_id"]) == (
+        "stg",
+        versions["base"]["job_id"][0].as_py(),
+        versions["rename"]["job_id"][0].as_py(),
+    )
+    assert (row["previous_relationship_type"], row["relationship_type"], row["previous_transformation_type"]) == (
+        "fdd",
+        None,
+        "DIRECT",
+    )
 
     join = changes.compare(versions["rename"], versions["join"], graph_rows)  # graph from before: the walk uses the new edges
     assert edges(join.changes) == [
@@ -57,7 +71,10 @@ def test_each_step_s_change_rows_and_downstream_impact(versions) -> None:
     assert impacted(join.impact) == {("retyped", "stg.orders.amount", 1), ("retyped", "mart.revenue.revenue", 2)}
 
     drop = changes.compare(versions["join"], versions["drop"], graph_rows)
-    assert edges(drop.changes) == [("removed", "raw.legacy.id", "stg.legacy.id"), ("removed", "raw.legacy.note", "stg.legacy.note")]
+    assert edges(drop.changes) == [
+        ("removed", "raw.legacy.id", "stg.legacy.id"),
+        ("removed", "raw.legacy.note", "stg.legacy.note"),
+    ]
     assert impacted(drop.impact) == {
         ("removed", "stg.legacy.id", 1), ("removed", "stg.legacy.note", 1),
         ("removed", "mart.legacy_notes.id", 2), ("removed", "mart.legacy_notes.note", 2),
@@ -68,7 +85,9 @@ def test_each_step_s_change_rows_and_downstream_impact(versions) -> None:
 
     same = changes.compare(versions["drop"], versions["drop"], graph_rows)
     assert same.changes.num_rows == same.impact.num_rows == 0 and changes.summary_markdown(same.changes, same.impact) == ""
-    assert changes.compare(versions["base"], versions["rename"], graph_rows, depth=1).impact.num_rows == 1  # the impact query's bound
+    assert (
+        changes.compare(versions["base"], versions["rename"], graph_rows, depth=1).impact.num_rows == 1
+    )  # the impact query's bound
     assert changes.has_consumers(rename.impact, {"removed"}) and not changes.has_consumers(rename.impact, {"retyped"})
 
 
@@ -76,8 +95,6 @@ def test_summary_counts_edges_and_affected_columns(versions) -> None:
     graph_rows = pa.concat_tables([versions["base"], versions["marts"]])
     found = changes.compare(versions["base"], versions["drop"], graph_rows)
     text = changes.summary_markdown(found.changes, found.impact)
-    assert text.startswith(
-        "### `stg`\n\n+4 edges, -3 edges, 1 edge retyped, 8 downstream columns affected in 6 tables\n"
-    ), text
+    assert text.startswith("### `stg`\n\n+4 edges, -3 edges, 1 edge retyped, 8 downstream columns affected in 6 tables\n"), text
     for column in ("mart.customer_names.customer_name", "mart.revenue.revenue", "mart.legacy_notes.note", "stg.legacy.id"):
         assert f"| `{column}` |" in text
