@@ -1,4 +1,4 @@
-"""`sqlflow-assets`: `start` the product; `submit`, `jobs`, `status`, `export`, `impact` and `reload` for work outside the UI.
+"""`sqlflow-assets`: `start` the product; `submit`, `jobs`, `status`, `export`, `impact`, `diff` and `reload` for work outside the UI.
 
 `start` needs no account and no internet.
 
@@ -206,6 +206,43 @@ def impact(args: argparse.Namespace) -> int:
     return 0
 
 
+def diff(args: argparse.Namespace) -> int:
+    """Print what a version of a source changes in the current lineage, with its downstream impact (nothing loaded)."""
+    from sqlflow_assets.warehouse import changes, source_diff  # only this command needs them
+
+    lineage = config.storage().lineage_pipeline().dataset()
+    column_lineage = graph.read_table(lineage, "column_lineage")
+    if args.from_job or args.to_job:
+        if not (args.from_job and args.to_job) or args.path or args.git_ref:
+            raise UsageError(message="--from and --to go together, without --path or --git-ref")
+        jobs = graph.read_table(config.storage().pipeline().dataset(), "jobs")
+        edges = graph.read_table(lineage, "end_to_end_edges", job_ids=[args.from_job, args.to_job])
+        previous = source_diff.job_lineage(jobs, edges, args.from_job)
+        new = source_diff.job_lineage(jobs, edges, args.to_job)
+        name = args.source
+    else:
+        if args.path and args.git_ref:
+            raise UsageError(message="--path and --git-ref exclude each other")
+        try:
+            source = submission.find_source(args.source, submission.configured_sources())
+        except (SourceError, ValueError) as error:
+            raise UsageError(message=str(error)) from None
+        name = source.name
+        version = source_diff.source_at(source, path=args.path, git_ref=args.git_ref)
+        new = source_diff.analyse_source(SQLFlowClient.from_config(), version, timeout=args.timeout)
+        previous = source_diff.current_lineage(column_lineage, name)
+    found = source_diff.compare(previous, new, column_lineage, name, args.depth)
+    if args.format == "json":
+        print(json.dumps({"changes": found.changes.to_pylist(), "impact": found.impact.to_pylist()}, indent=2))
+    else:
+        print(changes.summary_markdown(found.changes, found.impact) or f"### `{name}`\n\nNo lineage change.\n", end="")
+    gate = set(args.fail_on or ())
+    if gate and changes.has_consumers(found.impact, gate):
+        print(f"sqlflow-assets diff: {' or '.join(sorted(gate))} edges have downstream consumers", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
 def submit(args: argparse.Namespace) -> int:
     """Submit one source (a configured name or a folder path) when it changed, remembering what was sent."""
     try:
@@ -341,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     impact_parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     impact_parser.set_defaults(run=impact)
     add_work_commands(commands)
+    add_diff_command(commands)
     args = parser.parse_args(argv)
     config.use_project_data_dir()
     try:
@@ -435,6 +473,30 @@ def add_work_commands(commands: argparse._SubParsersAction) -> None:
     export_parser.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout (a new file)")
     export_parser.add_argument("--force", action="store_true", help="replace FILE when it exists")
     export_parser.set_defaults(run=export)
+
+
+def add_diff_command(commands: argparse._SubParsersAction) -> None:
+    """`diff`: a source's lineage change and its downstream impact, for review before a merge."""
+    diff_parser = commands.add_parser(
+        "diff",
+        help="what a version of a source changes in the lineage, with its downstream impact (loads nothing)",
+        description="Analyse a source (its working copy with --path, a branch with --git-ref, else as configured) "
+        "through the configured SQLFlow without loading it, and compare its column edges with the source's current "
+        "lineage; or compare two loaded jobs with --from/--to. Exit 1 with --fail-on when such edges have consumers.",
+    )
+    diff_parser.add_argument("source", help="a configured source name, or a folder of .sql files")
+    where = diff_parser.add_mutually_exclusive_group()
+    where.add_argument("--path", metavar="DIR", help="the source's working copy (a checkout of its repository)")
+    where.add_argument("--git-ref", metavar="REF", help="a branch of the git source's repository")
+    diff_parser.add_argument("--from", dest="from_job", metavar="JOB", help="compare two loaded jobs: the older one")
+    diff_parser.add_argument("--to", dest="to_job", metavar="JOB", help="and the newer one")
+    diff_parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    diff_parser.add_argument(
+        "--fail-on", choices=("removed", "retyped"), action="append", help="exit 1 when such edges have downstream consumers (repeatable)"
+    )
+    diff_parser.add_argument("--depth", type=positive_int, default=graph.DEFAULT_DEPTH, help="hops to follow (default %(default)s)")
+    diff_parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the analysis (default %(default)g)")
+    diff_parser.set_defaults(run=diff)
 
 
 if __name__ == "__main__":

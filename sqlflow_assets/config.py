@@ -37,7 +37,7 @@ from dlt.common.typing import TSecretStrValue
 
 from sqlflow_assets import config_traps
 from sqlflow_assets.domain import API_PATH_PREFIX, LOCAL_PORT
-from sqlflow_assets.errors import OpenLineageConfigError, StorageBusy
+from sqlflow_assets.errors import ConfigError, OpenLineageConfigError, StorageBusy
 
 log = logging.getLogger(__name__)
 
@@ -310,6 +310,19 @@ def sensor_settings(sensor_created_after: Any = None, sensor_job_name_pattern: s
     (`2026-11-01` unquoted) arrives as a date object and is turned back into its ISO text.
     """
     return SensorSettings(None if sensor_created_after is None else str(sensor_created_after), sensor_job_name_pattern)
+
+
+DEFAULT_SOURCE_POLL_SECONDS, DEFAULT_FOLDER_POLL_SECONDS = 60, 600
+
+
+@with_config(sections=SQLFLOW_SECTIONS)
+def source_poll_seconds(source_poll_seconds: int = DEFAULT_SOURCE_POLL_SECONDS, folder_poll_seconds: int = DEFAULT_FOLDER_POLL_SECONDS) -> tuple[int, int]:
+    """`[sources.sqlflow] source_poll_seconds` (git sources, one `git ls-remote` each, 60 s) and
+    `folder_poll_seconds` (folder and file sources, by fingerprint, 600 s): how often `sqlflow_source_sensor` looks."""
+    values = (int(source_poll_seconds), int(folder_poll_seconds))
+    if min(values) < 1:
+        raise ConfigError(message="sources.sqlflow.source_poll_seconds and folder_poll_seconds must be at least 1")
+    return values
 
 
 @with_config(sections=SQLFLOW_SECTIONS)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 import pyarrow as pa
 
@@ -56,6 +57,7 @@ class Table:
     columns: tuple[Column, ...]
     merge_key: str | None = None  # delete-insert on this column (the per-job tables)
     primary_key: str | None = None  # merged on this key (`jobs`); neither key: replaced whole (the graph)
+    appended: bool = False  # rows only added, never replaced (the change record)
 
     @property
     def qualified_name(self) -> str:
@@ -87,6 +89,8 @@ class Table:
             return f"merged per job: a load deletes the rows of its `{self.merge_key}` and inserts the new ones"
         if self.primary_key:
             return f"merged on the primary key `{self.primary_key}`"
+        if self.appended:
+            return "appended when a graph refresh replaces a source's current job (the history of changes)"
         return "replaced whole on every graph refresh"
 
     def refreshed(self) -> str:
@@ -106,7 +110,7 @@ class Table:
         return f"{self.description} {self.refreshed()}"
 
 
-def _table(schema: str, name: str, description: str, columns: Mapping[str, str], **keys: str) -> Table:
+def _table(schema: str, name: str, description: str, columns: Mapping[str, str], **keys: Any) -> Table:
     """`columns`: `"name"` is text, `"name:bool"` / `"name:bigint"` set the type -> description."""
     parsed = []
     for spec, text in columns.items():
@@ -313,12 +317,46 @@ GRAPH: Mapping[str, Table] = MappingProxyType({table.name: table for table in (
     }),
 )})  # fmt: skip
 
+_CHANGED_EDGE = {
+    "source": "The source whose current job was replaced.",
+    "previous_job_id": "Its previous current job (NULL for a new source).",
+    "new_job_id": "Its new current job (NULL when compared against a working copy not loaded).",
+    "change": "added, removed or retyped (same columns, another relationship type or transformation).",
+    "source_object": "The edge's source table or view, by normalised name.",
+    "source_column": "The edge's source column.",
+    "target_object": "The edge's target table or view, by normalised name.",
+    "target_column": "The edge's target column.",
+}
+# The change record: what a new current job of a source changes in column_lineage (warehouse/changes.py).
+CHANGES: Mapping[str, Table] = MappingProxyType({table.name: table for table in (
+    _table(LINEAGE_SCHEMA, "lineage_changes",
+        "One row per column edge a source's new current job added, removed or retyped against its previous one.", {
+        **_CHANGED_EDGE,
+        "previous_relationship_type": "fdd or fdr before the change (NULL when added).",
+        "relationship_type": "fdd or fdr after the change (NULL when removed).",
+        "previous_transformation_type": "OpenLineage DIRECT or INDIRECT before the change (NULL when added).",
+        "transformation_type": "OpenLineage DIRECT or INDIRECT after the change (NULL when removed).",
+        "previous_transformation_subtype": "OpenLineage subtype before the change (NULL when added).",
+        "transformation_subtype": "OpenLineage subtype after the change (NULL when removed).",
+    }, appended=True),
+    _table(LINEAGE_SCHEMA, "change_impact",
+        "For every removed or retyped edge, the downstream columns that lose or change an input, to the impact query's depth.", {
+        **_CHANGED_EDGE,
+        "impacted_object": "A downstream table or view, by normalised name.",
+        "impacted_column": "Its column that loses or changes an input.",
+        "depth:bigint": "Hops from the changed edge's source column (1: the edge's own target column).",
+        "relationship_type": "fdd when an all-fdd path from the edge's target reaches the column, else fdr.",
+    }, appended=True),
+)})  # fmt: skip
+
 ALL: tuple[Table, ...] = (JOBS, *RAW.values(), *LINEAGE.values(), *GRAPH.values())
+# Documented (docs/tables.md) and found by `table()`; they join ALL when the graph step writes them.
+DOCUMENTED: tuple[Table, ...] = (*ALL, *CHANGES.values())
 
 
 def table(schema: str, name: str) -> Table:
     """The table `schema.name` of the contract; KeyError for one it does not hold."""
-    for candidate in ALL:
+    for candidate in DOCUMENTED:
         if (candidate.schema, candidate.name) == (schema, name):
             return candidate
     raise KeyError(f"{schema}.{name}")
@@ -337,7 +375,7 @@ def reference() -> str:
     ]
     for group, title in ((RAW_SCHEMA, "Raw tables"), (LINEAGE_SCHEMA, "Lineage tables")):
         lines += ["", f"## {title} (`{group}`)"]
-        for entry in (t for t in ALL if t.schema == group):
+        for entry in (t for t in DOCUMENTED if t.schema == group):
             lines += ["", f"### `{entry.qualified_name}`", "", entry.description, "", f"Loaded: {entry.loading()}.", "", entry.refreshed(), ""]
             lines += ["| Column | Type | Description |", "| --- | --- | --- |"]
             lines += [f"| `{c.name}` | {c.sql_type} | {c.description.replace('|', '/')} |" for c in entry.columns]

@@ -13,6 +13,7 @@ SHARED = {
     "sqlflow_assets_tests.engine_scoring",
     "sqlflow_assets_tests.fixtures",
     "sqlflow_assets_tests.fixtures.make_payload",
+    "sqlflow_assets_tests.fixtures.review_repo",
 }
 
 

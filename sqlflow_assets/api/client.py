@@ -178,6 +178,11 @@ class SQLFlowClient:
         options = _api_options({"table_to_table": table_to_table, "delimiter": delimiter})
         return _text(self._call(endpoint, {"jobId": job_id, **options}))
 
+    def delete_job(self, job_id: str) -> dict[str, Any]:
+        """Delete a job (`deleteUserJob`); returns the job object the server sends back."""
+        endpoint = "/sqlflow/job/deleteUserJob"
+        return self._data(endpoint, self._call(endpoint, {"jobId": job_id}))
+
     def wait_for_job(self, job_id: str, poll_seconds: float = 2, timeout: float = 3600) -> dict[str, Any]:
         """Poll until `success`/`partial_success` (returns the job) or `fail` (raises), per docs/sqlflow-api.md §7."""
         endpoint = "/sqlflow/job/displayUserJobSummary"

@@ -139,6 +139,18 @@ def read_git(source: SqlSource, remote: str, matches: Callable[[str], bool]) -> 
     return sorted((name, contents[sha]) for name, sha in blobs), dict(sorted(skipped.items())), commit
 
 
+def remote_head(source: SqlSource, remote: str) -> str | None:
+    """The commit the source's branch (else the remote's HEAD) points at, by one `git ls-remote`; None when the remote lacks it."""
+    check_git_source(source)
+    ref = f"refs/heads/{source.branch}" if source.branch else "HEAD"
+    listing = _git(source, ["ls-remote", "--", remote, ref]).decode()
+    for line in listing.splitlines():
+        commit, _, name = line.partition("\t")
+        if name == ref:
+            return commit
+    return None
+
+
 def _git_blobs(source: SqlSource, repository: Path, shas: list[str]) -> dict[str, bytes]:
     """The contents of blobs in one `git cat-file --batch` call, not one process per file."""
     if not shas:

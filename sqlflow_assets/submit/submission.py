@@ -264,16 +264,20 @@ def _read_files(source: SqlSource, inside: Path | None) -> SourceFiles:
     return SourceFiles(sorted(files), skipped=skipped)
 
 
-def _read_git(source: SqlSource, inside: Path | None) -> SourceFiles:
+def git_remote(source: SqlSource, inside: Path | None = None) -> str:
+    """What git fetches a git source from: its `url` (a local one read as the folder it names, relative
+    to the project folder like `path`), else its repository `path`; confined to `inside` when given."""
     if source.url:
-        remote = source.url
         local = _local_git_path(source.url)
-        if local is not None:  # read as the folder it names, relative to the project folder like `path`
-            git_source.check_git_source(source)  # an option-like url is refused as such, before any path check
-            remote = str(_confined(source, "url", source.url, _project_path(local), inside))
-    else:
-        remote = str(_confined(source, "path", source.path or "", _project_path(source.path or ""), inside))
-    files, skipped, commit = git_source.read_git(source, remote, _matcher(source))
+        if local is None:
+            return source.url
+        git_source.check_git_source(source)  # an option-like url is refused as such, before any path check
+        return str(_confined(source, "url", source.url, _project_path(local), inside))
+    return str(_confined(source, "path", source.path or "", _project_path(source.path or ""), inside))
+
+
+def _read_git(source: SqlSource, inside: Path | None) -> SourceFiles:
+    files, skipped, commit = git_source.read_git(source, git_remote(source, inside), _matcher(source))
     return SourceFiles(files, revision=commit, skipped=skipped)
 
 

@@ -1,0 +1,211 @@
+"""What a new version of a source changes in the lineage graph, and what that breaks downstream.
+
+A source's lineage is its column edges in `lineage.column_lineage` (the edges of its current job).
+Two versions of those edges compare by the edge's columns, (source_object, source_column,
+target_object, target_column): an edge only in the new version is `added`, only in the previous one
+`removed`, in both with another relationship type or transformation `retyped`.
+
+Every removed or retyped edge takes or changes an input of its target column, and of every column
+downstream of it: those are found by the impact query (`graph.impact`, the same walk and depth bound
+as `sqlflow-assets impact`), over the graph as it is with the new version: the current graph's edges
+of other sources plus the new edges, so the answer does not depend on whether the caller passes the
+graph from before or after the change.
+
+`compare` is the one entry point (previous edges, new edges, current graph) -> the two tables of the
+contract, `lineage.lineage_changes` and `lineage.change_impact`; `summary_markdown` renders them.
+Plain Python, pyarrow and DuckDB: no Dagster, any destination.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from sqlflow_assets.tables import CHANGES
+from sqlflow_assets.warehouse import graph
+
+EDGE_KEY = ("source_object", "source_column", "target_object", "target_column")
+KINDS = ("relationship_type", "transformation_type", "transformation_subtype")  # what "retyped" compares
+ADDED, REMOVED, RETYPED = "added", "removed", "retyped"
+LINEAGE_CHANGES = CHANGES["lineage_changes"]
+CHANGE_IMPACT = CHANGES["change_impact"]
+
+# One row per edge key and version; a key written twice in a version (two statements) keeps its
+# kinds sorted and joined, so a comparison is of sets, not of row order.
+_VERSION = """
+SELECT source_object, source_column, target_object, target_column,
+       string_agg(DISTINCT relationship_type, '+' ORDER BY relationship_type) AS relationship_type,
+       string_agg(DISTINCT transformation_type, '+' ORDER BY transformation_type) AS transformation_type,
+       string_agg(DISTINCT transformation_subtype, '+' ORDER BY transformation_subtype) AS transformation_subtype
+FROM {edges} GROUP BY ALL
+"""
+_CHANGES_SQL = f"""
+WITH previous AS ({_VERSION.format(edges="previous_edges")}), new AS ({_VERSION.format(edges="new_edges")})
+SELECT $source AS source, $previous_job_id AS previous_job_id, $new_job_id AS new_job_id,
+       CASE WHEN p.source_object IS NULL THEN 'added' WHEN n.source_object IS NULL THEN 'removed' ELSE 'retyped' END AS change,
+       coalesce(n.source_object, p.source_object) AS source_object, coalesce(n.source_column, p.source_column) AS source_column,
+       coalesce(n.target_object, p.target_object) AS target_object, coalesce(n.target_column, p.target_column) AS target_column,
+       p.relationship_type AS previous_relationship_type, n.relationship_type,
+       p.transformation_type AS previous_transformation_type, n.transformation_type,
+       p.transformation_subtype AS previous_transformation_subtype, n.transformation_subtype
+FROM previous AS p FULL JOIN new AS n USING (source_object, source_column, target_object, target_column)
+WHERE p.source_object IS NULL OR n.source_object IS NULL
+   OR p.relationship_type IS DISTINCT FROM n.relationship_type
+   OR p.transformation_type IS DISTINCT FROM n.transformation_type
+   OR p.transformation_subtype IS DISTINCT FROM n.transformation_subtype
+ORDER BY CASE change WHEN 'removed' THEN 0 WHEN 'retyped' THEN 1 ELSE 2 END,
+         source_object, source_column, target_object, target_column
+"""
+
+
+@dataclass(frozen=True)
+class Changes:
+    """A comparison's two tables, shaped like the contract's `lineage_changes` and `change_impact`."""
+
+    changes: pa.Table
+    impact: pa.Table
+
+
+def compare(
+    previous: pa.Table,
+    new: pa.Table,
+    current_graph: pa.Table,
+    *,
+    source: str | None = None,
+    previous_job_id: str | None = None,
+    new_job_id: str | None = None,
+    depth: int = graph.DEFAULT_DEPTH,
+) -> Changes:
+    """The change rows between two versions of one source's column edges and their downstream impact.
+
+    `previous`, `new`: that source's rows of `lineage.column_lineage` (at least the edge key and the
+    three kinds); `current_graph`: all of `lineage.column_lineage`. The source and the job ids default
+    to the ones the edge tables carry (`source`, `job_id` columns).
+    """
+    source = source or _single(new, "source") or _single(previous, "source")
+    previous_job_id = previous_job_id or _single(previous, "job_id")
+    new_job_id = new_job_id or _single(new, "job_id")
+    conn = duckdb.connect()
+    conn.register("previous_edges", _edges(previous))
+    conn.register("new_edges", _edges(new))
+    parameters = {"source": source, "previous_job_id": previous_job_id, "new_job_id": new_job_id}
+    changes = conn.execute(_CHANGES_SQL, parameters).to_arrow_table().cast(LINEAGE_CHANGES.arrow_schema())
+    after = graph_after(current_graph, new, source)
+    return Changes(changes, _impact(changes, after, depth))
+
+
+def graph_after(current_graph: pa.Table, new: pa.Table, source: str | None) -> pa.Table:
+    """The current graph with `source`'s edges replaced by `new` (the walk's graph)."""
+    conn = duckdb.connect()
+    conn.register("current_graph", _edges(current_graph, with_source=True))
+    conn.register("new_edges", _edges(new))
+    return conn.execute(
+        f"""
+        SELECT {", ".join(EDGE_KEY)}, relationship_type, job_id FROM current_graph WHERE source IS DISTINCT FROM $source
+        UNION ALL SELECT {", ".join(EDGE_KEY)}, relationship_type, job_id FROM new_edges
+        """,
+        {"source": source},
+    ).to_arrow_table()
+
+
+def _impact(changes: pa.Table, after: pa.Table, depth: int) -> pa.Table:
+    """Per removed or retyped edge: its target column (depth 1) and the impact query's downstream
+    columns of that target (their depth + 1), to `depth` hops from the edge's source column."""
+    rows: list[dict] = []
+    downstream: dict[tuple[str, str], list[dict]] = {}
+    for change in changes.to_pylist():
+        if change["change"] == ADDED:
+            continue
+        edge = {name: change[name] for name in ("source", "previous_job_id", "new_job_id", "change", *EDGE_KEY)}
+        kind = change["relationship_type"] or change["previous_relationship_type"]
+        rows.append({**edge, "impacted_object": change["target_object"], "impacted_column": change["target_column"],
+                     "depth": 1, "relationship_type": kind.split("+")[0]})  # fmt: skip
+        target = (change["target_object"], change["target_column"])
+        if target not in downstream:
+            walked = graph.impact(after, *target, graph.Direction.DOWNSTREAM, depth - 1) if depth > 1 else None
+            downstream[target] = walked.to_pylist() if walked is not None else []
+        for column in downstream[target]:
+            if (column["object"], column["column"]) == target:
+                continue  # a cycle back to the target: already reported at depth 1
+            rows.append({**edge, "impacted_object": column["object"], "impacted_column": column["column"],
+                         "depth": column["depth"] + 1, "relationship_type": column["relationship_type"]})  # fmt: skip
+    return pa.Table.from_pylist(rows, schema=CHANGE_IMPACT.arrow_schema())
+
+
+def summary_markdown(changes: pa.Table, impact: pa.Table) -> str:
+    """Per changed source, "+12 edges, -3 edges, 5 downstream columns affected in 2 tables" and the
+    affected columns listed; empty text when nothing changed."""
+    sections = []
+    change_rows, impact_rows = changes.to_pylist(), impact.to_pylist()
+    for source in sorted({row["source"] or "" for row in change_rows}):
+        mine = [row for row in change_rows if (row["source"] or "") == source]
+        counts = {kind: sum(row["change"] == kind for row in mine) for kind in (ADDED, REMOVED, RETYPED)}
+        affected: dict[tuple[str, str], set[str]] = {}
+        for row in impact_rows:
+            if (row["source"] or "") == source:
+                edge = f"{row['source_object']}.{row['source_column']} → {row['target_object']}.{row['target_column']} ({row['change']})"
+                affected.setdefault((row["impacted_object"], row["impacted_column"]), set()).add(edge)
+        tables = {obj for obj, _ in affected}
+        line = f"+{_plural(counts[ADDED], 'edge')}, -{_plural(counts[REMOVED], 'edge')}"
+        if counts[RETYPED]:
+            line += f", {_plural(counts[RETYPED], 'edge')} retyped"
+        line += f", {_plural(len(affected), 'downstream column')} affected in {_plural(len(tables), 'table')}"
+        lines = [f"### `{source}`", "", line]
+        if affected:
+            lines += ["", "| Affected column | Because of |", "| --- | --- |"]
+            lines += [f"| `{obj}.{col}` | {'<br>'.join(sorted(edges))} |" for (obj, col), edges in sorted(affected.items())]
+        if mine:
+            lines += [
+                "",
+                "<details><summary>Changed edges</summary>",
+                "",
+                "| Change | Source column | Target column | Type |",
+                "| --- | --- | --- | --- |",
+            ]
+            lines += [
+                f"| {row['change']} | `{row['source_object']}.{row['source_column']}` | `{row['target_object']}.{row['target_column']}` | {_kind(row)} |"
+                for row in mine
+            ]
+            lines += ["", "</details>"]
+        sections.append("\n".join(lines))
+    return "\n\n".join(sections) + ("\n" if sections else "")
+
+
+def has_consumers(impact: pa.Table, kinds: set[str]) -> bool:
+    """True when a removed or retyped edge of `kinds` has a downstream consumer (a column beyond its own target)."""
+    return any(row["change"] in kinds and row["depth"] > 1 for row in impact.to_pylist())
+
+
+def _kind(row: dict) -> str:
+    def one(prefix: str) -> str | None:
+        kind, subtype = row[f"{prefix}transformation_type"], row[f"{prefix}transformation_subtype"]
+        return f"{row[f'{prefix}relationship_type']} {kind}/{subtype}" if kind else None
+
+    before, after = one("previous_"), one("")
+    return " → ".join(part for part in (before, after) if part) if before != after else str(after)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _single(table: pa.Table | None, column: str) -> str | None:
+    """The one value of `column` in `table` (None when absent, empty or mixed)."""
+    if table is None or column not in table.column_names or table.num_rows == 0:
+        return None
+    values = {value for value in table.column(column).to_pylist() if value is not None}
+    return values.pop() if len(values) == 1 else None
+
+
+def _edges(table: pa.Table | None, with_source: bool = False) -> pa.Table:
+    """The columns the comparison reads, typed, whatever else `table` has (NULL job ids when absent)."""
+    names = [*EDGE_KEY, *KINDS, "job_id", *(["source"] if with_source else [])]
+    arrays = []
+    for name in names:
+        if table is not None and name in table.column_names:
+            arrays.append(table.column(name).cast(pa.string()))
+        else:
+            arrays.append(pa.nulls(table.num_rows if table is not None else 0, pa.string()))
+    return pa.table(dict(zip(names, arrays, strict=True)))

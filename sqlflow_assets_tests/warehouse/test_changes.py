@@ -1,0 +1,100 @@
+"""Lineage changes between versions of a source, and their downstream impact, on a real git repository
+analysed by the real local server (`review_repo`: a column renamed, a join added, a table dropped)."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from sqlflow_assets.api.client import SQLFlowClient
+from sqlflow_assets.submit.submission import SqlSource
+from sqlflow_assets.tables import CHANGES
+from sqlflow_assets.warehouse import changes, source_diff
+from sqlflow_assets_tests.fixtures.review_repo import STEPS, make_review_repo
+
+
+@pytest.fixture
+def versions(project_env, tmp_path) -> dict[str, pa.Table]:
+    """column_lineage rows of `stg` at each step, and of `marts` (the consumer) under "marts"."""
+    review = make_review_repo(tmp_path)
+    client = SQLFlowClient.from_config()
+    found = {step: source_diff.analyse_source(client, SqlSource(**review.source(step if step != "base" else "main")), timeout=60)
+             for step in ("base", *STEPS)}  # fmt: skip
+    found["marts"] = source_diff.analyse_source(client, SqlSource(**review.marts_source()), timeout=60)
+    return found
+
+
+def edges(table: pa.Table) -> list[tuple]:
+    return [
+        (r["change"], f"{r['source_object']}.{r['source_column']}", f"{r['target_object']}.{r['target_column']}")
+        for r in table.to_pylist()
+    ]
+
+
+def impacted(table: pa.Table) -> set[tuple]:
+    return {(r["change"], f"{r['impacted_object']}.{r['impacted_column']}", r["depth"]) for r in table.to_pylist()}
+
+
+def test_each_step_s_change_rows_and_downstream_impact(versions) -> None:
+    graph_rows = pa.concat_tables([versions["base"], versions["marts"]])  # what the destination holds before the steps
+    rename = changes.compare(versions["base"], versions["rename"], graph_rows)
+    assert edges(rename.changes) == [
+        ("removed", "raw.customers.name", "stg.customers.customer_name"),
+        ("added", "raw.customers.name", "stg.customers.full_name"),
+    ]
+    assert impacted(rename.impact) == {
+        ("removed", "stg.customers.customer_name", 1),
+        ("removed", "mart.customer_names.customer_name", 2),
+    }
+    row = rename.changes.to_pylist()[0]
+    assert (row["source"], row["previous_job_id"], row["new_job_id"]) == (
+        "stg",
+        versions["base"]["job_id"][0].as_py(),
+        versions["rename"]["job_id"][0].as_py(),
+    )
+    assert (row["previous_relationship_type"], row["relationship_type"], row["previous_transformation_type"]) == (
+        "fdd",
+        None,
+        "DIRECT",
+    )
+
+    join = changes.compare(versions["rename"], versions["join"], graph_rows)  # graph from before: the walk uses the new edges
+    assert edges(join.changes) == [
+        ("retyped", "raw.orders.amount", "stg.orders.amount"),
+        ("added", "raw.customers.id", "stg.orders.PseudoRows"),
+        ("added", "raw.customers.name", "stg.orders.customer_name"),
+        ("added", "raw.orders.customer_id", "stg.orders.PseudoRows"),
+    ]
+    retyped = join.changes.to_pylist()[0]
+    assert (retyped["previous_transformation_subtype"], retyped["transformation_subtype"]) == ("IDENTITY", "TRANSFORMATION")
+    assert {r["transformation_subtype"] for r in join.changes.to_pylist() if r["target_column"] == "PseudoRows"} == {"JOIN"}
+    assert impacted(join.impact) == {("retyped", "stg.orders.amount", 1), ("retyped", "mart.revenue.revenue", 2)}
+
+    drop = changes.compare(versions["join"], versions["drop"], graph_rows)
+    assert edges(drop.changes) == [
+        ("removed", "raw.legacy.id", "stg.legacy.id"),
+        ("removed", "raw.legacy.note", "stg.legacy.note"),
+    ]
+    assert impacted(drop.impact) == {
+        ("removed", "stg.legacy.id", 1), ("removed", "stg.legacy.note", 1),
+        ("removed", "mart.legacy_notes.id", 2), ("removed", "mart.legacy_notes.note", 2),
+    }  # fmt: skip
+    for found in (rename, join, drop):  # the contract's shapes, so the graph step can load them as they are
+        assert found.changes.schema == CHANGES["lineage_changes"].arrow_schema()
+        assert found.impact.schema == CHANGES["change_impact"].arrow_schema()
+
+    same = changes.compare(versions["drop"], versions["drop"], graph_rows)
+    assert same.changes.num_rows == same.impact.num_rows == 0 and changes.summary_markdown(same.changes, same.impact) == ""
+    assert (
+        changes.compare(versions["base"], versions["rename"], graph_rows, depth=1).impact.num_rows == 1
+    )  # the impact query's bound
+    assert changes.has_consumers(rename.impact, {"removed"}) and not changes.has_consumers(rename.impact, {"retyped"})
+
+
+def test_summary_counts_edges_and_affected_columns(versions) -> None:
+    graph_rows = pa.concat_tables([versions["base"], versions["marts"]])
+    found = changes.compare(versions["base"], versions["drop"], graph_rows)
+    text = changes.summary_markdown(found.changes, found.impact)
+    assert text.startswith("### `stg`\n\n+4 edges, -3 edges, 1 edge retyped, 8 downstream columns affected in 6 tables\n"), text
+    for column in ("mart.customer_names.customer_name", "mart.revenue.revenue", "mart.legacy_notes.note", "stg.legacy.id"):
+        assert f"| `{column}` |" in text
