@@ -24,11 +24,9 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import dlt
 import requests
-from dlt.common.configuration import with_config
-from typing import Optional
-from dlt.common.configuration import configspec, resolve_configuration
-from dlt.common.configuration.specs import BaseConfiguration
+from dlt.common.configuration import configspec, resolve_configuration, with_config
 from dlt.common.configuration.container import Container
+from dlt.common.configuration.specs import BaseConfiguration
 from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
 from dlt.common.destination import TDestinationReferenceArg
 from dlt.common.pipeline import get_dlt_pipelines_dir
@@ -229,8 +227,9 @@ def _hold(path: Path, timeout: float, deadline: float) -> Iterator[None]:
     folders (NFS) is skipped; its lock file still counts.
     """
     pause, told = LOCK_POLL_SECONDS[0], False
+    held: int | None  # the descriptor whose closing releases the lock
     while True:
-        fd: int | None = _open_for_lock(path)
+        fd = _open_for_lock(path)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
@@ -239,10 +238,11 @@ def _hold(path: Path, timeout: float, deadline: float) -> Iterator[None]:
                 if not path.is_dir():
                     raise
                 log.warning("cannot lock the folder %s (%s); relying on its lock file", path, exc.strerror)
-                fd = None
+                held = None
                 break
         else:
             if _same_file(fd, path):
+                held = fd
                 break
             os.close(fd)  # deleted or replaced while we took it: take the one at the path now
             continue
@@ -256,8 +256,8 @@ def _hold(path: Path, timeout: float, deadline: float) -> Iterator[None]:
     try:
         yield
     finally:
-        if fd is not None:
-            os.close(fd)  # closing the only descriptor releases the flock
+        if held is not None:
+            os.close(held)  # closing the only descriptor releases the flock
 
 
 def _open_for_lock(path: Path) -> int:
@@ -354,9 +354,9 @@ class SQLFlowConnection(BaseConfiguration):
     """
 
     base_url: str = DEFAULT_BASE_URL
-    user_id: Optional[str] = None
-    secret_key: Optional[TSecretStrValue] = dlt.secrets.value
-    token: Optional[TSecretStrValue] = dlt.secrets.value
+    user_id: str | None = None
+    secret_key: TSecretStrValue | None = dlt.secrets.value
+    token: TSecretStrValue | None = dlt.secrets.value
     path_prefix: str = API_PATH_PREFIX
 
     def __repr__(self) -> str:

@@ -11,6 +11,7 @@ requests' own timeout is per socket read, so a server that drips bytes could hol
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import logging
 import re
@@ -30,9 +31,9 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from sqlflow_assets import config
+from sqlflow_assets.api.options import DEFAULT_DBVENDOR, OPTION_NAMES
 from sqlflow_assets.config import SQLFlowConnection
 from sqlflow_assets.domain import DONE_STATUSES, FAILED_STATUS, OK_CODES
-from sqlflow_assets.api.options import DEFAULT_DBVENDOR, OPTION_NAMES
 from sqlflow_assets.errors import ConfigError, DeadlineExceeded, JobNotFinished, SQLFlowError
 
 log = logging.getLogger(__name__)
@@ -335,7 +336,7 @@ def _problem(response: Response) -> tuple[Any, str, str | None] | None:
     if response.status_code >= 400:
         return response.status_code, f"HTTP {response.status_code}", response.text
     body = response.content
-    if not body.lstrip()[:1] == b"{":
+    if body.lstrip()[:1] != b"{":
         return None
     if len(body) > _SMALL_BODY:
         match = _HEAD_CODE.search(body[:4096])
@@ -436,13 +437,11 @@ class _Deadline:
             self.expired = True
             sockets = self._sockets + [c.sock for c in self._connections if c.sock is not None]
             for sock in sockets:
-                try:
+                with contextlib.suppress(OSError):  # already closed by its owner
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass  # already closed by its owner
 
 
-class _Watched:
+class _Watched(HTTPConnection):
     """Mixin for urllib3 connections: each request, and then its answer, is under the call's deadline."""
 
     def request(self, *args: Any, **kwargs: Any) -> None:

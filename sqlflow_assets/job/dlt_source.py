@@ -24,11 +24,11 @@ import orjson
 import pyarrow as pa
 from dlt.extract.resource import DltResource
 
-from sqlflow_assets.config import SQLFlowConnection
-from sqlflow_assets.tables import JOB_KEY, JOBS, TOMBSTONE
 from sqlflow_assets.api.client import SQLFlowClient
+from sqlflow_assets.config import SQLFlowConnection
 from sqlflow_assets.domain import DONE_STATUSES
 from sqlflow_assets.job.lineage_json import read_lineage
+from sqlflow_assets.tables import JOB_KEY, JOBS, TOMBSTONE
 
 JOB_FIELDS = {
     "job_id": "jobId",
@@ -66,7 +66,7 @@ def with_tombstone(table: pa.Table, job_id: str) -> pa.Table:
     schema = table.schema.set(0, pa.field("job_id", pa.string(), nullable=False)).append(pa.field(TOMBSTONE, pa.bool_()))
     if table.num_rows:
         return table.append_column(TOMBSTONE, pa.nulls(table.num_rows, pa.bool_())).cast(schema)
-    row = {field.name: [None] for field in schema}
+    row: dict[str, list[Any]] = {field.name: [None] for field in schema}
     row["job_id"], row[TOMBSTONE] = [job_id], [True]
     return pa.table(row, schema=schema)
 
@@ -94,6 +94,7 @@ def jobs_resource(job_details: Callable[[], list[dict[str, Any]]]) -> DltResourc
         """SQLFlow jobs with their status (displayUserJobsSummary)."""
         yield jobs_table(job_details())
 
+    assert JOBS.primary_key is not None  # the jobs table merges on its key
     return dlt.resource(jobs, name=JOBS.name, write_disposition="merge", primary_key=JOBS.primary_key)
 
 

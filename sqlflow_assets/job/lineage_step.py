@@ -17,12 +17,11 @@ import pyarrow as pa
 from dlt.common.pipeline import LoadInfo
 from dlt.extract.resource import DltResource
 
-from sqlflow_assets.job import flatten
-from sqlflow_assets.job import quality
 from sqlflow_assets.config import LINEAGE_SCHEMA, RAW_SCHEMA, Storage, mask_url
 from sqlflow_assets.errors import JobLineageError, LineageCheckFailed, LineagePayloadError
-from sqlflow_assets.job.lineage_json import read_lineage_file
+from sqlflow_assets.job import flatten, quality
 from sqlflow_assets.job.dlt_source import jobs_resource, per_job_resource
+from sqlflow_assets.job.lineage_json import read_lineage_file
 
 
 @dataclass(frozen=True)
@@ -69,9 +68,10 @@ def load(job: JobLineage, storage: Storage) -> dict[tuple[str, str], int]:
     if failed:
         raise LineageCheckFailed(job_id=job.job_id, failed=failed)
     raw = [per_job_resource("lineage", lambda: [(job.job_id, job.raw)])]
-    if job.details is not None:
-        raw.append(jobs_resource(lambda: [job.details]))
-    loads = [
+    details = job.details
+    if details is not None:
+        raw.append(jobs_resource(lambda: [details]))
+    loads: list[tuple[dlt.Pipeline, DltResource | list[DltResource], list[str]]] = [
         (storage.pipeline(), raw, list(job.raw)),
         (storage.lineage_pipeline(), per_job_resource("lineage_tables", lambda: [(job.job_id, job.lineage)]), list(job.lineage)),
     ]

@@ -28,7 +28,7 @@ import asyncio
 import os
 import re
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -41,8 +41,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 from starlette.formparsers import FormParser, MultiPartException, MultiPartParser
 
-from sqlflow_assets.domain import API_PATH_PREFIX, JOB_NAME_MAX_CHARS, TOKEN_TTL_SECONDS, JobStatus
 from sqlflow_assets.api.options import DEFAULT_DBVENDOR, OPTION_NAMES
+from sqlflow_assets.domain import API_PATH_PREFIX, JOB_NAME_MAX_CHARS, TOKEN_TTL_SECONDS, JobStatus
 from sqlflow_assets.errors import ApiError, LocalServerError, UnknownVendorError
 from sqlflow_assets.local.auth import TokenAuthority, load_users, signing_key
 from sqlflow_assets.local.engine import (
@@ -52,6 +52,7 @@ from sqlflow_assets.local.engine import (
     dialect_for,
     summarize,
 )
+from sqlflow_assets.local.exports import lineage_csv, lineage_svg
 from sqlflow_assets.local.job_store import (
     JobStore,
     Upload,
@@ -61,7 +62,6 @@ from sqlflow_assets.local.job_store import (
     options_to_json,
     session_id,
 )
-from sqlflow_assets.local.exports import lineage_csv, lineage_svg
 
 DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 ZIP_EXPANSION_FACTOR = 10  # a zip may expand to this many times the upload limit
@@ -174,7 +174,7 @@ async def _peek(
     return head, credentials
 
 
-async def _replay(head: list[bytes], rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+async def _replay(head: list[bytes], rest: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
     """The whole body again: the peeked chunks, then the rest of the stream."""
     for chunk in head:
         yield chunk

@@ -5,8 +5,11 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import cast
 
 from sqlglot.dialects.dialect import Dialect
+
+from sqlflow_assets.api.vendors import dialect_for
 
 from .catalog import Catalog
 from .collapse import collapse, to_table_level
@@ -14,9 +17,8 @@ from .coords import Locator, md5
 from .dispatch import Job, analyze_statement
 from .emit import sqlflow_json
 from .graph_builder import Graph
-from .model import AnalysisOptions, DbObject, Edge, SqlFile
+from .model import AnalysisOptions, DbObject, Edge, Metadata, SqlFile
 from .parsing import split_statements
-from sqlflow_assets.api.vendors import dialect_for
 
 
 def keep_predicate(options: AnalysisOptions) -> Callable[[DbObject], bool] | None:
@@ -91,7 +93,8 @@ def analyze_files(files: Sequence[SqlFile], dbvendor: str, options: AnalysisOpti
     """The analysis proper: split, analyse statement by statement, shape, emit."""
     dialect = Dialect.get_or_raise(dialect_for(dbvendor))
     graph = Graph(options.default_database or "DEFAULT", options.default_schema or "DEFAULT")
-    job = Job(graph, Catalog.from_metadata(dialect, options.metadata, graph.default_schema), options)
+    metadata = cast("Metadata | None", options.metadata)  # __post_init__ stored it frozen
+    job = Job(graph, Catalog.from_metadata(dialect, metadata, graph.default_schema), options)
     for sql_file in files:
         locator = Locator("0" if len(files) == 1 else md5(sql_file.text))
         for parsed in split_statements(dialect, sql_file.text, locator, sql_file.name):

@@ -112,6 +112,7 @@ class Collapser:
                 self.memo[frame.node] = results[frame.node]
             if stack:
                 parent = stack[-1]
+                assert parent.waiting is not None  # advance() set it when it entered this frame
                 cyclic[parent.node] = cyclic[parent.node] or cyclic[frame.node]
                 for key, path in results[frame.node].items():
                     merge_into(results[parent.node], key, path.then(parent.waiting))

@@ -127,11 +127,15 @@ def procedure_body(tree: exp.Expr) -> list[exp.Expr] | None:
 
 def inner_statements(parsed: ParsedStatement, body: list[exp.Expr]) -> list[ParsedStatement]:
     """Body statements as statements of their own, attributed to the procedure."""
-    table = parsed.tree.this.find(exp.Table) if isinstance(parsed.tree.this, exp.Expr) else None
+    this = parsed.tree.this if parsed.tree is not None else None
+    table = this.find(exp.Table) if isinstance(this, exp.Expr) else None
     name = table.name if table is not None else "procedure"
 
     def reparse(index: int) -> exp.Expr:
-        return procedure_body(parsed.reparse())[index]
+        assert parsed.reparse is not None  # a parsed statement always carries its reparse
+        body = procedure_body(parsed.reparse())
+        assert body is not None  # the same text parses to the same procedure again
+        return body[index]
 
     return [
         replace(parsed, tree=tree, reparse=partial(reparse, index), procedure=name)
@@ -175,11 +179,12 @@ def analyze_statement(job: Job, locator: Locator, file_name: str, parsed: Parsed
     Never silent: a statement that reads a table and yields no edge gets a warning saying so."""
     graph = job.graph
     reads, errors, processes = graph.table_reads, len(graph.errors), len(graph.processes)
-    tree = parsed.tree
+    tree, reparse = parsed.tree, parsed.reparse
+    assert tree is not None and reparse is not None  # analyze_files passes parsed statements only
     if not isinstance(tree, exp.Command):
         words = rewrite_hints(parsed.tokens)
         canonical(tree, words)
-        parsed = replace(parsed, reparse=partial(canonical_reparse, parsed.reparse, words))
+        parsed = replace(parsed, reparse=partial(canonical_reparse, reparse, words))
     analyze_tree(job, locator, file_name, parsed)
     if len(graph.errors) == errors and graph.table_reads == reads and reads_tables(tree):
         coords = locator.of_tokens(parsed.tokens[0], parsed.tokens[-1])
@@ -210,7 +215,8 @@ def analyze_tree(job: Job, locator: Locator, file_name: str, parsed: ParsedState
     graph, catalog = job.graph, job.catalog
     dialect = catalog.dialect
     coords = locator.of_tokens(parsed.tokens[0], parsed.tokens[-1])
-    tree = parsed.tree
+    tree, reparse = parsed.tree, parsed.reparse
+    assert tree is not None and reparse is not None  # only parsed statements get here
     if isinstance(tree, exp.Command):
         text = tree.sql(dialect)[:80]
         graph.errors.append(
@@ -234,9 +240,9 @@ def analyze_tree(job: Job, locator: Locator, file_name: str, parsed: ParsedState
         return
     classified = classify(tree, dialect)
     if classified is None:
-        for index, inner in enumerate(nested_statements(tree, dialect)):
-            reparse = partial(nested_reparse, parsed.reparse, dialect, index)
-            analyze_tree(job, locator, file_name, replace(parsed, tree=inner, reparse=reparse))
+        for index, node in enumerate(nested_statements(tree, dialect)):
+            reparse_node = partial(nested_reparse, reparse, dialect, index)
+            analyze_tree(job, locator, file_name, replace(parsed, tree=node, reparse=reparse_node))
         return
     kind, handler = classified
     if isinstance(tree, (exp.Update, exp.Delete, exp.Merge)) and not isinstance(tree.this, exp.Table):
@@ -258,7 +264,7 @@ def analyze_tree(job: Job, locator: Locator, file_name: str, parsed: ParsedState
     )
     try:
         analyzer = StatementAnalyzer(
-            ctx, catalog, kind, normalize_identifiers(tree, dialect=dialect), parsed.reparse
+            ctx, catalog, kind, normalize_identifiers(tree, dialect=dialect), reparse
         )
         with hard_time_limit(STATEMENT_TIME_LIMIT):
             getattr(analyzer, handler)()

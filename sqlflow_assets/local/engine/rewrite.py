@@ -9,7 +9,7 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.tokens import Token, TokenType
 
-Extract = Callable[[exp.Expr], exp.Query]
+Extract = Callable[[exp.Expr], exp.Expr]
 
 
 def unwrapped(query: exp.Expr) -> exp.Expr:
@@ -21,7 +21,7 @@ def unwrapped(query: exp.Expr) -> exp.Expr:
     return query
 
 
-def with_query(statement: exp.Expr) -> exp.Query:
+def with_query(statement: exp.Expr) -> exp.Expr:
     """The query of INSERT/CREATE, carrying a WITH written before the INSERT keyword."""
     query = unwrapped(statement.expression)
     with_ = statement.args.get("with_")
@@ -41,7 +41,7 @@ def target_of(statement: exp.Expr) -> tuple[exp.Table, list[str] | None]:
     return this, None
 
 
-def name_expressions(query: exp.Query, dialect: Dialect) -> exp.Query:
+def name_expressions(query: exp.Expr, dialect: Dialect) -> exp.Expr:
     """Alias unaliased computed projections by their SQL text, as SQLFlow names such columns
     (qualify() would call them `_col_n`)."""
     for select in list(query.find_all(exp.Select, bfs=False)):
@@ -115,7 +115,7 @@ def update_target(update: exp.Expr) -> exp.Table:
     return named_in_from[0] if named_in_from else target
 
 
-def without_into(select: exp.Expr) -> exp.Query:
+def without_into(select: exp.Expr) -> exp.Expr:
     select.set("into", None)
     return select
 
@@ -347,6 +347,7 @@ def unpivoted(pivot: exp.Pivot) -> None:
     derived table `(SELECT *, 'n' AS k, a1 + b1 ... AS v1 FROM s [x]) AS u`: each value column reads
     the columns it unpivots, the name column is a constant, the other columns pass through `*`."""
     table = pivot.parent
+    assert isinstance(table, exp.Table)  # rewrite() unpivots only a pivot of a table
     values = [v.name for v in pivot.expressions]
     fields = pivot.args.get("fields") or []
     if not values or len(fields) != 1 or not isinstance(fields[0], exp.In):

@@ -239,9 +239,9 @@ class ScopeWalker:
                     self.link(rel_type, self.column(sub_obj, name), target, clause)
                 self.link("fdr", self.pseudo(sub_obj), target)
         if refs.count_star:
-            for source in self.from_sources(scope):
+            for table in self.from_sources(scope):
                 for target in targets:
-                    self.link("fdr", self.pseudo(source), target, clause)
+                    self.link("fdr", self.pseudo(table), target, clause)
 
     def from_sources(self, scope: Scope) -> list[DbObject]:
         return [

@@ -73,7 +73,7 @@ class Qualification(Enum):
 UNKNOWN_COLUMN = "Unknown column"  # the qualify() error partial qualification gets past
 
 
-def qualify_query(query: exp.Query, catalog: Catalog, level: Qualification) -> exp.Query:
+def qualify_query(query: exp.Expr, catalog: Catalog, level: Qualification) -> exp.Expr:
     """sqlglot's qualify() minus its normalize_identifiers pass (dispatch normalised the whole
     statement already; a second pass costs about 5% of a large job) and its quoting/validation."""
     tables = qualify_tables(query, dialect=catalog.dialect)
@@ -98,7 +98,7 @@ class StatementAnalyzer:
     reparse: Callable[[], exp.Expr]
 
     # ---- query lineage ------------------------------------------------------------------
-    def qualified(self, extract: Extract) -> exp.Query:
+    def qualified(self, extract: Extract) -> exp.Expr:
         """The query qualified, degrading per column: a column its source does not select stays
         as written (it alone is unresolved); only when that fails too are just the tables
         qualified. Each failed attempt is a warning naming the column it tripped on."""
