@@ -223,3 +223,8 @@ def dict_objects(sqlflow: Mapping[str, Any]) -> Iterator[tuple[Mapping[str, Any]
 def kind_of(item: Mapping[str, Any], bucket: str) -> Any:
     """An object's `type`, else the type its bucket implies (None when neither says)."""
     return item.get("type") or BUCKET_KINDS.get(bucket)
+
+
+# `sqlflow-assets diff` submits a version of a source as a throwaway job under this name prefix and
+# deletes it once read; the sensor never loads such a job, whatever its filters
+DIFF_JOB_PREFIX = "sqlflow-assets diff: "

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from fnmatch import fnmatchcase
 from typing import Any
 
-from sqlflow_assets.domain import DONE_STATUSES, FAILED_STATUS, shown_name
+from sqlflow_assets.domain import DIFF_JOB_PREFIX, DONE_STATUSES, FAILED_STATUS, shown_name
 from sqlflow_assets.errors import ConfigError
 
 CURSOR_FORMAT = 2
@@ -78,6 +78,8 @@ class JobFilter:
         return cls(after, name_pattern or None)
 
     def matches(self, job: Mapping[str, Any]) -> bool:
+        if str(job.get("jobName") or "").startswith(DIFF_JOB_PREFIX):  # a review's throwaway job is never loaded
+            return False
         if self.name_pattern is not None and not fnmatchcase(str(job.get("jobName") or ""), self.name_pattern):
             return False
         if self.created_after is None:

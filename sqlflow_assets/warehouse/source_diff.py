@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sqlflow_assets.api.client import SQLFlowClient
+from sqlflow_assets.domain import DIFF_JOB_PREFIX
 from sqlflow_assets.errors import JobLineageError, SourceError, SQLFlowError
 from sqlflow_assets.job import lineage_step
 from sqlflow_assets.submit import submission
@@ -24,7 +25,6 @@ from sqlflow_assets.submit.source_paths import Files
 from sqlflow_assets.tables import GRAPH, LINEAGE
 from sqlflow_assets.warehouse import changes, graph
 
-DIFF_JOB_PREFIX = "sqlflow-assets diff: "  # the throwaway job's name; deleted once its export is read
 GRAPH_COLUMNS = ("column_lineage",)
 
 

@@ -55,3 +55,12 @@ def test_a_tick_plans_new_pending_failed_and_prunes_what_is_gone():
     settle(plan.cursor, plan.to_check[0])
     again = plan_tick(listed, JobFilter(), Cursor.load(plan.cursor.dump()))
     assert again.newly_failed == [] and [j.job_id for j in again.to_check] == ["redo", "new"]
+
+
+def test_a_review_diff_job_is_never_loaded_whatever_the_filters() -> None:
+    from sqlflow_assets.domain import DIFF_JOB_PREFIX
+
+    job = {"jobId": "j1", "jobName": f"{DIFF_JOB_PREFIX}warehouse", "status": "success", "createTime": "2026-12-01 00:00:00"}
+    assert not JobFilter.parse(None, None).matches(job)
+    assert not JobFilter.parse(None, "*").matches(job)
+    assert JobFilter.parse(None, None).matches(job | {"jobName": "warehouse"})
