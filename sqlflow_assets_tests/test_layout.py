@@ -60,3 +60,13 @@ def test_nothing_in_the_tests_imports_or_loads_the_benchmarks() -> None:
         if "benchmarks" in word.lower()
     ]
     assert wrong == []
+
+
+def test_no_two_modules_share_a_name_and_the_layout_table_names_each() -> None:
+    package = TESTS.parent / "sqlflow_assets"
+    modules = [path for path in package.rglob("*.py") if path.name not in ("__init__.py", "__main__.py")]
+    names = [path.stem for path in modules]
+    assert sorted({name for name in names if names.count(name) > 1}) == []
+    layout = (TESTS.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    missing = sorted(str(path.relative_to(package)) for path in modules if f"`{path.name}`" not in layout)
+    assert missing == [], f"docs/architecture.md's layout table does not name {missing}"
