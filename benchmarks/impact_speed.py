@@ -65,7 +65,7 @@ def main() -> None:
     table = layered_graph(args.edges)
     began = time.perf_counter()
     adjacency = defaultdict(list)
-    for s, sc, t, tc in zip(*(table.column(c).to_pylist() for c in ("source_object", "source_column", "target_object", "target_column"))):
+    for s, sc, t, tc in zip(*(table.column(c).to_pylist() for c in ("source_object", "source_column", "target_object", "target_column")), strict=True):
         adjacency[(s, sc)].append((t, tc))
     build = time.perf_counter() - began
     starts = [("db.l0.t0", "c0"), ("db.l0.t1", "c3"), ("db.l5.t7", "c1")]

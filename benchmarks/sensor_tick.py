@@ -32,10 +32,10 @@ os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 import dagster as dg  # noqa: E402
 
-from sqlflow_assets.job import job_versions  # noqa: E402
 from sqlflow_assets.defs.jobs import lineage_job  # noqa: E402
 from sqlflow_assets.defs.resources import SQLFlowResource  # noqa: E402
 from sqlflow_assets.defs.sensors import sqlflow_job_sensor  # noqa: E402
+from sqlflow_assets.job import job_versions  # noqa: E402
 from sqlflow_assets_tests.support import http_peer, json_body  # noqa: E402
 
 

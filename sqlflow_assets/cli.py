@@ -25,8 +25,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -37,12 +37,11 @@ from dlt.common.configuration.exceptions import ConfigurationException
 from dlt.common.exceptions import DltException
 
 from sqlflow_assets import config, config_traps
-from sqlflow_assets.warehouse import graph
-from sqlflow_assets.warehouse import openlineage_export, reload_jobs
-from sqlflow_assets.submit import submission
 from sqlflow_assets.api.client import SQLFlowClient
 from sqlflow_assets.domain import counted
 from sqlflow_assets.errors import SourceError, SQLFlowAssetsError, UsageError
+from sqlflow_assets.submit import submission
+from sqlflow_assets.warehouse import graph, openlineage_export, reload_jobs
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -261,7 +260,7 @@ def submit(args: argparse.Namespace) -> int:
         print(f"{source.name}: {counted(outcome.file_count, 'file')} unchanged since job {outcome.job_id}; nothing submitted (--force sends it)")
         return EXIT_OK
     print(f"{source.name}: submitted {counted(outcome.file_count, 'file')} ({outcome.action}) as job {outcome.job_id}", flush=True)
-    if args.wait:
+    if args.wait and outcome.job_id:
         job = client.wait_for_job(outcome.job_id, poll_seconds=args.poll, timeout=args.timeout)
         print(f"job {outcome.job_id}: {job.get('status')}")
     return EXIT_OK

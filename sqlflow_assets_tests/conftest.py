@@ -17,7 +17,15 @@ os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
 os.environ.setdefault("DLT_PROJECT_DIR", str(Path(__file__).resolve().parents[1]))
 
 from sqlflow_assets_tests.support import (  # noqa: E402
-    INGEST, MARTS_V1, MARTS_V2, LocalServer, free_port, load_jobs, start_local_server, stop_local_server, submit_and_wait,
+    INGEST,
+    MARTS_V1,
+    MARTS_V2,
+    LocalServer,
+    free_port,
+    load_jobs,
+    start_local_server,
+    stop_local_server,
+    submit_and_wait,
 )
 
 

@@ -27,9 +27,7 @@ import sqlglot
 from sqlglot import exp
 
 from sqlflow_assets.api.vendors import dialect_for
-from sqlflow_assets.local.engine import AnalysisOptions
-from sqlflow_assets.local.engine import SqlFile
-from sqlflow_assets.local.engine import analyze
+from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze
 
 # the corpora committed with the tests (origin and licence in its README.md), so the gates run on a bare clone
 DEFAULT_CORPORA = Path(__file__).resolve().parent / "local" / "corpora"

@@ -42,18 +42,15 @@ import requests
 import uvicorn
 
 from sqlflow_assets import cli, tables
-from sqlflow_assets.warehouse import graph
 from sqlflow_assets.api.client import SQLFlowClient
 from sqlflow_assets.config import SQLFlowConnection
-from sqlflow_assets.job import flatten
-from sqlflow_assets.job.lineage_json import LineageTables
 from sqlflow_assets.defs import assets
 from sqlflow_assets.defs.resources import default_resources
-from sqlflow_assets.local.engine import AnalysisOptions
-from sqlflow_assets.local.engine import SqlFile
-from sqlflow_assets.local.engine import analyze
+from sqlflow_assets.job import flatten
+from sqlflow_assets.job.lineage_json import LineageTables
+from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze
 from sqlflow_assets.local.server import create_app
-
+from sqlflow_assets.warehouse import graph
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -367,7 +364,7 @@ def refresh(project_env, instance: dg.DagsterInstance) -> dict[str, list[dict]]:
     assert result.success
     with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
         return {
-            table: [dict(zip([d[0] for d in cursor.description], row)) for row in cursor.fetchall()]
+            table: [dict(zip([d[0] for d in cursor.description], row, strict=True)) for row in cursor.fetchall()]
             for table in graph.GRAPH_TABLES
             for cursor in [conn.execute(f"SELECT * FROM lineage.{table}")]
         }

@@ -1,11 +1,11 @@
 """The code location loads with no SQLFlow secret anywhere, and holds what the README promises."""
 
 import json
-from datetime import datetime
 import os
 import shutil
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import dagster as dg

@@ -7,10 +7,7 @@ import pytest
 from sqlflow_assets import domain
 from sqlflow_assets.job import flatten
 from sqlflow_assets.job.lineage_json import read_lineage
-from sqlflow_assets.local.engine import AnalysisOptions
-from sqlflow_assets.local.engine import SqlFile
-from sqlflow_assets.local.engine import analyze
-from sqlflow_assets.local.engine import summarize
+from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze, summarize
 from sqlflow_assets.local.exports import index_objects, table_edges
 from sqlflow_assets_tests.fixtures import fixture_bytes
 from sqlflow_assets_tests.support import lineage_rows

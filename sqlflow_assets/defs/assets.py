@@ -10,6 +10,7 @@ import warnings
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import dlt
@@ -19,20 +20,17 @@ from dagster_dlt.translator import DltResourceTranslatorData
 
 from sqlflow_assets import config
 from sqlflow_assets import tables as contract
-from sqlflow_assets.job import flatten
-from sqlflow_assets.render import glance
-from sqlflow_assets.warehouse import graph
-from sqlflow_assets.warehouse import table_catalog
-from sqlflow_assets.job import lineage_step
-from sqlflow_assets.job import quality
 from sqlflow_assets.config import LINEAGE_SCHEMA, RAW_SCHEMA
-from sqlflow_assets.domain import shown_name
 from sqlflow_assets.defs.partitions import job_id_of, sqlflow_jobs_partitions
 from sqlflow_assets.defs.resources import SQLFlowResource, StorageResource
-from sqlflow_assets.errors import LineageCheckFailed
 from sqlflow_assets.defs.shared import GRAPH_AUTOMATION, OWNERS, column_schema, layer_tags
-from sqlflow_assets.job.lineage_json import TABLE_NAMES
+from sqlflow_assets.domain import shown_name
+from sqlflow_assets.errors import LineageCheckFailed
+from sqlflow_assets.job import flatten, lineage_step, quality
 from sqlflow_assets.job.dlt_source import sqlflow_source
+from sqlflow_assets.job.lineage_json import TABLE_NAMES
+from sqlflow_assets.render import glance
+from sqlflow_assets.warehouse import graph, table_catalog
 
 RAW_GROUP = RAW_SCHEMA
 LINEAGE_GROUP = LINEAGE_SCHEMA
@@ -97,7 +95,8 @@ def sqlflow_jobs_raw(context: dg.AssetExecutionContext, dlt: DagsterDltResource,
     source = sqlflow_source(client=sqlflow.client()).with_resources("jobs")
     with target.writing():
         for result in dlt.run(context=context, dlt_source=source, dlt_pipeline=target.pipeline(), loader_file_format="parquet"):
-            yield result._replace(metadata={**(result.metadata or {}), "dagster/table_name": table_name})
+            metadata: dict[str, Any] = {**(result.metadata or {}), "dagster/table_name": table_name}
+            yield result._replace(metadata=metadata)
 
 
 def _arrow_columns(schema: pa.Schema) -> list[tuple[str, str]]:
@@ -197,9 +196,9 @@ def sqlflow_job_lineage(
     yield from results
 
 
-def _summary_metadata(job_label: str, lineage: dict[str, pa.Table], tables: dict[tuple[str, str], pa.Table]) -> dict[str, object]:
+def _summary_metadata(job_label: str, lineage: dict[str, pa.Table], tables: dict[tuple[str, str], pa.Table]) -> dict[str, Any]:
     """The job at a glance, on `lineage/table_edges`: pictures, counts by type, the busiest table pairs."""
-    summary = glance.job_glance(job_label, lineage)
+    summary: dict[str, Any] = glance.job_glance(job_label, lineage)
     return {
         "lineage/table_picture": dg.MetadataValue.md(summary["table_picture"].markdown),
         "lineage/column_picture": dg.MetadataValue.md(summary["column_picture"].markdown),
@@ -213,7 +212,7 @@ def _summary_metadata(job_label: str, lineage: dict[str, pa.Table], tables: dict
     }
 
 
-def _job_metadata(details: dict) -> dict[str, object]:
+def _job_metadata(details: dict) -> dict[str, Any]:
     """What a person reads a partition by: the SQLFlow job's name, source, files, status and created time."""
     return {
         "sqlflow/job_name": shown_name(details.get("jobName")),  # whole in sqlflow_raw.jobs
@@ -241,13 +240,13 @@ def _check_result(outcome: quality.CheckOutcome, job_id: str, job_label: str) ->
     )
 
 
-def _checks_metadata(outcomes: list[quality.CheckOutcome]) -> dict[tuple[str, str], dict[str, object]]:
+def _checks_metadata(outcomes: list[quality.CheckOutcome]) -> dict[tuple[str, str], dict[str, Any]]:
     """Per checked table, its checks' verdict on the materialisation itself, so the asset's page says
     "WARN" when a check warned (the catalog's green dot is about the materialisation only)."""
     by_table: dict[tuple[str, str], list[quality.CheckOutcome]] = {}
     for outcome in outcomes:
         by_table.setdefault(outcome.table, []).append(outcome)
-    shown = {}
+    shown: dict[tuple[str, str], dict[str, Any]] = {}
     for table, found in by_table.items():
         failed = [outcome for outcome in found if not outcome.passed]
         worst = "ERROR" if any(o.severity is quality.Severity.ERROR for o in failed) else "WARN" if failed else "PASSED"

@@ -19,12 +19,12 @@ from collections.abc import Iterator
 import dagster as dg
 
 from sqlflow_assets import config
-from sqlflow_assets.warehouse import openlineage_export
 from sqlflow_assets.config import LINEAGE_SCHEMA
+from sqlflow_assets.defs.resources import StorageResource
+from sqlflow_assets.defs.shared import GRAPH_AUTOMATION, OWNERS, last_json_metadata
 from sqlflow_assets.domain import counted
 from sqlflow_assets.errors import OpenLineageConfigError
-from sqlflow_assets.defs.shared import GRAPH_AUTOMATION, OWNERS, last_json_metadata
-from sqlflow_assets.defs.resources import StorageResource
+from sqlflow_assets.warehouse import openlineage_export
 
 EVENTS_KEY = dg.AssetKey([LINEAGE_SCHEMA, "openlineage_events"])
 SENT_METADATA = "sqlflow/sent_fingerprints"  # source -> fingerprint of the events last sent for it

@@ -20,7 +20,8 @@ from typing import Any
 
 import dagster as dg
 
-sqlflow_jobs_partitions = dg.DynamicPartitionsDefinition(name="sqlflow_jobs")
+PARTITIONS_NAME = "sqlflow_jobs"
+sqlflow_jobs_partitions = dg.DynamicPartitionsDefinition(name=PARTITIONS_NAME)
 
 NAME_CHARS = 60  # of the job name in a key
 _PLAIN_ID = re.compile(r"[A-Za-z0-9_-]+")

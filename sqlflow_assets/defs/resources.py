@@ -16,6 +16,7 @@ from dagster_dlt import DagsterDltResource
 from sqlflow_assets import config, config_traps
 from sqlflow_assets.api.client import SQLFlowClient
 
+
 class SQLFlowResource(dg.ConfigurableResource):
     """Builds a `SQLFlowClient` from dlt config; `base_url` here overrides `[sources.sqlflow]`."""
 

@@ -14,11 +14,11 @@ from collections.abc import Iterator, Sequence
 import dagster as dg
 
 from sqlflow_assets import config
+from sqlflow_assets.defs.jobs import jobs_refresh_job, lineage_job
+from sqlflow_assets.defs.partitions import PARTITIONS_NAME, job_id_of, partition_key, sqlflow_jobs_partitions
+from sqlflow_assets.defs.resources import SQLFlowResource
 from sqlflow_assets.domain import shown_name
 from sqlflow_assets.job import job_versions
-from sqlflow_assets.defs.jobs import jobs_refresh_job, lineage_job
-from sqlflow_assets.defs.partitions import job_id_of, partition_key, sqlflow_jobs_partitions
-from sqlflow_assets.defs.resources import SQLFlowResource
 from sqlflow_assets.job.job_versions import VERSION_KEY_TAG, ListedJob
 
 RUNS_QUERY_BATCH = 500  # version keys per instance query (one `IN` list)
@@ -67,7 +67,7 @@ def _partition_keys(instance: dg.DagsterInstance, jobs: Sequence[ListedJob]) -> 
     """
     if not jobs:
         return {}, []
-    existing = {job_id_of(key): key for key in instance.get_dynamic_partitions(sqlflow_jobs_partitions.name)}
+    existing = {job_id_of(key): key for key in instance.get_dynamic_partitions(PARTITIONS_NAME)}
     keys, added = {}, []
     for listed in jobs:
         if listed.job_id not in keys:

@@ -18,9 +18,9 @@ from typing import Any
 import dagster as dg
 
 from sqlflow_assets import config as settings
-from sqlflow_assets.domain import counted
-from sqlflow_assets.defs.shared import OWNERS, last_json_metadata
 from sqlflow_assets.defs.resources import SQLFlowResource
+from sqlflow_assets.defs.shared import OWNERS, last_json_metadata
+from sqlflow_assets.domain import counted
 from sqlflow_assets.submit import submission
 
 SUBMISSION_KEY = dg.AssetKey(["sqlflow", "sql_submission"])

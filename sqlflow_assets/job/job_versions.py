@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -74,7 +74,7 @@ class JobFilter:
         except ValueError as exc:
             raise ConfigError(message=f"sensor_created_after {created_after!r} is not an ISO date or date-time") from exc
         if after is not None and after.tzinfo is not None:
-            after = after.astimezone(timezone.utc).replace(tzinfo=None)
+            after = after.astimezone(UTC).replace(tzinfo=None)
         return cls(after, name_pattern or None)
 
     def matches(self, job: Mapping[str, Any]) -> bool:

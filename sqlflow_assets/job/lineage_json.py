@@ -394,7 +394,7 @@ def _coordinates(item: _Located) -> str | None:
 
 def _to_table(name: str, rows: list[tuple[Any, ...]], job_id: str) -> pa.Table:
     schema = SCHEMAS[name]
-    columns = list(zip(*rows)) if rows else [() for _ in range(len(schema) - 1)]
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in range(len(schema) - 1)]
     arrays = [pa.repeat(pa.scalar(job_id, pa.string()), len(rows))]
     arrays += [_to_array(columns.pop(0), field) for field in list(schema)[1:]]
     return pa.Table.from_arrays(arrays, schema=schema)

@@ -36,11 +36,13 @@ class Facts:
 
     @classmethod
     def of(cls, conn: duckdb.DuckDBPyConnection, job_id: str) -> Facts:
-        edges, relationships = conn.sql(
+        row = conn.sql(
             "SELECT (SELECT count(*) FROM column_edges WHERE job_id = $job_id),"
             " (SELECT count(*) FROM raw_relationships WHERE job_id = $job_id)",
             params={"job_id": job_id},
         ).fetchone()
+        assert row is not None  # two scalar subqueries: always one row
+        edges, relationships = row
         return cls(edges, relationships)
 
 
@@ -121,13 +123,13 @@ class Check:
     def run(self, conn: duckdb.DuckDBPyConnection, job_id: str, facts: Facts | None = None) -> CheckOutcome:
         facts = facts or Facts.of(conn, job_id)
         offenders = conn.sql(self.offenders, params={"job_id": job_id})
-        count = offenders.aggregate("count(*)").fetchone()[0]
+        count = _count(offenders)
         sample = [self.shown(row) for row in offenders.limit(SAMPLE_ROWS).fetchall()]
         serious = self.blocking or (self.error_when is not None and conn.sql(self.error_when, params={"job_id": job_id}).fetchone() is not None)
         notes, notes_sample = 0, []
         if self.notes is not None:
             noted = conn.sql(self.notes, params={"job_id": job_id})
-            notes = noted.aggregate("count(*)").fetchone()[0]
+            notes = _count(noted)
             notes_sample = [self.shown(row) for row in noted.limit(SAMPLE_ROWS).fetchall()]
         description = self.passed(facts) if count == 0 else self.failed(count, facts)
         if notes:
@@ -219,3 +221,8 @@ def run_checks(conn: duckdb.DuckDBPyConnection, job_id: str) -> list[CheckOutcom
     return [check.run(conn, job_id, facts) for check in CHECKS]
 
 
+def _count(relation: duckdb.DuckDBPyRelation) -> int:
+    """The rows of `relation` (an aggregate always answers one row)."""
+    row = relation.aggregate("count(*)").fetchone()
+    assert row is not None
+    return int(row[0])

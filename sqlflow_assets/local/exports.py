@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from sqlflow_assets.domain import dict_objects, end_to_end, is_real, kind_of
 from sqlflow_assets.errors import DotMissing
 from sqlflow_assets.render import pictures
-from sqlflow_assets.domain import dict_objects, end_to_end, is_real, kind_of
 
 CSV_HEADER = (
     "source_db", "source_schema", "source_table", "source_column",

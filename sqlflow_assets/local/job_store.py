@@ -41,9 +41,7 @@ from typing import Any
 
 from sqlflow_assets.domain import DONE_STATUSES, PENDING_STATUSES, JobStatus
 from sqlflow_assets.errors import JobError
-from sqlflow_assets.local.engine import AnalysisOptions
-from sqlflow_assets.local.engine import SqlFile
-from sqlflow_assets.local.engine import analyze
+from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze
 
 log = logging.getLogger(__name__)
 

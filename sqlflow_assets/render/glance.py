@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -107,9 +107,9 @@ ORDER BY fdd + fdr DESC, source, target
 _TOP_SQL = "SELECT source, target, fdd, fdr FROM pairs ORDER BY fdd + fdr DESC, source, target LIMIT $limit"
 
 
-def table_graph(table: pa.Table | None, lone_tables: list[str] = (), limit: int = pictures.MAX_TABLES) -> TableGraph:
+def table_graph(table: pa.Table | None, lone_tables: Sequence[str] = (), limit: int = pictures.MAX_TABLES) -> TableGraph:
     """`lineage.table_edges` / `lineage.table_lineage` rows (plus tables without edges) as a `TableGraph`."""
-    columns = dict(zip(TABLE_GRAPH_COLUMNS, (pa.string(), pa.string(), pa.string(), pa.int64())))
+    columns = dict(zip(TABLE_GRAPH_COLUMNS, (pa.string(), pa.string(), pa.string(), pa.int64()), strict=True))
     edges = table.select(list(columns)) if table is not None else pa.table({name: pa.array([], kind) for name, kind in columns.items()})
     with duckdb.connect() as conn:
         conn.register("edges", edges)
@@ -119,7 +119,7 @@ def table_graph(table: pa.Table | None, lone_tables: list[str] = (), limit: int 
         kept = ranked[:limit]
         among = [TableEdge(*row) for row in conn.execute(_AMONG_SQL, {"kept": kept}).fetchall()]
         top = [TableEdge(*row) for row in conn.execute(_TOP_SQL, {"limit": TOP_EDGES}).fetchall()]
-        edge_count = conn.execute("SELECT count(*) FROM pairs").fetchone()[0]
+        (edge_count,) = conn.execute("SELECT count(*) FROM pairs").fetchone() or (0,)
     return TableGraph(sorted(kept), among, top, len(ranked), edge_count)
 
 

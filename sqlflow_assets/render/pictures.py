@@ -166,7 +166,9 @@ def list_svg(title: str, selection: Selection) -> str:
 def _overflow(svg: str) -> float:
     """How far a picture overflows a landscape frame of `FRAME` points: shallow graphs read best
     left to right, deep chains top to bottom; the smaller overflow wins."""
-    width, height = (float(value) for value in re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups())
+    size = re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    assert size is not None, "dot wrote an SVG without its size"
+    width, height = (float(value) for value in size.groups())
     return max(width / FRAME[0], height / FRAME[1])
 
 

@@ -21,6 +21,7 @@ import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import partial
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
@@ -418,7 +419,8 @@ def _refresh(storage: Storage) -> GraphRefresh | None:
                 # drop_resources on a rebuild: the graph tables are dropped and created again from
                 # their schema, so a pipeline folder that once loaded elsewhere (another destination)
                 # cannot make dlt believe they exist where they do not.
-                pipeline.run(resources, loader_file_format="parquet", refresh="drop_resources" if stored is None else None).raise_on_failed_jobs()
+                run = partial(pipeline.run, resources, loader_file_format="parquet")
+                (run(refresh="drop_resources") if stored is None else run()).raise_on_failed_jobs()
         except Exception:
             _forget_stored_graph(pipeline)  # half written: the next refresh rebuilds it whole
             raise
@@ -442,12 +444,13 @@ def _stored_current_jobs(pipeline: dlt.Pipeline) -> dict[str, str] | None:
             rows = client.execute_sql(f"SELECT source, job_id FROM {client.make_qualified_table_name('current_jobs')}")
     except DatabaseUndefinedRelation:
         return None
-    return dict(rows or [])
+    return {str(source): str(job_id) for source, job_id in rows or []}
 
 
 def _row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
     with pipeline.sql_client() as client:
-        return {table: client.execute_sql(f"SELECT count(*) FROM {client.make_qualified_table_name(table)}")[0][0] for table in GRAPH_TABLES}
+        counts = {table: client.execute_sql(f"SELECT count(*) FROM {client.make_qualified_table_name(table)}") for table in GRAPH_TABLES}
+    return {table: int(rows[0][0]) if rows else 0 for table, rows in counts.items()}
 
 
 def _computed(lineage: Any, jobs: list[dict], spill: Path) -> tuple[Callable[[], Iterator[pa.Table]], pa.Table]:

@@ -106,7 +106,8 @@ def _plain_fold(db_vendor: str | None) -> Callable[[str], str]:
     """`_fold` of an unquoted ASCII identifier (what the parser makes of a plain name part) as a str
     method: the dialect's folding of such a part is a case map, read off one probe."""
     probe = _fold(exp.Identifier(this="aB", quoted=False), db_vendor)
-    return {"ab": str.lower, "AB": str.upper, "aB": str}[probe]
+    folds: dict[str, Callable[[str], str]] = {"ab": str.lower, "AB": str.upper, "aB": str}
+    return folds[probe]
 
 
 @lru_cache(maxsize=64)

@@ -23,8 +23,9 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version as package_version
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 from typing import Any
 
 import pyarrow as pa
@@ -37,11 +38,11 @@ from openlineage.client.transport import get_default_factory
 from openlineage.client.uuid import generate_static_uuid
 
 from sqlflow_assets import config
-from sqlflow_assets.warehouse import graph
 from sqlflow_assets.config import OpenLineageSettings, Storage
 from sqlflow_assets.domain import PSEUDO_COLUMNS
 from sqlflow_assets.errors import JobNotCurrent
 from sqlflow_assets.job.job_versions import analysis_version
+from sqlflow_assets.warehouse import graph
 
 EDGE_COLUMNS = (
     "job_id", "source_object", "source_column", "target_object", "target_column", "transformation_type", "transformation_subtype",
@@ -168,8 +169,8 @@ def _event_time(created: Any) -> datetime:
         try:
             moment = datetime.fromisoformat(str(created))
         except ValueError:
-            return datetime.now(timezone.utc)
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+            return datetime.now(UTC)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 # --- reading the graph ---------------------------------------------------------------------------

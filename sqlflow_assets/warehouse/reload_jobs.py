@@ -50,5 +50,6 @@ def reload_all(client: SQLFlowClient, storage: Storage, report: Callable[[str], 
             continue
         done.loaded.append(listed.job_id)
         report(f"job {listed.job_id} ({listed.job.get('jobName')}): loaded into {storage.destination_type}")
-    done.table_edges = len(graph.refresh(storage).get("table_lineage") or [])
+    refreshed = graph.refresh(storage)
+    done.table_edges = refreshed.row_counts.get("table_lineage", 0) if refreshed else 0
     return done

@@ -31,9 +31,9 @@ import orjson
 import pyarrow as pa
 
 from sqlflow_assets.config import MOTHERDUCK_PREFIX, Storage
+from sqlflow_assets.domain import PSEUDO_COLUMNS
 from sqlflow_assets.errors import CatalogSnapshotError
 from sqlflow_assets.warehouse import graph
-from sqlflow_assets.domain import PSEUDO_COLUMNS
 
 SNAPSHOT_FORMAT = 1
 KEY_PREFIX = "warehouse"  # first part of every warehouse table's asset key; no pipeline asset uses it

@@ -9,8 +9,7 @@ import pytest
 
 from sqlflow_assets.api.client import SQLFlowClient
 from sqlflow_assets.config import SQLFlowConnection
-from sqlflow_assets.errors import SQLFlowError
-from sqlflow_assets.errors import ConfigError, JobNotFinished, SQLFlowAssetsError
+from sqlflow_assets.errors import ConfigError, JobNotFinished, SQLFlowAssetsError, SQLFlowError
 from sqlflow_assets.job.lineage_json import read_lineage
 from sqlflow_assets_tests.support import http_peer, json_body, peer_client
 
@@ -161,18 +160,16 @@ def fast_retries(monkeypatch) -> None:
 
 @pytest.mark.usefixtures("fast_retries")
 def test_idempotent_call_is_retried_on_503_then_raises() -> None:
-    with http_peer(lambda path: (503, b"busy")) as peer:
-        with pytest.raises(SQLFlowError, match="HTTP 503") as caught:
-            peer_client(peer).jobs_summary()
+    with http_peer(lambda path: (503, b"busy")) as peer, pytest.raises(SQLFlowError, match="HTTP 503") as caught:
+        peer_client(peer).jobs_summary()
     assert caught.value.code == 503
     assert peer.counts["/gspLive_backend/sqlflow/job/displayUserJobsSummary"] == 3
 
 
 @pytest.mark.usefixtures("fast_retries")
 def test_submission_is_sent_exactly_once_on_503() -> None:
-    with http_peer(lambda path: (503, b"busy")) as peer:
-        with pytest.raises(SQLFlowError, match="HTTP 503"):
-            peer_client(peer).submit_user_job("j", [("a.sql", b"select 1")], "dbvoracle")
+    with http_peer(lambda path: (503, b"busy")) as peer, pytest.raises(SQLFlowError, match="HTTP 503"):
+        peer_client(peer).submit_user_job("j", [("a.sql", b"select 1")], "dbvoracle")
     assert peer.counts["/gspLive_backend/sqlflow/job/submitUserJob"] == 1
 
 
@@ -189,18 +186,15 @@ def test_dropped_connection_is_retried_except_for_submissions() -> None:
 
 
 def test_malformed_and_non_object_bodies_raise() -> None:
-    with http_peer(lambda path: (200, b"<html>oops</html>")) as peer:
-        with pytest.raises(SQLFlowError, match="not JSON"):
-            peer_client(peer).jobs_summary()
-    with http_peer(lambda path: (200, b"[1, 2]")) as peer:
-        with pytest.raises(SQLFlowError, match="not a JSON object"):
-            peer_client(peer).jobs_summary()
+    with http_peer(lambda path: (200, b"<html>oops</html>")) as peer, pytest.raises(SQLFlowError, match="not JSON"):
+        peer_client(peer).jobs_summary()
+    with http_peer(lambda path: (200, b"[1, 2]")) as peer, pytest.raises(SQLFlowError, match="not a JSON object"):
+        peer_client(peer).jobs_summary()
 
 
 def test_export_json_checks_the_envelope_code() -> None:
-    with http_peer(lambda path: (200, json_body({"code": 500, "error": "export failed"}))) as peer:
-        with pytest.raises(SQLFlowError, match="export failed") as caught:
-            peer_client(peer).export_lineage_json("j1")
+    with http_peer(lambda path: (200, json_body({"code": 500, "error": "export failed"}))) as peer, pytest.raises(SQLFlowError, match="export failed") as caught:
+        peer_client(peer).export_lineage_json("j1")
     assert caught.value.code == 500
     warned = json_body({"code": 203, "error": "a warning", "data": {"sqlflow": {"dbobjs": []}}})
     with http_peer(lambda path: (200, warned)) as peer:
@@ -232,14 +226,12 @@ def test_wait_for_job_polls_until_done_and_raises_on_fail() -> None:
     assert peer.counts["/gspLive_backend/sqlflow/job/displayUserJobSummary"] == 3
 
     failed = json_body({"code": 200, "data": {"jobId": "j1", "status": "fail", "errorMessage": "parser crashed"}})
-    with http_peer(lambda path: (200, failed)) as peer:
-        with pytest.raises(SQLFlowError, match="parser crashed"):
-            peer_client(peer).wait_for_job("j1", poll_seconds=0.01, timeout=5)
+    with http_peer(lambda path: (200, failed)) as peer, pytest.raises(SQLFlowError, match="parser crashed"):
+        peer_client(peer).wait_for_job("j1", poll_seconds=0.01, timeout=5)
 
     running = json_body({"code": 200, "data": {"jobId": "j1", "status": "running"}})
-    with http_peer(lambda path: (200, running)) as peer:
-        with pytest.raises(JobNotFinished, match="job j1 not finished") as caught:
-            peer_client(peer).wait_for_job("j1", poll_seconds=0.01, timeout=0.05)
+    with http_peer(lambda path: (200, running)) as peer, pytest.raises(JobNotFinished, match="job j1 not finished") as caught:
+        peer_client(peer).wait_for_job("j1", poll_seconds=0.01, timeout=0.05)
     # the job's status is kept as a status, not passed off as the server's error code
     assert (caught.value.code, caught.value.status) == (None, "running")
     assert caught.value.endpoint == "/sqlflow/job/displayUserJobSummary"

@@ -7,15 +7,24 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import dagster as dg
+import duckdb
 import pytest
 
 from sqlflow_assets import tables as contract
-from sqlflow_assets.job import flatten
 from sqlflow_assets.defs import assets
 from sqlflow_assets.defs.resources import default_resources
-from sqlflow_assets_tests.support import counts, drawn_tables, LINEAGE_TABLES, materialize_job_lineage, REPO_ROOT, require_dot, submit_and_wait, svg_of
+from sqlflow_assets.job import flatten
+from sqlflow_assets_tests.support import (
+    LINEAGE_TABLES,
+    REPO_ROOT,
+    counts,
+    drawn_tables,
+    materialize_job_lineage,
+    require_dot,
+    submit_and_wait,
+    svg_of,
+)
 
 
 def test_sample_job_lands_as_lineage_tables(project_env, sample_job):

@@ -13,11 +13,10 @@ import pytest
 import sqlalchemy as sa
 
 from sqlflow_assets import config
+from sqlflow_assets.api.client import SQLFlowClient
 from sqlflow_assets.job.flatten import LINEAGE_TABLES
 from sqlflow_assets.job.lineage_json import TABLE_NAMES
-from sqlflow_assets.api.client import SQLFlowClient
-from sqlflow_assets_tests.support import REPO_ROOT, submit_and_wait
-from sqlflow_assets_tests.support import materialize_job_lineage
+from sqlflow_assets_tests.support import REPO_ROOT, materialize_job_lineage, submit_and_wait
 
 
 def job_rows(fetch, job_id: str) -> dict[str, list[tuple]]:

@@ -13,10 +13,16 @@ import pytest
 
 from sqlflow_assets.defs import assets
 from sqlflow_assets.defs.resources import SQLFlowResource, default_resources
-from sqlflow_assets_tests.support import free_port, submit_and_wait
-from sqlflow_assets_tests.support import LINEAGE_TABLES, counts, materialize_job_lineage
 from sqlflow_assets_tests.fixtures import FIXTURES_DIR
-from sqlflow_assets_tests.support import http_peer, json_body
+from sqlflow_assets_tests.support import (
+    LINEAGE_TABLES,
+    counts,
+    free_port,
+    http_peer,
+    json_body,
+    materialize_job_lineage,
+    submit_and_wait,
+)
 
 JOB_ID = "0123456789abcdef0123456789abcdef"
 GOOD = json.loads((FIXTURES_DIR / "nested_format_example.json").read_text())

@@ -15,16 +15,15 @@ import duckdb
 import pytest
 
 from sqlflow_assets.api.client import SQLFlowClient
-from sqlflow_assets.errors import SQLFlowError
-from sqlflow_assets.defs.jobs import jobs_refresh_job, lineage_job
-from sqlflow_assets.defs.resources import SQLFlowResource, StorageResource
-from sqlflow_assets.defs.partitions import job_id_of
-from sqlflow_assets.defs.sensors import sqlflow_job_sensor
 from sqlflow_assets.definitions import defs
+from sqlflow_assets.defs.jobs import jobs_refresh_job, lineage_job
+from sqlflow_assets.defs.partitions import job_id_of
+from sqlflow_assets.defs.resources import SQLFlowResource, StorageResource
+from sqlflow_assets.defs.sensors import sqlflow_job_sensor
 from sqlflow_assets.domain import JOB_NAME_MAX_CHARS
+from sqlflow_assets.errors import SQLFlowError
 from sqlflow_assets.job.job_versions import fingerprint
-from sqlflow_assets_tests.support import free_port, submit_and_wait
-from sqlflow_assets_tests.support import http_peer, json_body
+from sqlflow_assets_tests.support import free_port, http_peer, json_body, submit_and_wait
 
 
 def tick(cursor: str | None, instance: dg.DagsterInstance | None = None) -> dg.SensorResult:

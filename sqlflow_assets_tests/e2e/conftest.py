@@ -97,9 +97,8 @@ class Product:
 
     def table_counts(self, job_id: str, tables: list[str]) -> dict[str, int]:
         """Rows of the job per table, read between loads (writers hold `<database>.lock` while they write)."""
-        with FileLock(f"{self.duckdb_path}.lock", timeout=120):
-            with duckdb.connect(str(self.duckdb_path), read_only=True) as conn:
-                return {t: conn.execute(f"SELECT count(*) FROM {t} WHERE job_id = ?", [job_id]).fetchone()[0] for t in tables}
+        with FileLock(f"{self.duckdb_path}.lock", timeout=120), duckdb.connect(str(self.duckdb_path), read_only=True) as conn:
+            return {t: conn.execute(f"SELECT count(*) FROM {t} WHERE job_id = ?", [job_id]).fetchone()[0] for t in tables}
 
     def worker_pid(self, run_id: str) -> int | None:
         """The run worker's process id, from the run's "Started process for run (pid: N)" engine event."""

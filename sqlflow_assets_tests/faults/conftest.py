@@ -10,7 +10,6 @@ import pytest
 from sqlflow_assets_tests.support import Servers
 
 
-
 @pytest.fixture
 def servers(tmp_path: Path) -> Iterator[Servers]:
     started = Servers(tmp_path / "server")

@@ -15,8 +15,7 @@ from urllib.parse import quote, quote_plus, unquote_plus
 import pytest
 
 from sqlflow_assets.errors import SQLFlowError
-from sqlflow_assets_tests.support import poll
-from sqlflow_assets_tests.support import http_peer, json_body, peer_client
+from sqlflow_assets_tests.support import http_peer, json_body, peer_client, poll
 
 pytestmark = pytest.mark.faults
 
@@ -48,9 +47,8 @@ def answering(submit_reply: tuple[int, bytes]) -> Callable[[str], tuple[int, byt
     ids=["HTTP 500 page", "code-500 envelope"],
 )
 def test_server_error_mentioning_a_token_sends_the_submission_once(reply: tuple[int, bytes]) -> None:
-    with http_peer(answering(reply)) as peer:
-        with pytest.raises(SQLFlowError, match="token cache") as caught:
-            peer_client(peer, secret_key="s3cret").submit_user_job("j", [("a.sql", b"select 1")])
+    with http_peer(answering(reply)) as peer, pytest.raises(SQLFlowError, match="token cache") as caught:
+        peer_client(peer, secret_key="s3cret").submit_user_job("j", [("a.sql", b"select 1")])
     assert str(caught.value.code) == "500"
     assert peer.counts[SUBMIT] == 1 and peer.counts[TOKEN_PATH] == 0
 
@@ -177,9 +175,8 @@ def test_each_call_has_its_own_deadline_and_leaves_no_watchdog_behind() -> None:
 @pytest.mark.parametrize("details", [{"jobId": "j1"}, "j1,j2", 3], ids=["object", "string", "number"])
 def test_job_details_that_is_not_a_list_is_one_clear_error(details: object) -> None:
     summary = json_body({"code": 200, "data": {"total": 1, "jobDetails": details}})
-    with http_peer(lambda path: (200, summary)) as peer:
-        with pytest.raises(SQLFlowError, match="jobDetails.*not a list") as caught:
-            peer_client(peer).jobs_summary()
+    with http_peer(lambda path: (200, summary)) as peer, pytest.raises(SQLFlowError, match="jobDetails.*not a list") as caught:
+        peer_client(peer).jobs_summary()
     assert caught.value.endpoint == "/sqlflow/job/displayUserJobsSummary"
 
 

@@ -11,11 +11,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from sqlflow_assets.warehouse import graph
 from sqlflow_assets.defs import assets
-from sqlflow_assets.defs.resources import SQLFlowResource
+from sqlflow_assets.defs.resources import SQLFlowResource, default_resources
 from sqlflow_assets.domain import JOB_NAME_MAX_CHARS
-from sqlflow_assets.defs.resources import default_resources
+from sqlflow_assets.warehouse import graph
 from sqlflow_assets_tests.support import http_peer, json_body
 
 pytestmark = pytest.mark.faults

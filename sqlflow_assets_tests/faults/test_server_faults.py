@@ -12,9 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from sqlflow_assets_tests.support import SECRET, USER_ID
-from sqlflow_assets_tests.support import Servers, poll
-from sqlflow_assets_tests.support import GEN_PATH, GOOD_SQL, JOB_PATH, NEXT_SQL, Api, zipped
+from sqlflow_assets_tests.support import GEN_PATH, GOOD_SQL, JOB_PATH, NEXT_SQL, SECRET, USER_ID, Api, Servers, poll, zipped
 
 pytestmark = pytest.mark.faults
 

@@ -94,14 +94,14 @@ def finish(process: subprocess.Popen) -> str:
 def expected_rows(export: Path, job_id: str) -> dict[str, set[tuple]]:
     """The job's rows as a clean in-process analysis gives them (the reference for every table)."""
     job = lineage_step.analyse(job_id, export)
-    return {f"{dataset}.{table}": set(zip(*(c.to_pylist() for c in rows.columns))) for (dataset, table), rows in job.tables().items()}
+    return {f"{dataset}.{table}": set(zip(*(c.to_pylist() for c in rows.columns), strict=True)) for (dataset, table), rows in job.tables().items()}
 
 
 def stored_rows(database: Path, job_id: str, expected: dict[str, set[tuple]]) -> dict[str, list[tuple]]:
     """Every row of the job per table (a list, so duplicates show), in the reference's columns."""
     with duckdb.connect(str(database), read_only=True) as conn:
         out = {}
-        for table, rows in expected.items():
+        for table in expected:
             columns = ", ".join(f'"{c}"' for c in _columns(conn, table) if not c.startswith("_dlt") and c != "tombstone")
             out[table] = conn.execute(f"SELECT {columns} FROM {table} WHERE job_id = ?", [job_id]).fetchall()
         return out
@@ -151,7 +151,7 @@ def test_two_dagster_homes_writing_one_database_take_turns(tmp_path, peer, expor
     database = tmp_path / "shared.duckdb"
     envs = [project(tmp_path, peer, f"home{i}", database) for i in range(len(JOBS))]
     envs[1] = {k: v for k, v in envs[1].items() if k != "SOURCES__SQLFLOW__TOKEN"} | {"SOURCES__SQLFLOW__SECRET_KEY": SECRET}
-    runs = [materialize(env, job_id) for env, job_id in zip(envs, JOBS)]
+    runs = [materialize(env, job_id) for env, job_id in zip(envs, JOBS, strict=True)]
     outputs = [finish(run) for run in runs]
     assert all("RUN_SUCCESS" in output for output in outputs)
     # no file the runs left (Dagster homes, dlt folders, the database) nor their logs holds a secret
@@ -186,9 +186,8 @@ def test_deleting_the_lock_files_of_a_writer_lets_no_second_writer_in(tmp_path, 
         lock_files = [Path(f"{database}.lock"), Path(config_module.get_dlt_pipelines_dir()) / "sqlflow.lock"]
         for path in lock_files:
             path.unlink()
-        with pytest.raises(config_module.StorageBusy):
-            with storage.writing(timeout=0.3):
-                pytest.fail("a second writer got in while the first still held the storage")
+        with pytest.raises(config_module.StorageBusy), storage.writing(timeout=0.3):
+            pytest.fail("a second writer got in while the first still held the storage")
     finally:
         first.stdin.close()
         assert first.wait(timeout=30) == 0

@@ -11,8 +11,8 @@ import duckdb
 import pytest
 
 from sqlflow_assets import config
-from sqlflow_assets.job.lineage_json import TABLE_NAMES
 from sqlflow_assets.job.dlt_source import sqlflow_source
+from sqlflow_assets.job.lineage_json import TABLE_NAMES
 from sqlflow_assets_tests.support import http_peer, json_body, peer_client
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sqlflow_assets import tables as contract
 from sqlflow_assets.job import flatten
 from sqlflow_assets.job.lineage_json import read_lineage
-from sqlflow_assets import tables as contract
 from sqlflow_assets_tests.fixtures import fixture_bytes, generated_payload
 from sqlflow_assets_tests.support import lineage_rows
 
@@ -25,7 +25,7 @@ def flatten_payload(payload: bytes, job_id: str) -> Tables:
 def rows(tables: Tables, table: str, columns: str) -> set[tuple]:
     """Distinct rows of `columns` ("*" for all) of one lineage table."""
     selected = tables[table] if columns == "*" else tables[table].select([c.strip() for c in columns.split(",")])
-    return set(zip(*(column.to_pylist() for column in selected.columns)))
+    return set(zip(*(column.to_pylist() for column in selected.columns), strict=True))
 
 
 def counts(tables: Tables) -> dict[str, int]:

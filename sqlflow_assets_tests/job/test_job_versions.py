@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from sqlflow_assets.job.job_versions import Cursor, JobFilter, analysis_version, fingerprint, plan_tick, run_key, settle

@@ -10,8 +10,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-from sqlflow_assets.job import flatten
-from sqlflow_assets.job import quality
+from sqlflow_assets.job import flatten, quality
 from sqlflow_assets.job.lineage_json import SCHEMAS, LineageTables, read_lineage
 from sqlflow_assets_tests.fixtures import fixture_bytes
 

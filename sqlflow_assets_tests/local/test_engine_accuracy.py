@@ -6,10 +6,8 @@ import json
 
 import pytest
 
-from sqlflow_assets.local.engine import AnalysisOptions
-from sqlflow_assets.local.engine import SqlFile
-from sqlflow_assets.local.engine import analyze
 import sqlflow_assets_tests.engine_scoring as scoring
+from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze
 
 
 @pytest.mark.parametrize(("name", "sql_file"), scoring.CORPORA)

@@ -9,12 +9,8 @@ import time
 import pytest
 from sqlglot.dialects.dialect import Dialect
 
-from sqlflow_assets.local.engine import AnalysisOptions
-from sqlflow_assets.local.engine import SqlFile
-from sqlflow_assets.local.engine import analyze
-from sqlflow_assets.local.engine import dispatch
-from sqlflow_assets.local.engine import parsing
-from sqlflow_assets_tests.engine_scoring import analyze_job, job_files, JOB_TEMPLATES
+from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze, dispatch, parsing
+from sqlflow_assets_tests.engine_scoring import JOB_TEMPLATES, analyze_job, job_files
 from sqlflow_assets_tests.support import edges, objects, run
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from sqlflow_assets.local.engine import AnalysisOptions
-from sqlflow_assets.local.engine import SqlFile
-from sqlflow_assets.local.engine import analyze
+from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze
 from sqlflow_assets_tests.support import edges, objects, run
 
 

@@ -6,12 +6,9 @@ import csv
 import io
 import xml.etree.ElementTree as ET
 
-from sqlflow_assets.local.engine import AnalysisOptions
-from sqlflow_assets.local.engine import SqlFile
-from sqlflow_assets.local.engine import analyze
+from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze
 from sqlflow_assets.local.exports import CSV_HEADER, ObjectRef, index_objects, lineage_csv, lineage_svg, table_edges
-from sqlflow_assets_tests.support import GOOD_SQL, NEXT_SQL
-from sqlflow_assets_tests.support import drawn_edges, drawn_tables, require_dot
+from sqlflow_assets_tests.support import GOOD_SQL, NEXT_SQL, drawn_edges, drawn_tables, require_dot
 
 SUBQUERY_SQL = "INSERT INTO big_orders (id) SELECT o.id FROM (SELECT id, amount FROM orders) o WHERE o.amount > 10;"
 

@@ -13,9 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sqlflow_assets.local.engine import AnalysisOptions
-from sqlflow_assets.local.engine import SqlFile
-from sqlflow_assets.local.engine import analyze
+from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze
 from sqlflow_assets.local.job_store import (
     JobError,
     JobStore,

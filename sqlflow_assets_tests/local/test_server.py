@@ -13,7 +13,20 @@ import requests
 
 from sqlflow_assets.domain import JOB_NAME_MAX_CHARS
 from sqlflow_assets.local.exports import CSV_HEADER
-from sqlflow_assets_tests.support import Api, BAD_SQL, csv_rows, drawn_edges, drawn_tables, GEN_PATH, GOOD_SQL, JOB_PATH, NEXT_SQL, require_dot, sqlflow_edges as edges, zipped
+from sqlflow_assets_tests.support import (
+    BAD_SQL,
+    GEN_PATH,
+    GOOD_SQL,
+    JOB_PATH,
+    NEXT_SQL,
+    Api,
+    csv_rows,
+    drawn_edges,
+    drawn_tables,
+    require_dot,
+    zipped,
+)
+from sqlflow_assets_tests.support import sqlflow_edges as edges
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,17 @@ from pathlib import Path
 
 import jwt
 
-from sqlflow_assets_tests.support import start_local_server, stop_local_server
-from sqlflow_assets_tests.support import GEN_PATH, GOOD_SQL, JOB_PATH, NEXT_SQL, Api, sqlflow_edges as edges, threaded_server
+from sqlflow_assets_tests.support import (
+    GEN_PATH,
+    GOOD_SQL,
+    JOB_PATH,
+    NEXT_SQL,
+    Api,
+    start_local_server,
+    stop_local_server,
+    threaded_server,
+)
+from sqlflow_assets_tests.support import sqlflow_edges as edges
 
 USERS = {"alice|1": "alice-secret", "bob|2": "bob-secret"}
 

@@ -12,9 +12,8 @@ from collections.abc import Iterable, Mapping
 import pyarrow as pa
 import pytest
 
-from sqlflow_assets.render import glance
-from sqlflow_assets.render import pictures
 from sqlflow_assets.errors import DotMissing
+from sqlflow_assets.render import glance, pictures
 from sqlflow_assets.render.pictures import ColumnEdge, TableEdge
 from sqlflow_assets_tests.support import NS, drawn_edges, drawn_labels, drawn_tables, require_dot, svg_of
 

@@ -16,10 +16,10 @@ import duckdb
 import pytest
 import sqlalchemy as sa
 
-from sqlflow_assets.warehouse import graph
 from sqlflow_assets.defs import assets
 from sqlflow_assets.defs.resources import default_resources
-from sqlflow_assets_tests.support import INGEST, load_jobs, LOOP, MARTS_V1, MARTS_V2, materialize_job_lineage, refresh, REPO_ROOT
+from sqlflow_assets.warehouse import graph
+from sqlflow_assets_tests.support import INGEST, LOOP, MARTS_V1, MARTS_V2, REPO_ROOT, load_jobs, materialize_job_lineage, refresh
 
 
 def edges(tables: dict[str, list[dict]]) -> set[tuple]:

@@ -27,13 +27,11 @@ import pytest
 from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
 from referencing import Registry, Resource
 
-from sqlflow_assets import cli
-from sqlflow_assets import config, errors
-from sqlflow_assets.warehouse import openlineage_export
+from sqlflow_assets import cli, config, errors
 from sqlflow_assets.defs import openlineage_assets as openlineage_defs
-from sqlflow_assets_tests.support import QuietHandler, http_peer, serving
 from sqlflow_assets.defs.resources import default_resources
-from sqlflow_assets_tests.support import refresh
+from sqlflow_assets.warehouse import openlineage_export
+from sqlflow_assets_tests.support import QuietHandler, http_peer, refresh, serving
 
 SCHEMAS = Path(__file__).parents[1] / "fixtures" / "openlineage"
 API_KEY = "ol-api-key-do-not-log"

@@ -10,10 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sqlflow_assets.warehouse import graph
-from sqlflow_assets.job import lineage_step
 from sqlflow_assets.config import LINEAGE_SCHEMA, Storage
+from sqlflow_assets.job import lineage_step
 from sqlflow_assets.job.flatten import LINEAGE_COLUMNS
+from sqlflow_assets.warehouse import graph
 from sqlflow_assets_tests.fixtures import FIXTURES_DIR
 
 NEW_COLUMN = "function"  # a column the public contract gained (column_edges, end_to_end_edges)

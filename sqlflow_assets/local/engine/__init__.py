@@ -13,10 +13,11 @@ rule for simpleOutput/ignoreRecordSet, tableToTable) -> `emit` (nested SQLFlow J
 `context` and `coords` hold the shared types.
 """
 
+from sqlflow_assets.api.vendors import SUPPORTED_VENDORS, dialect_for
+
 from .analyze import analyze
 from .model import AnalysisOptions, SqlFile
 from .summary import summarize
-from sqlflow_assets.api.vendors import SUPPORTED_VENDORS, dialect_for
 
 __all__ = [
     "SUPPORTED_VENDORS",
