@@ -387,7 +387,8 @@ def reload_changed_settings() -> None:
     global _settings_stamp
     run_context = Container()[PluggableRunContext]
     locations = sorted({location for provider in run_context.providers.providers for location in getattr(provider, "locations", ())})
-    stamp = tuple((location, *_file_stamp(location)) for location in locations)
+    # the project folder too: a process that moves `DLT_PROJECT_DIR` (tests, tools) reads the new `.dlt/`
+    stamp = ((str(project_dir()), 0, 0), *((location, *_file_stamp(location)) for location in locations))
     if stamp != _settings_stamp:  # the first call too: the files may have changed since dlt read them
         run_context.reload_providers()
     _settings_stamp = stamp

@@ -116,7 +116,7 @@ def test_two_checkouts_never_share_submission_records(project_env, tmp_path):
         assert done.returncode == 0, done.stderr
         outputs.append(done.stdout)
         assert (checkout / config.PROJECT_DATA_DIR / "sqlflow_assets" / "submissions.json").is_file()
-    assert all("submitted 1 files" in output for output in outputs), outputs  # the second checkout has its own record
+    assert all("submitted 1 file " in output for output in outputs), outputs  # the second checkout has its own record
 
 
 # --- changing the destination ---------------------------------------------------------------------
