@@ -217,7 +217,7 @@ def test_the_cli_and_the_asset_keep_one_submission_record(project_env, tmp_path,
     jobs = lambda: len(client.jobs_summary()["jobDetails"])  # noqa: E731
 
     assert cli.main(["submit", "etl"]) == 0
-    assert "etl: submitted 1 files" in capsys.readouterr().out
+    assert "etl: submitted 1 file " in capsys.readouterr().out
     before = jobs()
     result, recorded = submit(project_env, instance)
     assert result.success and recorded == [] and jobs() == before  # the CLI's submission is known to the asset
