@@ -194,11 +194,13 @@ def impact(args: argparse.Namespace) -> int:
     if column_lineage is None:
         print("no lineage graph yet: materialise lineage/column_lineage first", file=sys.stderr)
         return 1
+    unknown = graph.unknown_target(args.target, column_lineage)
+    if unknown is not None:
+        print(f"sqlflow-assets impact: {unknown}", file=sys.stderr)
+        return 1
     objects = set(column_lineage.column("source_object").to_pylist()) | set(column_lineage.column("target_object").to_pylist())
     object_name, column = graph.split_target(args.target, objects)
-    if object_name is None:
-        print(f"{args.target!r} is not a table or column of the current lineage graph", file=sys.stderr)
-        return 1
+    assert object_name is not None  # unknown_target said so
     direction = graph.Direction.UPSTREAM if args.upstream else graph.Direction.DOWNSTREAM
     rows = graph.impact(column_lineage, object_name, column, direction, args.depth).to_pylist()
     write_rows(rows, args.format)

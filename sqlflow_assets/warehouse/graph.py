@@ -18,6 +18,7 @@ any destination, and loaded with dlt: `lineage.current_jobs`, `lineage.column_li
 from __future__ import annotations
 
 import contextlib
+import difflib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -328,6 +329,27 @@ def split_target(target: str, objects: set[str]) -> tuple[str | None, str | None
         return target, None
     object_name, _, column = target.rpartition(".")
     return (object_name, column) if object_name in objects else (None, None)
+
+
+def unknown_target(target: str, column_lineage: pa.Table) -> str | None:
+    """Why `target` (`db.schema.table[.column]`) is not in the graph, with the closest names; None when it is.
+
+    A table that is not in the graph, or a column its table does not have: a misspelt column must
+    not read as "nothing downstream".
+    """
+    columns: dict[str, set[str]] = {}
+    for side in ("source", "target"):
+        for table, name in zip(column_lineage.column(f"{side}_object").to_pylist(), column_lineage.column(f"{side}_column").to_pylist(), strict=True):
+            columns.setdefault(table, set()).add(name)
+    object_name, column = split_target(target, set(columns))
+    if object_name is None:
+        close = difflib.get_close_matches(target.rpartition(".")[0] if target.count(".") >= 3 else target, list(columns), n=3)
+        return f"{target!r} is not a table of the current lineage graph" + (f"; closest: {', '.join(close)}" if close else "")
+    if column is not None and column not in columns[object_name]:
+        close = difflib.get_close_matches(column, sorted(columns[object_name]), n=3)
+        hint = f"; closest: {', '.join(f'{object_name}.{name}' for name in close)}" if close else ""
+        return f"{object_name} has no column {column!r} in the current lineage graph{hint}"
+    return None
 
 
 def impact(

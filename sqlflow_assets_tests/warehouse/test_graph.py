@@ -132,8 +132,27 @@ def test_impact_command_reads_the_configured_destination(project_env, warehouse)
     table = run("raw.orders")
     assert table.returncode == 0 and "marts.revenue" in table.stdout and marts_v2 in table.stdout
     missing = run("nowhere.nothing")
-    assert missing.returncode == 1 and "not a table or column" in missing.stderr
+    assert missing.returncode == 1 and "not a table of the current lineage graph" in missing.stderr
+    misspelt = run("raw.orders.amountt")  # a misspelt column is no "nothing downstream"
+    assert misspelt.returncode == 1 and misspelt.stdout == ""
+    assert "raw.orders has no column 'amountt'" in misspelt.stderr and "closest: raw.orders.amount" in misspelt.stderr
+    near = run("raw.order.amount")
+    assert near.returncode == 1 and "closest: raw.orders" in near.stderr
     assert run("--help").returncode == 0
+
+
+def test_an_unknown_target_names_the_closest_tables_and_columns() -> None:
+    import pyarrow as pa
+
+    edges = pa.table({
+        "source_object": ["raw.orders", "raw.orders"], "source_column": ["amount", "PseudoRows"],
+        "target_object": ["marts.revenue", "marts.revenue"], "target_column": ["total", "PseudoRows"],
+    })
+    assert graph.unknown_target("raw.orders.amount", edges) is None
+    assert graph.unknown_target("marts.revenue", edges) is None
+    assert graph.unknown_target("raw.orders.amountt", edges) == "raw.orders has no column 'amountt' in the current lineage graph; closest: raw.orders.amount"
+    assert graph.unknown_target("mart.revenue.total", edges) == "'mart.revenue.total' is not a table of the current lineage graph; closest: marts.revenue"
+    assert graph.unknown_target("x", edges) == "'x' is not a table of the current lineage graph"
 
 
 def test_graph_is_requested_after_a_job_lands_even_with_unloaded_partitions(project_env):
