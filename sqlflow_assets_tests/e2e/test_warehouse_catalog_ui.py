@@ -123,7 +123,7 @@ def test_search_a_table_open_it_and_read_its_upstream_and_column_lineage(browser
     def open_result() -> bool:
         links = [a for a in browser.find_elements("css selector", "a[href*='/assets/warehouse/marts/customer_revenue']") if a.is_displayed()]
         if links:
-            links[0].click()
+            browser.get(links[0].get_attribute("href"))  # the editor's suggestions overlay the first row: follow the link
         return bool(links)
 
     poll(open_result, PAGE_TIMEOUT, "the search result")
