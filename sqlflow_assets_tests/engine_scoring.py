@@ -37,6 +37,8 @@ DEFAULT_CORPORA = Path(__file__).resolve().parent / "local" / "corpora"
 
 CORPORA = (("tpch", "tpc-h.sql"), ("tpcds", "tpc-ds.sql"))
 SUBSET = 8  # queries per corpus with the accuracy script's --subset
+# the eleven dialects of the real-world corpus (engine fidelity, round 3)
+REALWORLD_VENDORS = ("dbvmysql", "dbvpostgresql", "dbvoracle", "dbvmssql", "dbvbigquery", "dbvsnowflake", "dbvsparksql", "dbvdatabricks", "dbvhive", "dbvredshift", "dbvteradata")
 TPC_VENDOR = "dbvansi"  # sqlglot's default dialect, the one the fixtures are written in
 
 

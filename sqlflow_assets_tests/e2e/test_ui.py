@@ -8,11 +8,6 @@ ticks, and asserts on the text on the page. Each page's screenshot is kept as a 
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -20,43 +15,10 @@ import pytest
 from sqlflow_assets_tests.support import poll
 
 LOCATION = "sqlflow_assets"  # workspace.yaml
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-CHROMIUM_FLAGS = (
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1600,1000",
-)
 PAGE_TIMEOUT = 60  # the UI fetches over GraphQL after the page loads; on 2 busy cores that can take a while
 SENSOR_WAIT = 120
 
 
-def missing(why: str) -> None:
-    """Skip where the browser is not installed, except in CI, whose `.ci/run` installs it."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{why} in CI: .ci/run installs Debian's chromium and chromium-driver")
-    pytest.skip(why)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    """Headless Debian Chromium driven by Selenium, with a fresh profile (no browser download)."""
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        missing("chromium or chromium-driver not installed (apt-get install chromium chromium-driver)")
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        missing("selenium not installed (the dev extra)")
-    profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 class Page:

@@ -8,21 +8,10 @@ upstream tables and its column lineage on its page. Each page's screenshot is ke
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from sqlflow_assets_tests.support import poll
 
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-CHROMIUM_FLAGS = (
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1600,1000",
-)
 PAGE_TIMEOUT = 60
 CATALOG_WAIT = 300  # the graph's automation tick (30 s), its run, the reload sensor's tick (15 s) and a code server load, on busy cores
 TABLE = ["warehouse", "marts", "customer_revenue"]
@@ -36,33 +25,6 @@ query Asset($key: AssetKeyInput!) {
 """
 
 
-def missing(why: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"{why} in CI: .ci/run installs Debian's chromium and chromium-driver")
-    pytest.skip(why)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    """Headless Debian Chromium driven by Selenium, with a fresh profile."""
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        missing("chromium or chromium-driver not installed (apt-get install chromium chromium-driver)")
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        missing("selenium not installed (the dev extra)")
-    profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -13,23 +13,11 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
 
+import sqlflow_assets_tests.engine_scoring as scoring
 from sqlflow_assets.api.vendors import SUPPORTED_VENDORS, dialect_for
 from sqlflow_assets.local.engine import AnalysisOptions, SqlFile, analyze
 
-# the eleven dialects of the issue's real-world corpus
-ISSUE_VENDORS = (
-    "dbvmysql",
-    "dbvpostgresql",
-    "dbvoracle",
-    "dbvmssql",
-    "dbvbigquery",
-    "dbvsnowflake",
-    "dbvsparksql",
-    "dbvdatabricks",
-    "dbvhive",
-    "dbvredshift",
-    "dbvteradata",
-)
+ISSUE_VENDORS = scoring.REALWORLD_VENDORS
 # one dbvendor per sqlglot dialect the vendors map supports (the issue's names where they exist)
 VENDORS = tuple({dialect_for(v): v for v in (*SUPPORTED_VENDORS, *ISSUE_VENDORS)}.values())
 QUERY = "SELECT a, b FROM src_t WHERE c > 0"

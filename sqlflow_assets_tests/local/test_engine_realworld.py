@@ -10,19 +10,7 @@ import sqlflow_assets_tests.engine_scoring as scoring
 
 STATEMENTS = scoring.load_realworld()
 TALLIES = scoring.evaluate_realworld(STATEMENTS)
-DIALECTS = (
-    "dbvmysql",
-    "dbvpostgresql",
-    "dbvoracle",
-    "dbvmssql",
-    "dbvbigquery",
-    "dbvsnowflake",
-    "dbvsparksql",
-    "dbvdatabricks",
-    "dbvhive",
-    "dbvredshift",
-    "dbvteradata",
-)
+DIALECTS = scoring.REALWORLD_VENDORS
 
 
 def test_corpus_has_at_least_200_statements_over_the_eleven_dialects() -> None:
