@@ -34,8 +34,9 @@ def hostile_export() -> dict:
                           "sources": [source]}]}}}
 
 
-def test_hostile_names_are_stored_verbatim_and_break_nothing(project_env):
-    summary = {"code": 200, "data": {"jobDetails": [{"jobId": JOB_ID, "jobName": JOB_NAME, "status": "success"}]}}
+def job_step_against_a_peer(job_name: str) -> tuple[dg.DagsterInstance, dg.ExecuteInProcessResult]:
+    """The job's lineage step against a peer listing the job under `job_name` and exporting the hostile lineage."""
+    summary = {"code": 200, "data": {"jobDetails": [{"jobId": JOB_ID, "jobName": job_name, "status": "success"}]}}
 
     def answer(path: str) -> tuple[int, bytes]:
         if path.endswith("generateToken"):
@@ -46,7 +47,12 @@ def test_hostile_names_are_stored_verbatim_and_break_nothing(project_env):
     instance.add_dynamic_partitions("sqlflow_jobs", [JOB_ID])
     with http_peer(answer) as peer:
         resources = default_resources() | {"sqlflow": SQLFlowResource(base_url=peer.base_url)}
-        assert dg.materialize([assets.sqlflow_job_lineage], partition_key=JOB_ID, instance=instance, resources=resources).success
+        return instance, dg.materialize([assets.sqlflow_job_lineage], partition_key=JOB_ID, instance=instance, resources=resources)
+
+
+def test_hostile_names_are_stored_verbatim_and_break_nothing(project_env):
+    instance, result = job_step_against_a_peer(JOB_NAME)
+    assert result.success
     assert dg.materialize([assets.lineage_graph], instance=instance, resources=default_resources()).success
 
     with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
@@ -64,18 +70,7 @@ def test_hostile_names_are_stored_verbatim_and_break_nothing(project_env):
 def test_a_huge_job_name_is_cut_in_metadata_and_pictures_and_kept_whole_in_the_table(project_env):
     """Issue #16 point 4: a 2 MB jobName reached every materialisation's metadata and `dot`'s picture title."""
     huge = "n" * 2_000_000
-    summary = {"code": 200, "data": {"jobDetails": [{"jobId": JOB_ID, "jobName": huge, "status": "success"}]}}
-
-    def answer(path: str) -> tuple[int, bytes]:
-        if path.endswith("generateToken"):
-            return 200, json_body({"code": 200, "token": "peer-token"})
-        return 200, json_body(summary if path.endswith(("JobSummary", "JobsSummary")) else hostile_export())
-
-    instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions("sqlflow_jobs", [JOB_ID])
-    with http_peer(answer) as peer:
-        resources = default_resources() | {"sqlflow": SQLFlowResource(base_url=peer.base_url)}
-        result = dg.materialize([assets.sqlflow_job_lineage], partition_key=JOB_ID, instance=instance, resources=resources)
+    _, result = job_step_against_a_peer(huge)
     assert result.success
     pictures = []
     for materialization in result.get_asset_materialization_events():
