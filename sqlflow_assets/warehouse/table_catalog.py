@@ -187,13 +187,17 @@ def read_job_files(storage: Storage, job_ids: Sequence[str]) -> dict[str, list[s
 
 
 def write_snapshot(storage: Storage, current_jobs: pa.Table, path: Path) -> bool:
-    """Write the snapshot of the graph just refreshed (its current jobs; the edges read back, only the
-    columns the snapshot needs) to `path`; False when unchanged."""
+    """Write the snapshot of the graph just refreshed (its current jobs; its column and table edges read
+    back, only the columns the snapshot needs) to `path`; False when unchanged."""
     job_ids = current_jobs.column("job_id").to_pylist()
     with storage.writing():
         files = read_job_files(storage, job_ids)
-        edges = graph.read_table(storage.lineage_pipeline().dataset(), "column_lineage", columns=SNAPSHOT_EDGE_COLUMNS)
-    tables = {"current_jobs": current_jobs} | ({"column_lineage": edges} if edges is not None else {})
+        dataset = storage.lineage_pipeline().dataset()
+        read = {
+            "column_lineage": graph.read_table(dataset, "column_lineage", columns=SNAPSHOT_EDGE_COLUMNS),
+            "table_lineage": graph.read_table(dataset, "table_lineage", columns=("source_object", "target_object")),
+        }
+    tables = {"current_jobs": current_jobs} | {name: table for name, table in read.items() if table is not None}
     return save_snapshot(build_snapshot(tables, files, destination_label(storage)), path)
 
 
