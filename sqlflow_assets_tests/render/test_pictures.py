@@ -184,7 +184,7 @@ def dense_warehouse(tables: int = 200, pairs: int = 3846, seed: int = 18) -> lis
 def test_a_dense_warehouse_is_drawn_with_the_heaviest_pairs_and_the_rest_counted() -> None:
     """dot's time grows with the arrows: the densest 50 tables keep their MAX_EDGES heaviest pairs."""
     require_dot()
-    edges = pictures.table_edges(dense_warehouse())
+    edges = table_edges(dense_warehouse())
     picture = glance.warehouse_picture(pa.Table.from_pylist(dense_warehouse()))
     assert picture.drawn
     svg = svg_of(picture.markdown)
@@ -199,7 +199,7 @@ def test_a_dense_warehouse_is_drawn_with_the_heaviest_pairs_and_the_rest_counted
 def test_a_layout_past_its_time_becomes_a_readable_list(monkeypatch) -> None:
     require_dot()
     monkeypatch.setattr(pictures, "DOT_TIMEOUT", 0.0001)
-    svg = pictures.table_svg(pictures.table_edges(dense_warehouse()), "warehouse")
+    svg = pictures.table_svg(table_edges(dense_warehouse()), "warehouse")
     texts = [text.text for text in ET.fromstring(svg).iterfind(".//svg:text", NS)]
     assert texts[:2] == ["warehouse", "(layout took too long: the heaviest table pairs)"]
     assert len(texts) == 2 + pictures.LIST_LINES + 1 and texts[-1].startswith("+ 150 more tables")
