@@ -162,7 +162,10 @@ def test_a_new_snapshot_reloads_the_code_server_with_the_new_tables(project_env,
     server = subprocess.Popen(
         [sys.executable, "-m", "dagster", "code-server", "start", "-m", "sqlflow_assets.definitions", "--port", str(port),
          "--location-name", "sqlflow_assets"],
-        cwd=REPO_ROOT, env={**os.environ, "DAGSTER_HOME": str(tmp_path)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        # not the checkout: the code server injects the `.env` of its folder, and the checkout's (scripts/test
+        # writes one) names the project's dlt data folder, not this test's
+        cwd=tmp_path, env={**os.environ, "DAGSTER_HOME": str(tmp_path), "PYTHONPATH": str(REPO_ROOT)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
         client = DagsterGrpcClient(host="127.0.0.1", port=port)
