@@ -254,7 +254,10 @@ def submit(args: argparse.Namespace) -> int:
         source = source.model_copy(update={"dbvendor": args.dbvendor})
     client = SQLFlowClient.from_config()
     # the record the asset reads and writes too, under its lock: one change is submitted once
-    outcomes, failures, _ = submission.submit_recorded(client, [source], config.submission_state_path(), force=args.force)
+    configured = any(source.name == known.name for known in submission.configured_sources())
+    outcomes, failures, _ = submission.submit_recorded(
+        client, [source], config.submission_state_path(), force=args.force, configured=configured
+    )
     if failures:
         raise failures[source.name]
     [outcome] = outcomes
@@ -271,7 +274,9 @@ def submit(args: argparse.Namespace) -> int:
 def reload(args: argparse.Namespace) -> int:
     """Load every job the sensor would load into the configured destination again, then rebuild the graph."""
     storage = config.storage()
-    done = reload_jobs.reload_all(SQLFlowClient.from_config(), storage, report=lambda line: print(line, flush=True))
+    done = reload_jobs.reload_all(
+        SQLFlowClient.from_config(), storage, report=lambda line: print(line, flush=True), retired=submission.retired_now()
+    )
     print(f"{len(done.loaded)} jobs loaded into {storage.destination_type}, {len(done.failed)} not; "
           f"the current graph has {done.table_edges} table edges", flush=True)
     if done.failed:

@@ -30,6 +30,7 @@ from sqlflow_assets.job import flatten, lineage_step, quality
 from sqlflow_assets.job.dlt_source import sqlflow_source
 from sqlflow_assets.job.lineage_json import TABLE_NAMES
 from sqlflow_assets.render import glance
+from sqlflow_assets.submit import submission
 from sqlflow_assets.warehouse import graph, table_catalog
 
 RAW_GROUP = RAW_SCHEMA
@@ -280,7 +281,9 @@ def _checks_metadata(outcomes: list[quality.CheckOutcome]) -> dict[tuple[str, st
 def lineage_graph(context: dg.AssetExecutionContext, storage: StorageResource) -> Iterator[dg.MaterializeResult]:
     """Bring the one current, warehouse-wide graph up to date after any job's lineage changed."""
     target = storage.storage()
-    refreshed = graph.refresh(target)
+    refreshed = graph.refresh(target, submission.retired_now())
+    if refreshed and refreshed.retired:
+        context.log.info(f"retired from the current graph (no longer configured SQL sources): {', '.join(refreshed.retired)}")
     picture = glance.warehouse_picture(graph.read_table(target.lineage_pipeline().dataset(), "table_lineage", columns=glance.TABLE_GRAPH_COLUMNS) if refreshed else None)
     for table in graph.GRAPH_TABLES:
         yield dg.MaterializeResult(

@@ -102,7 +102,8 @@ def sql_submission(
 
     inside = settings.project_dir() if config.names_sources() else None
     outcomes, failures, state = submission.submit_recorded(
-        sqlflow.client(), sources, settings.submission_state_path(), config.force, report, inside, known=previous
+        sqlflow.client(), sources, settings.submission_state_path(), config.force, report, inside, known=previous,
+        configured=not config.names_sources(),
     )
     submitted = [outcome for outcome in outcomes if outcome.submitted]
     if submitted:

@@ -45,6 +45,7 @@ from sqlflow_assets.submit.source_paths import Files, Skipped
 KINDS = ("folder", "git", "files")
 DEFAULT_INCLUDE = ("**/*.sql",)
 DEFAULT_SOURCE_NAME = "sqlflow_assets sql folder"  # the job name the single-folder asset always used
+CONFIGURED = "configured"  # a record entry's flag: submitted as a configured source (`retired_jobs`)
 DEFAULT_DBVENDOR = "dbvpostgresql"
 # Top-level entries of the project a confined source never reads: dlt's settings and secrets,
 # `.env`, Dagster's home, dlt's data folder, git's metadata (remote URLs may hold tokens), the data.
@@ -364,6 +365,7 @@ def submit_source(
     else:
         job, action = client.submit_user_job(source.job, found.files, source.dbvendor, **options), "new job"
     state["job_id"] = job["jobId"]
+    state["job_name"] = source.job  # the graph's source: what `retired_jobs` takes out of the current graph
     if found.revision:
         state["revision"] = found.revision
     return Outcome(source, True, digest_now, len(found.files), state, job["jobId"], found.revision, action, job, found.skipped)
@@ -445,12 +447,16 @@ def submit_recorded(
     report: Callable[[Outcome], None] = lambda outcome: None,
     inside: Path | None = None,
     known: Mapping[str, Mapping[str, Any]] | None = None,
+    configured: bool = True,
 ) -> tuple[list[Outcome], dict[str, Exception], dict[str, dict[str, Any]]]:
     """`submit_sources` against the record at `path`, holding its lock from reading it to writing it back.
 
     Two submitters (the CLI, the asset, two runs) take turns, and each sees what the other sent.
     `known`: states to use for sources the record lacks (the asset's former metadata record, so an
-    upgrade does not resubmit everything). Returns the outcomes, the failures and the record now.
+    upgrade does not resubmit everything). `configured`: whether `sources` are the configured ones
+    (`[[sources.sqlflow.sql_sources]]` or the default folder), which `retired_jobs` retires once they
+    leave the config, or ad hoc ones (a folder given to the CLI, sources typed in run config), which
+    stay. Returns the outcomes, the failures and the record now.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(f"{path}.lock"):
@@ -458,11 +464,42 @@ def submit_recorded(
         previous = {**{name: dict(entry) for name, entry in (known or {}).items()}, **recorded}
         outcomes, failures = submit_sources(client, sources, previous, force, report, inside)
         state = merged_state(previous, outcomes)
+        for outcome in outcomes:
+            if outcome.source.name in state:
+                state[outcome.source.name][CONFIGURED] = configured or outcome.source.name == DEFAULT_SOURCE_NAME
         if state != recorded:
             save_state(path, state)
     return outcomes, failures, state
 
 
+
+
+def retired_jobs(record: Mapping[str, Mapping[str, Any]], sources: Sequence[SqlSource]) -> list[str]:
+    """The job names (graph sources) of recorded configured sources that are configured no more.
+
+    A source removed from `[[sources.sqlflow.sql_sources]]` leaves the current graph, and so does
+    the bundled sample (the default folder) as soon as a source of the user's own is configured. A
+    source submitted ad hoc stays, and so does a job name a configured source still uses. An entry
+    recorded before the flag existed counts as configured only when it is the default folder.
+    """
+    names, jobs = {source.name for source in sources}, {source.job for source in sources}
+    retired = set()
+    for name, entry in record.items():
+        if name in names or not entry.get(CONFIGURED, name == DEFAULT_SOURCE_NAME):
+            continue
+        job = str(entry.get("job_name") or name)
+        if job not in jobs:
+            retired.add(job)
+    return sorted(retired)
+
+
+def retired_now() -> list[str]:
+    """`retired_jobs` of the project's record and config (none when the config cannot be read: its error is the submission's to report)."""
+    try:
+        return retired_jobs(load_state(config.submission_state_path()), configured_sources())
+    except (SourceError, ValueError) as error:
+        log.warning("no SQL source retired from the current graph: %s", str(error).splitlines()[0])
+        return []
 
 
 def load_state(path: Path) -> dict[str, dict[str, Any]]:

@@ -98,14 +98,15 @@ def source_of(job_name: str | None, job_id: str | None) -> str | None:
     return job_name or job_id
 
 
-def current_jobs(jobs: pa.Table, loaded_job_ids: Iterable[str]) -> pa.Table:
-    """The current job of each source: its latest completed job whose lineage is loaded.
+def current_jobs(jobs: pa.Table, loaded_job_ids: Iterable[str], retired: Iterable[str] = ()) -> pa.Table:
+    """The current job of each source but the `retired` ones: its latest completed job whose lineage is loaded.
 
     `jobs` has the columns of `sqlflow_raw.jobs`; a source is the job's name (its id when unnamed).
     """
     conn = duckdb.connect()
     conn.register("jobs", jobs)
     conn.register("loaded", pa.table({"job_id": pa.array(list(loaded_job_ids), pa.string())}))
+    conn.register("retired", pa.table({"source": pa.array(list(retired), pa.string())}))
     statuses = sorted(str(status) for status in DONE_STATUSES)
     return conn.execute(
         """
@@ -113,6 +114,7 @@ def current_jobs(jobs: pa.Table, loaded_job_ids: Iterable[str]) -> pa.Table:
                db_vendor, default_database, default_schema
         FROM jobs
         WHERE status IN (SELECT unnest($statuses)) AND job_id IN (SELECT job_id FROM loaded)
+          AND coalesce(nullif(job_name, ''), job_id) NOT IN (SELECT source FROM retired)
         QUALIFY row_number() OVER (PARTITION BY coalesce(nullif(job_name, ''), job_id)
                                    ORDER BY create_time DESC NULLS LAST, job_id DESC) = 1
         ORDER BY source
@@ -398,9 +400,10 @@ class GraphRefresh:
     rebuilt: bool
     row_counts: dict[str, int] = field(default_factory=dict)
     schemas: dict[str, pa.Schema] = field(default_factory=dict)
+    retired: list[str] = field(default_factory=list)  # sources this refresh took out because they were retired
 
 
-def refresh(storage: Storage) -> GraphRefresh | None:
+def refresh(storage: Storage, retired: Iterable[str] = ()) -> GraphRefresh | None:
     """Bring the current graph up to date with the destination's per-job tables; None before any job is loaded.
 
     Incremental: a source's `column_lineage` rows depend only on its current job, so only the
@@ -409,19 +412,21 @@ def refresh(storage: Storage) -> GraphRefresh | None:
     table pairs they touch by taking their old share out and putting the new one in. Without a
     stored graph (first refresh, another destination) it is rebuilt whole, one job at a time.
     `current_jobs` is written last, so an interrupted refresh is redone by the next one.
+    `retired`: sources (job names) that leave the graph though their jobs stay loaded
+    (`submission.retired_jobs`: SQL sources no longer configured).
     """
     with storage.writing():
-        return _refresh(storage)
+        return _refresh(storage, frozenset(retired))
 
 
-def _refresh(storage: Storage) -> GraphRefresh | None:
+def _refresh(storage: Storage, retired: frozenset[str] = frozenset()) -> GraphRefresh | None:
     jobs = read_table(storage.pipeline().dataset(), "jobs")
     pipeline = storage.lineage_pipeline()
     lineage = pipeline.dataset()
     loaded = read_table(lineage, "objects", columns=("job_id",))
     if jobs is None or loaded is None:
         return None
-    current = current_jobs(jobs, set(pc.unique(loaded.column("job_id")).to_pylist()))
+    current = current_jobs(jobs, set(pc.unique(loaded.column("job_id")).to_pylist()), retired)
     # a refresh killed mid-load left a package: what it wrote is unknown, so drop it and rebuild
     stored = None if pipeline.has_pending_data else _stored_current_jobs(pipeline)
     if stored is None:
@@ -449,6 +454,7 @@ def _refresh(storage: Storage) -> GraphRefresh | None:
     return GraphRefresh(
         current, changed, stored is None, _row_counts(pipeline),
         {"current_jobs": current.schema, "column_lineage": _empty_column_lineage().schema, "table_lineage": _empty_table_lineage().schema},
+        sorted(retired & set(removed)),
     )
 
 

@@ -10,7 +10,7 @@ already there is replaced, not doubled), then rebuilds the current graph once.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,8 +31,10 @@ class Reloaded:
     table_edges: int = 0
 
 
-def reload_all(client: SQLFlowClient, storage: Storage, report: Callable[[str], None] = lambda line: None) -> Reloaded:
-    """Load every finished job into `storage` and rebuild the graph; one job failing does not stop the others."""
+def reload_all(
+    client: SQLFlowClient, storage: Storage, report: Callable[[str], None] = lambda line: None, retired: Iterable[str] = ()
+) -> Reloaded:
+    """Load every finished job into `storage` and rebuild the graph without the `retired` sources; one job failing does not stop the others."""
     settings = config.sensor_settings()
     job_filter = job_versions.JobFilter.parse(settings.created_after, settings.job_name_pattern)
     plan = job_versions.plan_tick(client.jobs_summary()["jobDetails"], job_filter, job_versions.Cursor())
@@ -50,6 +52,6 @@ def reload_all(client: SQLFlowClient, storage: Storage, report: Callable[[str], 
             continue
         done.loaded.append(listed.job_id)
         report(f"job {listed.job_id} ({listed.job.get('jobName')}): loaded into {storage.destination_type}")
-    refreshed = graph.refresh(storage)
+    refreshed = graph.refresh(storage, retired)
     done.table_edges = refreshed.row_counts.get("table_lineage", 0) if refreshed else 0
     return done

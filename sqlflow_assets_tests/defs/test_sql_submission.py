@@ -229,3 +229,44 @@ def test_the_cli_and_the_asset_keep_one_submission_record(project_env, tmp_path,
     assert "nothing submitted" in capsys.readouterr().out and jobs() == before + 1  # the asset's is known to the CLI
     record = json.loads((tmp_path / "dlt_data" / "sqlflow_assets" / "submissions.json").read_text())
     assert record["etl"] == materialised.metadata["sources"].value["etl"]  # the metadata shows the one record
+
+
+def test_a_source_removed_from_the_config_leaves_the_current_graph(project_env, tmp_path, monkeypatch, capsys):
+    """Issue 19: the sample (the default folder) is retired as soon as a source of the user's own is
+    configured, and that source when it is removed again; a folder submitted ad hoc stays."""
+    from sqlflow_assets import cli
+    from sqlflow_assets_tests.support import materialize_job_lineage, refresh
+
+    sample, etl, adhoc = tmp_path / "sample", tmp_path / "etl", tmp_path / "adhoc"
+    for folder, sql in ((sample, INSERT_1), (etl, "INSERT INTO t4 (y) SELECT y FROM t3;"), (adhoc, "INSERT INTO t6 (z) SELECT z FROM t5;")):
+        folder.mkdir()
+        (folder / "a.sql").write_text(sql)
+    monkeypatch.setenv("SQLFLOW_SQL_DIR", str(sample))
+    instance = dg.DagsterInstance.ephemeral()
+    client = SQLFlowClient.from_config()
+
+    def submitted_and_loaded() -> None:
+        _, [materialised] = submit(project_env, instance)
+        for name in materialised.metadata["submitted"].value:
+            job_id = materialised.metadata[f"job_id/{name}"].value
+            client.wait_for_job(job_id, poll_seconds=0.2, timeout=60)
+            assert materialize_job_lineage(instance, job_id).success
+
+    def graph_sources() -> set[str]:
+        return {row["source"] for row in refresh(project_env, instance)["current_jobs"]}
+
+    submitted_and_loaded()
+    assert cli.main(["submit", str(adhoc), "--name", "adhoc", "--wait"]) == 0  # a folder given to the CLI: ad hoc
+    adhoc_job = next(job for job in client.jobs_summary()["jobDetails"] if job["jobName"] == "adhoc")
+    assert materialize_job_lineage(instance, adhoc_job["jobId"]).success
+    assert graph_sources() == {DEFAULT_SOURCE_NAME, "adhoc"}
+
+    monkeypatch.setenv("SOURCES__SQLFLOW__SQL_SOURCES", json.dumps([{"name": "etl", "path": str(etl)}]))
+    submitted_and_loaded()
+    graph = refresh(project_env, instance)
+    assert {row["source"] for row in graph["current_jobs"]} == {"etl", "adhoc"}  # the sample left, the ad hoc folder stayed
+    assert {row["target_object"] for row in graph["column_lineage"]} == {"t4", "t6"}  # and its edges with it
+
+    monkeypatch.delenv("SOURCES__SQLFLOW__SQL_SOURCES")  # back to the default folder: etl retired, the sample current again
+    assert graph_sources() == {DEFAULT_SOURCE_NAME, "adhoc"}
+    capsys.readouterr()

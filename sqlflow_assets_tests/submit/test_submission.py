@@ -197,3 +197,19 @@ def test_incremental_source_keeps_one_persistent_job(project_env, tmp_path):
     gone = {**other_vendor.state, "job_id": "0" * 32}
     write(folder, {"d.sql": INSERT_1})
     assert submission.submit_source(client, source.model_copy(update={"dbvendor": "dbvmssql"}), gone).action == "persist: new job"
+
+
+def test_retired_jobs_are_the_recorded_configured_sources_configured_no_more():
+    from sqlflow_assets.submit.submission import DEFAULT_SOURCE_NAME, SqlSource, retired_jobs
+
+    record = {
+        DEFAULT_SOURCE_NAME: {"job_id": "1"},  # recorded before the flag: the default folder counts as configured
+        "old": {"job_id": "2", "configured": True, "job_name": "old job"},
+        "adhoc": {"job_id": "3", "configured": False},
+        "renamed": {"job_id": "4", "configured": True, "job_name": "shared job"},
+        "legacy": {"job_id": "5"},  # before the flag and not the default: maybe ad hoc, kept
+    }
+    now = [SqlSource(name="etl", path="x"), SqlSource(name="kept", path="y", job_name="shared job")]
+    assert retired_jobs(record, now) == sorted([DEFAULT_SOURCE_NAME, "old job"])
+    assert retired_jobs(record, [SqlSource(name=DEFAULT_SOURCE_NAME, path="x"), SqlSource(name="old", path="y")]) == ["shared job"]
+    assert retired_jobs({}, now) == []
