@@ -45,6 +45,7 @@ for spec in defs.resolve_all_asset_specs():
         "jobs": spec.metadata.get("sqlflow/jobs"),
         "description": spec.description,
         "column_descriptions": {c.name: c.description for c in schema.columns} if schema else {},
+        "lineage_markdown": getattr(spec.metadata.get("sqlflow/column_lineage"), "value", None),
     }
 print(json.dumps(out))
 """
@@ -101,6 +102,9 @@ def test_every_table_of_the_graph_is_an_external_asset_with_its_lineage(project_
     revenue = tables["warehouse/marts/revenue"]
     assert revenue["lineage"] == {"total": [["warehouse/staging/orders", "amount"]]}
     assert revenue["column_descriptions"] == {"total": "DIRECT AGGREGATION"}
+    # what Dagster OSS shows of it (it draws `dagster/column_lineage` nowhere): a Markdown table on the page
+    assert revenue["lineage_markdown"].splitlines() == ["| Column | Upstream columns |", "| --- | --- |", "| `total` | `staging.orders.amount` |"]
+    assert tables["warehouse/raw/orders"]["lineage_markdown"] is None  # nothing upstream
     assert revenue["files"] == "marts.sql" and revenue["jobs"] == f"marts (writes, job {marts_v2})"
     assert "`marts.revenue`" in revenue["description"] and "Written by `marts`" in revenue["description"]
     assert tables["warehouse/raw/orders"]["jobs"] == f"ingest (reads, job {ingest})"
