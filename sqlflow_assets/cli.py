@@ -369,8 +369,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     start_parser = commands.add_parser("start", help="local SQLFlow server + Dagster UI, with a sample job")
-    start_parser.add_argument("--host", default="127.0.0.1")
-    start_parser.add_argument("--port", type=int, default=3000)
+    start_parser.add_argument(
+        "--host", default="127.0.0.1",
+        help="address the Dagster UI (dagster dev's webserver) listens on (default %(default)s; the local SQLFlow "
+             "server's address is sources.sqlflow.base_url)",
+    )  # fmt: skip
+    start_parser.add_argument(
+        "--port", type=int, default=3000,
+        help="port of the Dagster UI (dagster dev's webserver; default %(default)s), not of the local SQLFlow server",
+    )  # fmt: skip
     start_parser.add_argument("--no-sample", action="store_true", help="do not submit the bundled sample SQL")
     start_parser.set_defaults(run=start)
     impact_parser = commands.add_parser(

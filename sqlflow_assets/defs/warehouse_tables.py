@@ -1,5 +1,7 @@
 """The user's warehouse tables and views as external assets, so Dagster's asset graph, search and
-asset pages show the warehouse lineage (upstream tables, `dagster/column_lineage`).
+asset pages show the warehouse lineage (upstream tables, `dagster/column_lineage`). Dagster OSS
+shows `dagster/column_lineage` nowhere (its column view is Dagster+'s), so the same lineage is also
+a Markdown table, `sqlflow/column_lineage`, in the Metadata section of each table's page.
 
 Built when the code location loads from the snapshot the graph step writes
 (`sqlflow_assets.warehouse.table_catalog`): one JSON file, no database, so loading never waits for a
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import dagster as dg
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 
 RELOAD_TIMEOUT = 300  # seconds the code server may take to load the new definitions
 LAYER_TAGS = {"sqlflow/layer": "warehouse"}
+COLUMN_LINEAGE_LABEL = "sqlflow/column_lineage"
 
 # what this process's definitions were built from: (snapshot stamp, settings); the sensor compares
 _loaded: dict[str, object] = {}
@@ -65,6 +68,15 @@ def table_specs(snapshot_path: Path, patterns: Sequence[str], destination: str, 
     plans = table_catalog.plan(snapshot, patterns)
     log.info("warehouse catalog: %d of %d tables and views as assets (warehouse_assets = %s)", len(plans), len(snapshot["tables"]), list(patterns))
     return _Specs(plans, owners).specs
+
+
+def column_lineage_markdown(column_lineage: Mapping[str, Sequence[Sequence[str]]]) -> str:
+    """Each column of a table and the upstream columns it comes from, as a Markdown table."""
+    rows = (
+        f"| `{column}` | {', '.join(f'`{source}.{name}`' for source, name in deps)} |"
+        for column, deps in sorted(column_lineage.items())
+    )
+    return "\n".join(("| Column | Upstream columns |", "| --- | --- |", *rows))
 
 
 class _Specs:
@@ -105,6 +117,9 @@ class _Specs:
                     column: [self.column_dep(source, name) for source, name in deps] for column, deps in table.column_lineage.items()
                 }
             )
+            # Dagster OSS draws `dagster/column_lineage` nowhere (its UI hides the entry; the column view is Dagster+'s):
+            # the same lineage as a table people read in the asset page's Metadata section
+            metadata[COLUMN_LINEAGE_LABEL] = dg.MetadataValue.md(column_lineage_markdown(table.column_lineage))
         if table.rows_from:
             metadata["sqlflow/rows_decided_by"] = "; ".join(table.rows_from)
         return dg.AssetSpec(

@@ -39,8 +39,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="sqlflow-local", description="Local SQLFlow-compatible REST server.")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the API over HTTP")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
-    serve.add_argument("--port", type=int, default=LOCAL_PORT)
+    serve.add_argument("--host", default="127.0.0.1", help="address this local SQLFlow server binds (default: loopback only)")
+    serve.add_argument("--port", type=int, default=LOCAL_PORT, help="port of this local SQLFlow server (default %(default)s)")
     serve.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="jobs, signing key and config.json")
     return parser.parse_args(argv)
 

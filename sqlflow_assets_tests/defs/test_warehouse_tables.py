@@ -9,6 +9,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import dagster as dg
 import duckdb
@@ -43,6 +45,7 @@ for spec in defs.resolve_all_asset_specs():
         "jobs": spec.metadata.get("sqlflow/jobs"),
         "description": spec.description,
         "column_descriptions": {c.name: c.description for c in schema.columns} if schema else {},
+        "lineage_markdown": getattr(spec.metadata.get("sqlflow/column_lineage"), "value", None),
     }
 print(json.dumps(out))
 """
@@ -99,6 +102,9 @@ def test_every_table_of_the_graph_is_an_external_asset_with_its_lineage(project_
     revenue = tables["warehouse/marts/revenue"]
     assert revenue["lineage"] == {"total": [["warehouse/staging/orders", "amount"]]}
     assert revenue["column_descriptions"] == {"total": "DIRECT AGGREGATION"}
+    # what Dagster OSS shows of it (it draws `dagster/column_lineage` nowhere): a Markdown table on the page
+    assert revenue["lineage_markdown"].splitlines() == ["| Column | Upstream columns |", "| --- | --- |", "| `total` | `staging.orders.amount` |"]
+    assert tables["warehouse/raw/orders"]["lineage_markdown"] is None  # nothing upstream
     assert revenue["files"] == "marts.sql" and revenue["jobs"] == f"marts (writes, job {marts_v2})"
     assert "`marts.revenue`" in revenue["description"] and "Written by `marts`" in revenue["description"]
     assert tables["warehouse/raw/orders"]["jobs"] == f"ingest (reads, job {ingest})"
@@ -158,16 +164,7 @@ def test_a_new_snapshot_reloads_the_code_server_with_the_new_tables(project_env,
     """The sensor, given the code server the daemon reached it through, has that server load the new graph."""
     instance, _ = warehouse
     refresh(project_env, instance)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "dagster", "code-server", "start", "-m", "sqlflow_assets.definitions", "--port", str(port),
-         "--location-name", "sqlflow_assets"],
-        # not the checkout: the code server injects the `.env` of its folder, and the checkout's (scripts/test
-        # writes one) names the project's dlt data folder, not this test's
-        cwd=tmp_path, env={**os.environ, "DAGSTER_HOME": str(tmp_path), "PYTHONPATH": str(REPO_ROOT)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
+    with code_server(tmp_path) as port:
         client = DagsterGrpcClient(host="127.0.0.1", port=port)
         first = poll(lambda: _server_id(client), timeout=240, what="code server up")
         assert _served_keys(port) >= {"warehouse/marts/revenue"} and "warehouse/marts/loop" not in _served_keys(port)
@@ -183,6 +180,43 @@ def test_a_new_snapshot_reloads_the_code_server_with_the_new_tables(project_env,
         poll(lambda: (_server_id(client) or first) != first, timeout=240, what="code server reloaded")
         raw_orders = poll(lambda: _served_deps(port).get("warehouse/raw/orders"), timeout=60, what="new snapshot served")
         assert "warehouse/marts/revenue" in raw_orders  # LOOP: raw.orders is now written from marts.revenue
+
+
+def test_a_new_destination_reloads_the_code_server_and_the_kinds_follow(project_env, tmp_path):
+    """Switching `destination_type` in `.dlt/config.toml` (no snapshot needed): one sensor tick, and the
+    served pipeline assets say postgres, not duckdb, with nobody clicking "Reload definitions"."""
+    with code_server(tmp_path) as port:
+        client = DagsterGrpcClient(host="127.0.0.1", port=port)
+        first = poll(lambda: _server_id(client), timeout=240, what="code server up")
+        assert _served_kinds(port)["lineage/table_lineage"] >= {"duckdb"}
+
+        warehouse_tables.warehouse_tables()  # this process plays the code server's part: it loaded DuckDB
+        (tmp_path / ".dlt").mkdir(exist_ok=True)
+        (tmp_path / ".dlt" / "config.toml").write_text('destination_type = "postgres"\n')
+        origin = GrpcServerCodeLocationOrigin(host="127.0.0.1", port=port, location_name="sqlflow_assets")
+        context = dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral())
+        context._code_location_origin = origin  # what the daemon passes with each tick
+        assert "reloading the code location" in warehouse_tables.warehouse_catalog_reload(context).skip_message
+        poll(lambda: (_server_id(client) or first) != first, timeout=240, what="code server reloaded")
+        kinds = poll(lambda: _served_kinds(port), timeout=60, what="the reloaded definitions served")
+        for key in ("lineage/table_lineage", "lineage/column_lineage", "sqlflow_raw/jobs"):
+            assert "postgres" in kinds[key] and "duckdb" not in kinds[key], (key, kinds[key])
+
+
+@contextmanager
+def code_server(tmp_path) -> Iterator[int]:
+    """`dagster code-server start` of the code location (what `dagster dev` runs) on a free port."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "dagster", "code-server", "start", "-m", "sqlflow_assets.definitions", "--port", str(port),
+         "--location-name", "sqlflow_assets"],
+        # not the checkout: the code server injects the `.env` of its folder, and the checkout's (scripts/test
+        # writes one) names the project's dlt data folder, not this test's
+        cwd=tmp_path, env={**os.environ, "DAGSTER_HOME": str(tmp_path), "PYTHONPATH": str(REPO_ROOT)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield port
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -207,6 +241,19 @@ def _served_deps(port: int) -> dict[str, list[str]]:
             node.asset_key.to_user_string(): sorted(dep.parent_asset_key.to_user_string() for dep in node.parent_edges)
             for node in repository.get_asset_node_snaps()
             if node.asset_key.path[0] == "warehouse"
+        }
+
+
+def _served_kinds(port: int) -> dict[str, set[str]]:
+    """Each asset's kinds as the code server serves them (Dagster keeps a kind as a `dagster/kind/<kind>` tag)."""
+    from dagster._core.remote_representation.code_location import GrpcServerCodeLocation
+
+    origin = GrpcServerCodeLocationOrigin(host="127.0.0.1", port=port, location_name="sqlflow_assets")
+    with dg.DagsterInstance.ephemeral() as instance, GrpcServerCodeLocation(origin, instance=instance) as location:
+        [repository] = location.get_repositories().values()
+        return {
+            node.asset_key.to_user_string(): {tag.removeprefix("dagster/kind/") for tag in node.tags or {} if tag.startswith("dagster/kind/")}
+            for node in repository.get_asset_node_snaps()
         }
 
 

@@ -3,7 +3,9 @@
 The product runs as the README starts it with the sample job. Nothing is reloaded by hand: the
 graph step writes the catalog snapshot, `warehouse_catalog_reload` has the code server load it,
 and the tables appear. Selenium then searches a table in the asset catalog, opens it, and reads its
-upstream tables and its column lineage on its page. Each page's screenshot is kept as an artifact.
+upstream tables and its column lineage on its page (Dagster OSS shows `dagster/column_lineage` nowhere,
+so the column lineage is read from the Markdown table `sqlflow/column_lineage` of its Metadata section).
+Each page's screenshot is kept as an artifact.
 """
 
 from __future__ import annotations
@@ -53,6 +55,19 @@ def wait_for(driver, product, name: str, *texts: str) -> str:
         driver.save_screenshot(str(product.artifacts / f"ui-catalog-{name}.png"))
 
 
+def column_lineage_rows(driver) -> dict[str, str] | None:
+    """The rows of the table drawn in the `sqlflow/column_lineage` row of the page's metadata: column -> upstream columns."""
+    cells = driver.find_elements(
+        "xpath", "//tr[td[1][contains(normalize-space(), 'sqlflow/column_lineage')]]//table//tr[td]"
+    )  # fmt: skip
+    rows = {}
+    for row in cells:
+        texts = [cell.text.strip() for cell in row.find_elements("tag name", "td")]
+        if len(texts) == 2 and texts[0]:
+            rows[texts[0]] = texts[1]
+    return rows or None
+
+
 def test_the_reloaded_location_serves_the_tables_with_their_upstream(catalogued):
     assert catalogued["definition"]["groupName"] == "warehouse_marts"
     assert {tuple(key["path"]) for key in catalogued["definition"]["dependencyKeys"]} == {
@@ -94,6 +109,14 @@ def test_search_a_table_open_it_and_read_its_upstream_and_column_lineage(browser
     assert "orders" in text and "customers" in text  # its upstream tables: staging.orders, raw.customers
     assert "marts.customer_revenue" in text  # dagster/table_name
     assert "02_marts.sql" in text  # the SQL file that writes it
+
+    # its column lineage: Dagster OSS hides `dagster/column_lineage` (its column view is Dagster+'s), so the page's
+    # Metadata section shows it as the `sqlflow/column_lineage` table: each column beside its upstream columns
+    lineage = poll(lambda: column_lineage_rows(browser), PAGE_TIMEOUT, "the column lineage table on the table's page")
+    browser.save_screenshot(str(product.artifacts / "ui-catalog-column-lineage.png"))
+    assert "staging.orders.amount" in lineage["revenue"].split(", "), lineage  # SUM(p.amount) (and its GROUP BY columns)
+    assert lineage["customer_name"] == "raw.customers.name", lineage
+    assert lineage["country"] == "raw.customers.country", lineage
 
     # its lineage tab draws its upstream tables in their schemas' groups (Dagster's column view needs a click: not tested)
     browser.get(f"{product.ui_url}/assets/warehouse/marts/customer_revenue?view=lineage")
