@@ -181,6 +181,10 @@ def _edges_into(end_to_end: pa.Table | None, targets: list[str]) -> list[picture
 
 
 def warehouse_picture(table_lineage: pa.Table | None) -> Picture:
-    """The warehouse-wide table graph: the `pictures.MAX_TABLES` most connected tables, the rest counted."""
+    """The warehouse-wide table graph: the `pictures.MAX_TABLES` most connected tables, the rest
+    counted, and under it the busiest pairs with their counts (the arrows carry none)."""
     graph = table_graph(table_lineage)
-    return picture("Warehouse table lineage", lambda: graph.svg("Warehouse table lineage (current jobs)"))
+    drawn = picture("Warehouse table lineage", lambda: graph.svg("Warehouse table lineage (current jobs)"))
+    if not drawn.drawn or not graph.top:
+        return drawn
+    return Picture(f"{drawn.markdown}\n\n{top_edges_markdown(graph.top, total=graph.edge_count)}", True)
