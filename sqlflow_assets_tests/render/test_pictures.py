@@ -319,21 +319,22 @@ def test_the_samples_pictures_carry_a_legend_and_no_label_collides(project_env, 
 WORDS = ("customer", "orders", "revenue", "daily", "snapshot", "enriched", "payments", "ledger", "accounts", "attribution")
 
 
-def fifty_tables(seed: int = 19) -> list[dict]:
-    """table_lineage rows of 50 tables in four layers with long names, each reading one to four earlier tables."""
+def long_named(tables: int = 50, seed: int = 19) -> list[dict]:
+    """table_lineage rows of `tables` tables in four layers with long names, each reading one to four earlier tables."""
     rng = random.Random(seed)
-    layer = [min(3, i * 4 // 50) for i in range(50)]
-    names = [f"{('raw', 'staging', 'intermediate', 'marts')[layer[i]]}.{'_'.join(rng.sample(WORDS, rng.randint(1, 4)))}_{i}" for i in range(50)]
+    layer = [min(3, i * 4 // tables) for i in range(tables)]
+    names = [f"{('raw', 'staging', 'intermediate', 'marts')[layer[i]]}.{'_'.join(rng.sample(WORDS, rng.randint(1, 4)))}_{i}"
+             for i in range(tables)]
     rows = []
-    for i in range(50):
-        earlier = [j for j in range(50) if layer[j] < layer[i]]
+    for i in range(tables):
+        earlier = [j for j in range(tables) if layer[j] < layer[i]]
         for j in rng.sample(earlier, min(len(earlier), rng.randint(1, 4))):
             for kind in rng.choice((("fdd",), ("fdr",), ("fdd", "fdr"))):
                 rows.append({"source_object": names[j], "target_object": names[i], "relationship_type": kind, "edge_count": rng.randint(1, 12)})
     return rows
 
 
-@pytest.mark.parametrize("rows", [fifty_tables(), layered_warehouse(50), dense_warehouse()], ids=["fifty-long-names", "layered", "dense"])
+@pytest.mark.parametrize("rows", [long_named(), layered_warehouse(50), dense_warehouse()], ids=["fifty-long-names", "layered", "dense"])
 def test_warehouse_pictures_of_fifty_tables_carry_a_legend_and_no_label_collides(rows) -> None:
     require_dot()
     picture = glance.warehouse_picture(pa.Table.from_pylist(rows))
