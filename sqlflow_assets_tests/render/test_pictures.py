@@ -146,9 +146,12 @@ def test_counts_and_top_edges_match_the_rows() -> None:
 
 
 @pytest.mark.parametrize(("tables", "limit"), [(12, 5), (60, pictures.MAX_TABLES), (8, 50)])
-def test_the_duckdb_cut_draws_what_the_python_selection_draws(tables, limit) -> None:
-    """`glance.table_graph` ranks, keeps and counts in DuckDB exactly as `pictures.most_connected` does in Python."""
-    table = pa.Table.from_pylist(layered_warehouse(tables))
+def test_the_arrow_cut_draws_what_the_python_selection_draws(tables, limit) -> None:
+    """`glance.table_graph` ranks, keeps and counts in Arrow exactly as `pictures.most_connected` does in Python."""
+    odd = [{"source_object": "raw.table_00", "target_object": "raw.table_00", "relationship_type": "fdd", "edge_count": 50},  # itself
+           {"source_object": "raw.table_01", "target_object": "aa.alone", "relationship_type": "fdd+fdr", "edge_count": 3},
+           {"source_object": "raw.table_01", "target_object": "raw.table_02", "relationship_type": "fdr", "edge_count": None}]
+    table = pa.Table.from_pylist(layered_warehouse(tables) + odd)
     lone = ["zz.lonely", "aa.alone"]
     edges = table_edges(table.to_pylist())
     expected = pictures.most_connected(edges, limit, lone)
@@ -157,7 +160,7 @@ def test_the_duckdb_cut_draws_what_the_python_selection_draws(tables, limit) -> 
     assert (graph.table_count - len(graph.tables), graph.edge_count - len(graph.edges)) == (expected.hidden_tables, expected.hidden_edges)
     assert graph.top == edges[: glance.TOP_EDGES]
     kinds = table.column("relationship_type").to_pylist()
-    assert glance.count_by(table, "relationship_type") == {"fdd": kinds.count("fdd"), "fdr": kinds.count("fdr")}
+    assert glance.count_by(table, "relationship_type") == {"fdd": kinds.count("fdd"), "fdr": kinds.count("fdr"), "fdd+fdr": 1}
     assert glance.top_edges_markdown([TableEdge("a|b", "c`d", 1, 0)]).splitlines()[2] == "| `a\\|b` | `c'd` | 1 | 0 |"
 
 
