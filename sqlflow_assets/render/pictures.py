@@ -188,7 +188,8 @@ def _overflow(svg: str) -> float:
 
 def _table_dot(selection: Selection, title: str, rankdir: str = "LR") -> str:
     ids = {name: f"t{index}" for index, name in enumerate(selection.tables)}
-    legend = ((FDD_COLOR, "solid", LEGEND_FDD), (FDR_COLOR, "dashed", LEGEND_FDR), ("", "", LEGEND_WIDTH))
+    counted = any(edge.total for edge in selection.edges)  # the local server's picture has pairs without counts
+    legend = ((FDD_COLOR, "solid", LEGEND_FDD), (FDR_COLOR, "dashed", LEGEND_FDR), *((("", "", LEGEND_WIDTH),) if counted else ()))
     lines = [*_graph_header(title, selection.note, rankdir, legend=legend)]
     lines.append(f'node [shape=box style="rounded,filled" fillcolor="#eef4fb" color="#3b6ea5" fontname="{FONT}" fontsize=11]')
     lines.extend(f"{ids[name]} [label={_table_label(name)} tooltip={_tooltip(name)}]" for name in selection.tables)
