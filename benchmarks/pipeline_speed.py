@@ -230,6 +230,7 @@ def main() -> None:
                 memory = f"{rss / base[against][1]:.2f}" if against in base else ""
                 print(f"{size:>13} {side:>28} {seconds:>8.2f} {rss:>9} {ratio:>9} {memory:>6}", flush=True)
             print(f"{size:>13} {'graph refresh / step':>28} {graph_seconds / step:>8.2f} {'':>9} {'':>9}   edges (job, graph): {edges}", flush=True)
+            print(f"{size:>13} {'pictures and metadata / step':>28} {stages['pictures and metadata'][0] / step:>8.2f}", flush=True)
             if graph_seconds > step:
                 failed.append(f"{size}: graph refresh {graph_seconds:.2f} s > per-job step {step:.2f} s")
     if args.guard and failed:

@@ -13,9 +13,9 @@ import logging
 import re
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -65,12 +65,14 @@ def count_by(table: pa.Table | None, column: str) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class TableGraph:
-    """A table-level graph cut down in DuckDB to what a picture and a preview draw.
+    """A table-level graph cut down in Arrow to what a picture and a preview draw.
 
     Why: a 100k-relationship job has ~200k table pairs; one Python object per pair cost seconds and
     a 1M job gigabytes. `edges` are the pairs among the `pictures.MAX_TABLES` most connected
     `tables` (ranked as `pictures.most_connected` ranks), `top` the busiest pairs of all, and
-    `table_count` / `edge_count` the whole graph's sizes, for the "+ n more" notes.
+    `table_count` / `edge_count` the whole graph's sizes, for the "+ n more" notes. Arrow's own
+    group-by and sort (not a DuckDB connection: 0.01 s against 0.09 s of CPU on the 3,800 pairs of a
+    2,000-relationship job) keep the pictures within a tenth of the job's step.
     """
 
     tables: list[str]
@@ -83,44 +85,53 @@ class TableGraph:
         return pictures.table_svg(self.edges, title, self.tables, totals=(self.table_count, self.edge_count))
 
 
-_PAIRS_SQL = """
-CREATE TABLE pairs AS
-SELECT source_object AS source, target_object AS target,
-       coalesce(sum(edge_count) FILTER (WHERE relationship_type = 'fdd'), 0)::BIGINT AS fdd,
-       coalesce(sum(edge_count) FILTER (WHERE relationship_type = 'fdr'), 0)::BIGINT AS fdr
-FROM edges GROUP BY ALL
-"""
-# distinct neighbours (itself not counted), then column edges, then name: `pictures.most_connected`'s order
-_RANKED_SQL = """
-SELECT name FROM (
-    SELECT source AS name, target AS other, fdd + fdr AS weight FROM pairs
-    UNION ALL SELECT target, source, fdd + fdr FROM pairs
-    UNION ALL SELECT name, NULL, 0 FROM lone)
-GROUP BY name
-ORDER BY count(DISTINCT other) FILTER (WHERE other <> name) DESC, sum(weight) DESC, name
-"""
-_AMONG_SQL = """
-SELECT source, target, fdd, fdr FROM pairs
-WHERE list_contains($kept, source) AND list_contains($kept, target)
-ORDER BY fdd + fdr DESC, source, target
-"""
-_TOP_SQL = "SELECT source, target, fdd, fdr FROM pairs ORDER BY fdd + fdr DESC, source, target LIMIT $limit"
+_BUSIEST_FIRST = [("total", "descending"), ("source", "ascending"), ("target", "ascending")]
 
 
 def table_graph(table: pa.Table | None, lone_tables: Sequence[str] = (), limit: int = pictures.MAX_TABLES) -> TableGraph:
     """`lineage.table_edges` / `lineage.table_lineage` rows (plus tables without edges) as a `TableGraph`."""
-    columns = dict(zip(TABLE_GRAPH_COLUMNS, (pa.string(), pa.string(), pa.string(), pa.int64()), strict=True))
-    edges = table.select(list(columns)) if table is not None else pa.table({name: pa.array([], kind) for name, kind in columns.items()})
-    with duckdb.connect() as conn:
-        conn.register("edges", edges)
-        conn.register("lone", pa.table({"name": pa.array(list(lone_tables), pa.string())}))
-        conn.execute(_PAIRS_SQL)
-        ranked = [name for (name,) in conn.execute(_RANKED_SQL).fetchall()]
-        kept = ranked[:limit]
-        among = [TableEdge(*row) for row in conn.execute(_AMONG_SQL, {"kept": kept}).fetchall()]
-        top = [TableEdge(*row) for row in conn.execute(_TOP_SQL, {"limit": TOP_EDGES}).fetchall()]
-        (edge_count,) = conn.execute("SELECT count(*) FROM pairs").fetchone() or (0,)
-    return TableGraph(sorted(kept), among, top, len(ranked), edge_count)
+    pairs = _pairs(table)
+    kept = _ranked(pairs, lone_tables)
+    among = pairs.filter(pc.and_(pc.is_in(pairs.column("source"), pa.array(kept[:limit], pa.string())),
+                                 pc.is_in(pairs.column("target"), pa.array(kept[:limit], pa.string()))))
+    return TableGraph(sorted(kept[:limit]), _table_edges(among.sort_by(_BUSIEST_FIRST)),
+                      _table_edges(pairs.sort_by(_BUSIEST_FIRST).slice(0, TOP_EDGES)), len(kept), pairs.num_rows)
+
+
+def _pairs(table: pa.Table | None) -> pa.Table:
+    """One row per (source, target) pair: its fdd and fdr column edges and their total."""
+    kinds = dict(zip(TABLE_GRAPH_COLUMNS, (pa.string(), pa.string(), pa.string(), pa.int64()), strict=True))
+    if table is None:
+        table = pa.table({name: pa.array([], kind) for name, kind in kinds.items()})
+    count = table.column("edge_count").cast(pa.int64()).fill_null(0)
+    kind = table.column("relationship_type")
+    typed = pa.table({
+        "source": table.column("source_object"), "target": table.column("target_object"),
+        **{name: pc.if_else(pc.fill_null(pc.equal(kind, name), False), count, 0) for name in ("fdd", "fdr")},
+    })
+    pairs = typed.group_by(["source", "target"], use_threads=False).aggregate([("fdd", "sum"), ("fdr", "sum")])
+    pairs = pairs.select(["source", "target", "fdd_sum", "fdr_sum"]).rename_columns(["source", "target", "fdd", "fdr"])
+    return pairs.append_column("total", pc.add(pairs.column("fdd"), pairs.column("fdr")))
+
+
+def _ranked(pairs: pa.Table, lone_tables: Sequence[str]) -> list[str]:
+    """Every table, most distinct neighbours first (itself not counted), then most column edges, then
+    name: `pictures.most_connected`'s order."""
+    def side(name: str, other: str) -> pa.Table:
+        names, others = pairs.column(name), pairs.column(other)
+        return pa.table({"name": names, "other": pc.if_else(pc.equal(names, others), pa.scalar(None, pa.string()), others),
+                         "weight": pairs.column("total")})
+
+    lone = pa.table({"name": pa.array(list(lone_tables), pa.string()), "other": pa.nulls(len(lone_tables), pa.string()),
+                     "weight": pa.array([0] * len(lone_tables), pa.int64())})
+    ends = pa.concat_tables([side("source", "target"), side("target", "source"), lone])
+    ranked = ends.group_by("name", use_threads=False).aggregate([("other", "count_distinct"), ("weight", "sum")])
+    order = [("other_count_distinct", "descending"), ("weight_sum", "descending"), ("name", "ascending")]
+    return ranked.sort_by(order).column("name").to_pylist()
+
+
+def _table_edges(pairs: pa.Table) -> list[TableEdge]:
+    return [TableEdge(row["source"], row["target"], row["fdd"], row["fdr"]) for row in pairs.select(["source", "target", "fdd", "fdr"]).to_pylist()]
 
 
 def real_tables(objects: pa.Table | None) -> list[str]:
@@ -155,6 +166,10 @@ def job_glance(job_label: str, lineage: Mapping[str, pa.Table]) -> dict[str, obj
     end_to_end = lineage.get("end_to_end_edges")
     by_type = count_by(end_to_end, "relationship_type")
     targets = list(count_by(end_to_end, "target_object"))
+    with ThreadPoolExecutor(2) as pool:  # two `dot` processes at once: the step waits for the slower only
+        table_picture = pool.submit(picture, f"Table lineage of {job_label}", lambda: graph.svg(f"Table lineage: {job_label}"))
+        column_picture = pool.submit(picture, f"Column lineage of {job_label}", lambda: pictures.column_svg(
+            _edges_into(end_to_end, targets[: pictures.MAX_TARGETS]), f"Column lineage: {job_label}", all_targets=len(targets)))
     return {
         "tables": len(tables),
         "fdd_edges": by_type.get("fdd", 0),
@@ -164,12 +179,8 @@ def job_glance(job_label: str, lineage: Mapping[str, pa.Table]) -> dict[str, obj
         },
         "objects_by_type": count_by(lineage.get("objects"), "object_type"),
         "top_edges": top_edges_markdown(graph.top, total=graph.edge_count),
-        "table_picture": picture(f"Table lineage of {job_label}", lambda: graph.svg(f"Table lineage: {job_label}")),
-        "column_picture": picture(
-            f"Column lineage of {job_label}", lambda: pictures.column_svg(
-                _edges_into(end_to_end, targets[: pictures.MAX_TARGETS]), f"Column lineage: {job_label}", all_targets=len(targets)
-            ),
-        ),
+        "table_picture": table_picture.result(),
+        "column_picture": column_picture.result(),
     }
 
 
@@ -181,6 +192,10 @@ def _edges_into(end_to_end: pa.Table | None, targets: list[str]) -> list[picture
 
 
 def warehouse_picture(table_lineage: pa.Table | None) -> Picture:
-    """The warehouse-wide table graph: the `pictures.MAX_TABLES` most connected tables, the rest counted."""
+    """The warehouse-wide table graph: the `pictures.MAX_TABLES` most connected tables, the rest
+    counted, and under it the busiest pairs with their counts (the arrows carry none)."""
     graph = table_graph(table_lineage)
-    return picture("Warehouse table lineage", lambda: graph.svg("Warehouse table lineage (current jobs)"))
+    drawn = picture("Warehouse table lineage", lambda: graph.svg("Warehouse table lineage (current jobs)"))
+    if not drawn.drawn or not graph.top:
+        return drawn
+    return Picture(f"{drawn.markdown}\n\n{top_edges_markdown(graph.top, total=graph.edge_count)}", True)
