@@ -7,7 +7,8 @@ Builds a DuckDB warehouse of `--sources` sources, each one job of `--relationshi
 the graph whole, then loads a new version (another seed) of one source and times the refresh that
 follows, in a fresh process (its wall time and peak RSS). The same is done for a one-source warehouse
 of that source's size: the incremental refresh should cost about the same (Must hold: within 2x).
-Then the documented impact query walks `--depth` hops from a busy column over the whole graph.
+Then the impact query walks `--depth` hops from a busy column over the whole graph, both as the
+documented SQL in the warehouse and as `graph.impact` in process (W is the slower).
 The last line reads
 `graph-scale: incremental X s / one-source Y s = R, peak P MiB, impact depth 10 W s`.
 """
@@ -100,8 +101,9 @@ def warehouse(workdir: Path, sources: int, relationships: int, changed: int) -> 
 
 
 def impact_seconds(workdir: Path, depth: int) -> float:
-    """The documented impact query to `depth` hops from the busiest column, run where the graph is
-    stored (the warehouse's DuckDB file); `graph.impact` (the CLI's path, edges read into the process) is shown too."""
+    """Seconds of the impact query to `depth` hops from the busiest column, the slower of the documented
+    SQL run where the graph is stored (the warehouse's DuckDB file) and `graph.impact` (the CLI's path,
+    over the edges read into the process; reading them is not counted)."""
     import duckdb
 
     from sqlflow_assets.warehouse import graph
@@ -120,8 +122,8 @@ def impact_seconds(workdir: Path, depth: int) -> float:
     in_process = time.perf_counter() - started
     assert reached == stored, (reached, stored)
     print(f"  impact of {start[0]}.{start[1]} over {edges.num_rows} edges: {reached} columns; documented SQL in the "
-          f"warehouse {seconds:.3f} s, graph.impact (copy + walk) {in_process:.3f} s", flush=True)
-    return seconds
+          f"warehouse {seconds:.3f} s, graph.impact (the CLI's: walked edges, then the SQL) {in_process:.3f} s", flush=True)
+    return max(seconds, in_process)  # the budget holds for both
 
 
 def main() -> None:

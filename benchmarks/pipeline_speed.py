@@ -182,6 +182,15 @@ def ours_stages(port: int, workdir: Path, env: dict[str, str]) -> tuple[dict[str
     return stages, rss, re.search(r"EDGES (\d+ \d+)", out).group(1)
 
 
+def generate_payload(size: int, payload: Path) -> None:
+    """The synthetic export, made in a child process that streams it to `payload`: building the 1M
+    export in memory takes about 5 GB, which must be gone before anything is measured."""
+    script = REPO / "sqlflow_assets_tests" / "fixtures" / "make_payload.py"
+    out = subprocess.run([sys.executable, str(script), str(size), str(payload)], capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(f"make_payload.py {size} failed:\n{out.stderr[-3000:]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", type=int, help="sizes run by both sides (default: 10000 100000)")
@@ -192,8 +201,6 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         return ours_in_process(int(args.child[0]), Path(args.child[1]))
-    from sqlflow_assets_tests.fixtures import generated_payload
-
     if args.guard:
         args.ours_only, args.sizes = [*args.sizes, *args.ours_only] or [20000], []
     elif not args.sizes and not args.ours_only:
@@ -205,7 +212,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="sqlflow_pipeline_bench_") as tmp:
             workdir = Path(tmp)
             payload = workdir / f"payload_{size}.json"
-            generated_payload(size, workdir)
+            generate_payload(size, payload)
             env = {**os.environ, "DLT_DATA_DIR": str(workdir / "dlt"), "SQLFLOW_DUCKDB_PATH": str(workdir / "whole.duckdb"),
                    "DLT_PROJECT_DIR": str(workdir), "SOURCES__SQLFLOW__USER_ID": "bench", "SOURCES__SQLFLOW__TOKEN": "bench"}
             with sqlflow_peer(payload) as port:

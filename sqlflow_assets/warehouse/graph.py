@@ -260,7 +260,8 @@ def _empty_table_lineage() -> pa.Table:
 # The documented impact query: plain recursive SQL that DuckDB and PostgreSQL both run. UNION (not
 # UNION ALL) and the depth bound make it terminate on cycles; each column is reported at its
 # shortest depth, with the chain rule over the paths of that length (fdd if an all-fdd one exists)
-# and the edge types along those paths (`fdd`, `fdr`, or `fdd+fdr` for a path mixing both).
+# and the edge types along those paths (`fdd`, `fdr`, or `fdd+fdr` for a path mixing both); lists
+# are sorted, so an answer does not depend on the order edges are stored in.
 # Written once, downstream over `lineage.column_lineage`; `impact_sql` derives the other forms by
 # rewriting its syntax tree (sqlglot), never by pasting text into it.
 IMPACT_SQL = """
@@ -280,9 +281,10 @@ WITH RECURSIVE walk(object, column_name, depth, all_fdd, any_fdd, via_object, vi
 )
 SELECT w.object, w.column_name AS "column", s.depth,
        CASE WHEN bool_or(w.all_fdd) THEN 'fdd' ELSE 'fdr' END AS relationship_type,
-       string_agg(DISTINCT CASE WHEN w.all_fdd THEN 'fdd' WHEN w.any_fdd THEN 'fdd+fdr' ELSE 'fdr' END, ',') AS edge_types,
-       string_agg(DISTINCT w.via_object || '.' || w.via_column, ',') AS via,
-       string_agg(DISTINCT w.job_id, ',') AS jobs
+       string_agg(DISTINCT CASE WHEN w.all_fdd THEN 'fdd' WHEN w.any_fdd THEN 'fdd+fdr' ELSE 'fdr' END, ','
+                  ORDER BY CASE WHEN w.all_fdd THEN 'fdd' WHEN w.any_fdd THEN 'fdd+fdr' ELSE 'fdr' END) AS edge_types,
+       string_agg(DISTINCT w.via_object || '.' || w.via_column, ',' ORDER BY w.via_object || '.' || w.via_column) AS via,
+       string_agg(DISTINCT w.job_id, ',' ORDER BY w.job_id) AS jobs
 FROM walk AS w
 JOIN shortest AS s ON s.object = w.object AND s.column_name = w.column_name AND s.depth = w.depth
 GROUP BY w.object, w.column_name, s.depth
@@ -357,17 +359,53 @@ def unknown_target(target: str, column_lineage: pa.Table) -> str | None:
 def impact(
     column_lineage: pa.Table, object_name: str, column: str | None, direction: Direction, depth: int = DEFAULT_DEPTH
 ) -> pa.Table:
-    """Every column downstream (or upstream) of `object_name[.column]` to `depth` hops, in DuckDB.
+    """Every column downstream (or upstream) of `object_name[.column]` to `depth` hops: `IMPACT_SQL`
+    in DuckDB, over only the edges the walk can take.
 
-    The edges are copied into a DuckDB table first (only the columns the walk reads): over a
-    registered Arrow table, which has no statistics, each recursion step rebuilt a hash table of
-    every edge (5 s at depth 10 over 2M edges against about 1 s for the copy and the walk).
+    Which edges those are is plain reachability (`walked_edges`, hop by hop over the Arrow
+    columns); the answer (shortest depth, chain rule, edge types, via, jobs) is the documented
+    query's alone. Running that query over a whole warehouse graph in memory cost a copy into
+    DuckDB plus a scan of every edge per hop (1.5 s of CPU at depth 10 over 2M edges, 0.4 s
+    now); the walk's own edges are usually a few thousand.
     """
     conn = duckdb.connect()
-    conn.register("edges", column_lineage.select([name for name in IMPACT_COLUMNS if name in column_lineage.column_names]))
+    conn.register("edges", walked_edges(column_lineage, object_name, column, direction, depth))
     conn.execute("CREATE TABLE column_lineage AS SELECT * FROM edges")
     sql = impact_sql(direction, "column_lineage", marker="$")
     return conn.execute(sql, {"object": object_name, "column": column, "depth": depth}).to_arrow_table()
+
+
+def walked_edges(column_lineage: pa.Table, object_name: str, column: str | None, direction: Direction, depth: int) -> pa.Table:
+    """The edges (`IMPACT_COLUMNS`) out of `object_name[.column]` and out of every column reachable
+    from it in fewer than `depth` hops, following `direction`: the only edges `IMPACT_SQL` reads.
+
+    Hop by hop, each hop one pass over the edges' from-object column (a hash lookup per edge)
+    and the few rows it picks, so the cost is `depth` scans, not a sort or an index of the graph.
+    Columns are compared as SQL does: a NULL name never matches.
+    """
+    edges = column_lineage.select([name for name in IMPACT_COLUMNS if name in column_lineage.column_names])
+    ends = ("source", "target") if direction is Direction.DOWNSTREAM else ("target", "source")
+    from_object, from_column, to_object, to_column = (f"{end}_{part}" for end in ends for part in ("object", "column"))
+    objects = edges.column(from_object).combine_chunks()  # one hash lookup pass per hop, not one per chunk
+    mask = pc.equal(objects, object_name)
+    if column is not None:
+        mask = pc.and_(mask, pc.equal(edges.column(from_column), column))
+    picked = [edges.filter(mask)]
+    reached: set[tuple[str, str]] = set()
+    for _ in range(1, depth):
+        step = picked[-1]
+        new = {
+            (o, c) for o, c in zip(step.column(to_object).to_pylist(), step.column(to_column).to_pylist(), strict=True)
+            if o is not None and c is not None and (o, c) not in reached
+        }  # fmt: skip
+        reached |= new
+        frontier = {(o, c) for o, c in new if not (o == object_name and (column is None or c == column))}  # the start's edges are in
+        if not frontier:
+            break
+        step = edges.filter(pc.is_in(objects, value_set=pa.array({o for o, _ in frontier}, pa.string())))
+        keep = [pair in frontier for pair in zip(step.column(from_object).to_pylist(), step.column(from_column).to_pylist(), strict=True)]
+        picked.append(step.filter(pa.array(keep, pa.bool_())))
+    return pa.concat_tables(picked)
 
 
 # --- reading and writing the destination ---------------------------------------------------------

@@ -155,6 +155,48 @@ def test_an_unknown_target_names_the_closest_tables_and_columns() -> None:
     assert graph.unknown_target("x", edges) == "'x' is not a table of the current lineage graph"
 
 
+# a -> b -> c -> a (a cycle), c -> d -> e (a chain), x -> y (elsewhere), b -> NULL column, a -fdr-> f
+WALK = [
+    ("t.a", "c1", "t.b", "c1", "fdd", "j1"), ("t.b", "c1", "t.c", "c1", "fdd", "j1"), ("t.c", "c1", "t.a", "c1", "fdr", "j2"),
+    ("t.c", "c1", "t.d", "c1", "fdd", "j2"), ("t.d", "c1", "t.e", "c1", "fdr", "j3"), ("t.x", "c1", "t.y", "c1", "fdd", "j3"),
+    ("t.b", "c1", "t.b", None, "fdd", "j1"), ("t.a", "c1", "t.f", "c1", "fdr", "j1"), ("t.a", "c2", "t.d", "c1", "fdd", "j4"),
+    ("t.d", "c1", "t.b", "c1", "fdr", "j4"),
+]
+
+
+def _walk_edges():
+    import pyarrow as pa
+
+    return pa.table(dict(zip(graph.IMPACT_COLUMNS, map(list, zip(*WALK, strict=True)), strict=True)))
+
+
+def test_impact_reads_only_the_edges_its_walk_can_take() -> None:
+    edges = _walk_edges()
+    picked = {tuple(row.values()) for row in graph.walked_edges(edges, "t.a", "c1", graph.Direction.DOWNSTREAM, 3).to_pylist()}
+    # out of a (depth 0), of b and f (1), of c (2); not out of d (3 = the limit), nor x, nor t.a.c2
+    assert picked == {WALK[0], WALK[7], WALK[1], WALK[6], WALK[2], WALK[3]}
+    up = graph.walked_edges(edges, "t.e", None, graph.Direction.UPSTREAM, 10).to_pylist()
+    assert {(e["source_object"], e["source_column"]) for e in up} == {("t.d", "c1"), ("t.c", "c1"), ("t.a", "c2"), ("t.b", "c1"), ("t.a", "c1")}
+    assert len(up) == len({tuple(e.values()) for e in up})  # each edge once, cycle or not
+
+
+def test_impact_answers_as_the_documented_query_over_every_edge() -> None:
+    """Every start column, table, direction and depth: `impact` (the walked edges only) equals
+    `IMPACT_SQL` run over the whole edge table."""
+    edges = _walk_edges()
+    conn = duckdb.connect()
+    conn.register("column_lineage", edges)
+    starts = {(row[0], row[1]) for row in WALK} | {(row[2], row[3]) for row in WALK if row[3]} | {(row[0], None) for row in WALK}
+    for (object_name, column), direction, depth in (
+        (start, direction, depth) for start in sorted(starts, key=repr) for direction in graph.Direction for depth in (1, 2, 3, 10)
+    ):
+        sql = graph.impact_sql(direction, "column_lineage", marker="$")
+        expected = conn.execute(sql, {"object": object_name, "column": column, "depth": depth}).to_arrow_table()
+        found = graph.impact(edges, object_name, column, direction, depth)
+        assert found.schema == expected.schema
+        assert found.to_pylist() == expected.to_pylist(), (object_name, column, direction, depth)
+
+
 def test_graph_is_requested_after_a_job_lands_even_with_unloaded_partitions(project_env):
     from sqlflow_assets.definitions import defs
 
