@@ -98,3 +98,40 @@ def test_summary_counts_edges_and_affected_columns(versions) -> None:
     assert text.startswith("### `stg`\n\n+4 edges, -3 edges, 1 edge retyped, 8 downstream columns affected in 6 tables\n"), text
     for column in ("mart.customer_names.customer_name", "mart.revenue.revenue", "mart.legacy_notes.note", "stg.legacy.id"):
         assert f"| `{column}` |" in text
+
+
+def _rows(table: pa.Table) -> list[tuple]:
+    return sorted(tuple(row.values()) for row in table.to_pylist())
+
+
+def test_the_graph_step_s_walk_equals_the_impact_query_per_changed_edge(versions) -> None:
+    """`impact_over` (all seeds in one query, as the graph step runs it) gives `compare`'s rows (the
+    documented impact query per target) at every step and depth."""
+    graph_rows = pa.concat_tables([versions["base"], versions["marts"]])
+    for before, after in (("base", "rename"), ("rename", "join"), ("join", "drop"), ("base", "drop")):
+        for depth in (1, 2, 10):
+            found = changes.compare(versions[before], versions[after], graph_rows, depth=depth)
+            walked = changes.graph_after(graph_rows, versions[after], "stg")
+            assert _rows(changes.impact_over(found.changes, walked, depth)) == _rows(found.impact), (before, after, depth)
+
+
+def test_the_walk_of_many_seeds_handles_cycles_and_mixed_paths() -> None:
+    """A cycle, an fdr edge on one of two shortest paths, a long chain: per seed as the impact query says."""
+    def edge(source: str, target: str, kind: str = "fdd") -> dict:
+        return {"source_object": source.split(".")[0], "source_column": source.split(".")[1],
+                "target_object": target.split(".")[0], "target_column": target.split(".")[1],
+                "relationship_type": kind, "transformation_type": "DIRECT", "transformation_subtype": "IDENTITY",
+                "job_id": "new", "source": "s"}  # fmt: skip
+
+    previous = pa.Table.from_pylist([edge("a.x", "b.x"), edge("a.y", "b.y"), edge("a.z", "c.z", "fdr")])
+    new = pa.Table.from_pylist([edge("a.y", "b.y", "fdr")])
+    others = [edge("b.x", "c.x"), edge("c.x", "b.x"), edge("b.x", "d.x", "fdr"), edge("c.x", "d.x"), edge("b.y", "e.y"),
+              edge("e.y", "f.y"), edge("f.y", "g.y"), edge("c.z", "b.x", "fdr")]  # fmt: skip
+    current = pa.Table.from_pylist([{**row, "source": "other", "job_id": "o"} for row in others] + previous.to_pylist())
+    for depth in (1, 2, 3, 10):
+        found = changes.compare(previous, new, current, source="s", previous_job_id="old", new_job_id="new", depth=depth)
+        assert {row["change"] for row in found.changes.to_pylist()} == {"removed", "retyped"}
+        after = changes.graph_after(current, new, "s")
+        assert _rows(changes.impact_over(found.changes, after, depth)) == _rows(found.impact), depth
+    assert {(r["impacted_object"], r["depth"], r["relationship_type"]) for r in found.impact.to_pylist() if r["target_object"] == "b"
+            and r["target_column"] == "x"} >= {("b", 1, "fdd"), ("c", 2, "fdd"), ("d", 2, "fdr")}  # fmt: skip
