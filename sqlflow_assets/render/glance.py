@@ -184,3 +184,15 @@ def warehouse_picture(table_lineage: pa.Table | None) -> Picture:
     """The warehouse-wide table graph: the `pictures.MAX_TABLES` most connected tables, the rest counted."""
     graph = table_graph(table_lineage)
     return picture("Warehouse table lineage", lambda: graph.svg("Warehouse table lineage (current jobs)"))
+
+
+def change_pictures(changes: pa.Table | None) -> dict[str, Picture]:
+    """Per source of `lineage_changes` rows, the picture of its changed column edges (`pictures.change_svg`)."""
+    from functools import partial  # here: this function is appended without touching the module's imports
+    by_source: dict[str, list[tuple[str, pictures.ColumnEdge]]] = {}
+    for row in changes.to_pylist() if changes is not None else []:
+        kind = (row["relationship_type"] or row["previous_relationship_type"] or "").split("+")[0]
+        edge = pictures.ColumnEdge(row["source_object"], row["source_column"], row["target_object"], row["target_column"], kind)
+        by_source.setdefault(row["source"] or "", []).append((row["change"], edge))
+    return {source: picture(f"Lineage change of {source}", partial(pictures.change_svg, edges, f"Lineage change of {source}"))
+            for source, edges in sorted(by_source.items())}  # fmt: skip

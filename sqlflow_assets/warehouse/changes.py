@@ -215,9 +215,10 @@ def impact_over(changes: pa.Table, edges: pa.Table, depth: int = graph.DEFAULT_D
     return conn.execute(_IMPACT_SQL).to_arrow_table().cast(CHANGE_IMPACT.arrow_schema())
 
 
-def summary_markdown(changes: pa.Table, impact: pa.Table) -> str:
+def summary_markdown(changes: pa.Table, impact: pa.Table, limit: int | None = None) -> str:
     """Per changed source, "+12 edges, -3 edges, 5 downstream columns affected in 2 tables" and the
-    affected columns listed; empty text when nothing changed."""
+    affected columns listed (at most `limit` affected columns and changed edges, the rest counted);
+    empty text when nothing changed."""
     sections = []
     change_rows, impact_rows = changes.to_pylist(), impact.to_pylist()
     for source in sorted({row["source"] or "" for row in change_rows}):
@@ -236,7 +237,9 @@ def summary_markdown(changes: pa.Table, impact: pa.Table) -> str:
         lines = [f"### `{source}`", "", line]
         if affected:
             lines += ["", "| Affected column | Because of |", "| --- | --- |"]
-            lines += [f"| `{obj}.{col}` | {'<br>'.join(sorted(edges))} |" for (obj, col), edges in sorted(affected.items())]
+            listed = sorted(affected.items())
+            lines += [f"| `{obj}.{col}` | {'<br>'.join(sorted(edges))} |" for (obj, col), edges in listed[:limit]]
+            lines += _more(len(listed), limit, "affected columns")
         if mine:
             lines += [
                 "",
@@ -247,9 +250,9 @@ def summary_markdown(changes: pa.Table, impact: pa.Table) -> str:
             ]
             lines += [
                 f"| {row['change']} | `{row['source_object']}.{row['source_column']}` | `{row['target_object']}.{row['target_column']}` | {_kind(row)} |"
-                for row in mine
+                for row in mine[:limit]
             ]
-            lines += ["", "</details>"]
+            lines += [*_more(len(mine), limit, "changed edges"), "", "</details>"]
         sections.append("\n".join(lines))
     return "\n\n".join(sections) + ("\n" if sections else "")
 
@@ -266,6 +269,10 @@ def _kind(row: dict) -> str:
 
     before, after = one("previous_"), one("")
     return " → ".join(part for part in (before, after) if part) if before != after else str(after)
+
+
+def _more(count: int, limit: int | None, what: str) -> list[str]:
+    return [f"| … {count - limit} more {what} (in `lineage.lineage_changes` / `lineage.change_impact`) | |"] if limit is not None and count > limit else []
 
 
 def _plural(count: int, noun: str) -> str:
