@@ -458,7 +458,7 @@ def _refresh(storage: Storage) -> GraphRefresh | None:
         current, changed, stored is None, _row_counts(pipeline),
         {"current_jobs": current.schema, "column_lineage": _empty_column_lineage().schema, "table_lineage": _empty_table_lineage().schema,
          **{table: empty.schema for table, empty in zip(CHANGE_TABLES, _empty_changes(), strict=True)}},
-        *(recorded or [None, None]),
+        changes=recorded[0] if recorded else None, impact=recorded[1] if recorded else None,
     )
 
 

@@ -9,6 +9,7 @@ materialisation's change Markdown, and reads the summary and the picture. Screen
 from __future__ import annotations
 
 import base64
+import contextlib
 
 import duckdb
 import pytest
@@ -68,20 +69,16 @@ def test_the_change_summary_and_picture_show_on_the_graph_s_materialisation(brow
     finally:
         browser.save_screenshot(str(product.artifacts / "ui-review-lineage-changes.png"))
 
-    def opened() -> bool:
-        text_with(browser)
-        try:
-            links = [link for link in browser.find_elements("xpath", "//*[normalize-space()='[Show Markdown]']") if link.is_displayed()]
-            links[0].click()  # the materialisation's one Markdown entry: lineage/changes
-            return True
-        except (WebDriverException, IndexError):
-            return False
-
-    poll(opened, PAGE_TIMEOUT, "a click on the change Markdown")
-
     def dialog() -> str | None:
+        """The open dialog's text once it shows the summary; until then a click on the change Markdown's link."""
         shown = [d.text for d in browser.find_elements("css selector", '[role="dialog"]') if d.is_displayed()]
-        return next((text for text in shown if f"{SOURCE}" in text and "downstream column" in text), None)
+        if not shown:
+            text_with(browser)
+            links = browser.find_elements("xpath", "//a[normalize-space()='[Show Markdown]'] | //button[normalize-space()='[Show Markdown]']")
+            with contextlib.suppress(WebDriverException, StopIteration):
+                next(link for link in links if link.is_displayed()).click()  # the materialisation's one Markdown entry
+            return None
+        return next((text for text in shown if SOURCE in text and "downstream column" in text), None)
 
     try:
         text = poll(dialog, PAGE_TIMEOUT, "the change summary in the Markdown dialog")
