@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import xml.etree.ElementTree as ET
 
 import duckdb
 import pytest
 from filelock import FileLock
 
-from sqlflow_assets_tests.support import INGEST, MARTS_V1, MARTS_V2, poll
+from sqlflow_assets_tests.support import INGEST, MARTS_V1, MARTS_V2, NS, XLINK_TITLE, poll
 
 PAGE_TIMEOUT = 60
 GRAPH_WAIT = 300  # the sensor's tick and lineage run, the graph's automation tick (30 s) and its run, on busy cores
@@ -92,4 +93,5 @@ def test_the_change_summary_and_picture_show_on_the_graph_s_materialisation(brow
     assert picture.size["width"] > 100 and picture.size["height"] > 50, picture.size
     svg = base64.b64decode(picture.get_attribute("src").split(",", 1)[1]).decode()
     assert 'stroke="#c0392b"' in svg and 'stroke-dasharray="5,2"' in svg and 'stroke="#2e8b57"' in svg  # removed red dashed, added green
-    assert "removed: staging.orders.amount -&gt; marts.revenue.revenue (fdd)" in svg
+    arrows = {link.get(XLINK_TITLE) for link in ET.fromstring(svg).iterfind(".//svg:g[@class='edge']//svg:a", NS)}
+    assert "removed: staging.orders.amount -> marts.revenue.revenue (fdd)" in arrows, arrows
