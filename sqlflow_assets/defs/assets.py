@@ -241,14 +241,19 @@ def _check_result(outcome: quality.CheckOutcome, job_id: str, job_label: str) ->
     )
 
 
-def _change_metadata(refreshed: graph.GraphRefresh) -> dict[str, Any]:
+def _change_metadata(context: dg.AssetExecutionContext, refreshed: graph.GraphRefresh) -> dict[str, Any]:
     """What this refresh recorded, where people look: per changed source its summary
     ("+12 edges, -3 edges, 5 downstream columns affected in 2 tables", the columns listed) and the
-    picture of its changed edges (added green, removed red and dashed, retyped orange)."""
+    picture of its changed edges (added green, removed red and dashed, retyped orange). A refresh
+    that recorded nothing carries the last recorded change forward (the page shows the latest
+    materialisation), saying which run recorded it (`lineage/changes_from`)."""
     from sqlflow_assets.warehouse import changes  # only the graph asset reads it
 
     if refreshed.changes is None or refreshed.impact is None or refreshed.changes.num_rows == 0:
-        return {"lineage/changed_sources": 0}
+        event = context.instance.get_latest_materialization_event(dg.AssetKey([LINEAGE_SCHEMA, "lineage_changes"]))
+        previous = event.asset_materialization.metadata if event and event.asset_materialization else {}
+        kept = {key: previous[key] for key in ("lineage/changes", "lineage/changes_from") if key in previous}
+        return {"lineage/changed_sources": 0, **kept}
     sections = []
     for source, drawn in glance.change_pictures(refreshed.changes).items():
         mine = [pc.equal(t.column("source"), source) for t in (refreshed.changes, refreshed.impact)]
@@ -257,6 +262,7 @@ def _change_metadata(refreshed: graph.GraphRefresh) -> dict[str, Any]:
     return {
         "lineage/changed_sources": len(sections),
         "lineage/changes": dg.MetadataValue.md("\n\n".join(sections)),
+        "lineage/changes_from": dg.MetadataValue.text(f"run {context.run.run_id}"),
     }
 
 
@@ -318,7 +324,7 @@ def lineage_graph(context: dg.AssetExecutionContext, storage: StorageResource) -
                     else {}
                 ),
                 **({"lineage/picture": dg.MetadataValue.md(picture.markdown)} if table == "table_lineage" else {}),
-                **(_change_metadata(refreshed) if table == "lineage_changes" and refreshed else {}),
+                **(_change_metadata(context, refreshed) if table == "lineage_changes" and refreshed else {}),
             },
         )
     if refreshed:

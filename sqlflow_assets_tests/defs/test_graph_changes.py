@@ -76,6 +76,11 @@ def test_the_graph_materialisation_shows_each_changed_source_s_summary_and_pictu
     assert drawn["added: staging.orders.amount -> marts.revenue.total (fdd)"] == ("#2e8b57", None)
     assert len(drawn) == added + removed + metadata_retyped(text)
 
+    refresh(project_env, instance)  # nothing new: the page still shows the last change, and which run recorded it
+    later = instance.get_latest_materialization_event(dg.AssetKey(["lineage", "lineage_changes"])).asset_materialization.metadata
+    assert later["lineage/changed_sources"].value == 0 and later["lineage/changes"].value == text
+    assert later["lineage/changes_from"] == metadata["lineage/changes_from"]
+
 
 def metadata_retyped(text: str) -> int:
     first = text.split("\n")[2]
