@@ -26,11 +26,11 @@ REPORT = b"CREATE TABLE bi.report AS SELECT customer_id, revenue FROM marts.reve
 
 def stored(product, sql: str, *parameters: str) -> list[tuple]:
     """Rows of the product's DuckDB, read between loads (writers hold `<database>.lock`); none before the table exists."""
-    with FileLock(f"{product.duckdb_path}.lock", timeout=120), duckdb.connect(str(product.duckdb_path), read_only=True) as conn:
-        try:
+    try:
+        with FileLock(f"{product.duckdb_path}.lock", timeout=120), duckdb.connect(str(product.duckdb_path), read_only=True) as conn:
             return conn.execute(sql, list(parameters)).fetchall()
-        except duckdb.CatalogException:
-            return []
+    except (duckdb.CatalogException, duckdb.IOException):  # no table yet, or a writer holds the file: asked again
+        return []
 
 
 def load_version(product, marts: bytes) -> str:
@@ -48,8 +48,8 @@ def load_version(product, marts: bytes) -> str:
 def changed(product) -> tuple[str, str]:
     first = load_version(product, MARTS_V1)
     second = load_version(product, MARTS_V2)
-    rows = stored(product, "SELECT count(*) FROM lineage.lineage_changes WHERE previous_job_id = ? AND new_job_id = ?", first, second)
-    assert rows[0][0] > 0
+    poll(lambda: stored(product, "SELECT 1 FROM lineage.lineage_changes WHERE previous_job_id = ? AND new_job_id = ?", first, second),
+         GRAPH_WAIT, "the change rows")  # fmt: skip
     return first, second
 
 
