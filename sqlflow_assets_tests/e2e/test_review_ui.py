@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import time
 import xml.etree.ElementTree as ET
 
 import duckdb
@@ -25,7 +26,12 @@ REPORT = b"CREATE TABLE bi.report AS SELECT customer_id, revenue FROM marts.reve
 
 
 def stored(product, sql: str, *parameters: str) -> list[tuple]:
-    """Rows of the product's DuckDB, read between loads (writers hold `<database>.lock`); none before the table exists."""
+    """Rows of the product's DuckDB, read between loads (writers hold `<database>.lock`); none before the table exists.
+
+    Asked every 2 s at most: a reader's lock, however short, fails a writer that opens the file
+    outside `<database>.lock` (the graph asset's picture read), so the product is left alone.
+    """
+    time.sleep(2)
     try:
         with FileLock(f"{product.duckdb_path}.lock", timeout=120), duckdb.connect(str(product.duckdb_path), read_only=True) as conn:
             return conn.execute(sql, list(parameters)).fetchall()
