@@ -101,6 +101,9 @@ class Table:
         if self.primary_key:
             return ("Reloaded hourly (`sqlflow_graph_automation`) and whenever `sqlflow_job_sensor` sees new jobs; "
                     "stale while both are stopped.")  # fmt: skip
+        if self.appended:
+            return ("Appended by the graph refresh (`sqlflow_graph_automation`) when a source's current job is replaced; "
+                    "nothing is recorded while that sensor is stopped, nor by a refresh that rebuilds the graph whole.")  # fmt: skip
         return ("Rebuilt by `sqlflow_graph_automation` after any job's lineage lands; "
                 "not rebuilt while that sensor is stopped.")  # fmt: skip
 
@@ -349,9 +352,8 @@ CHANGES: Mapping[str, Table] = MappingProxyType({table.name: table for table in 
     }, appended=True),
 )})  # fmt: skip
 
-ALL: tuple[Table, ...] = (JOBS, *RAW.values(), *LINEAGE.values(), *GRAPH.values())
-# Documented (docs/tables.md) and found by `table()`; they join ALL when the graph step writes them.
-DOCUMENTED: tuple[Table, ...] = (*ALL, *CHANGES.values())
+ALL: tuple[Table, ...] = (JOBS, *RAW.values(), *LINEAGE.values(), *GRAPH.values(), *CHANGES.values())
+DOCUMENTED: tuple[Table, ...] = ALL  # documented (docs/tables.md) and found by `table()`
 
 
 def table(schema: str, name: str) -> Table:

@@ -15,6 +15,7 @@ from typing import Any
 import dagster as dg
 import dlt
 import pyarrow as pa
+import pyarrow.compute as pc
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
@@ -241,6 +242,31 @@ def _check_result(outcome: quality.CheckOutcome, job_id: str, job_label: str) ->
     )
 
 
+def _change_metadata(context: dg.AssetExecutionContext, refreshed: graph.GraphRefresh) -> dict[str, Any]:
+    """What this refresh recorded, where people look: per changed source its summary
+    ("+12 edges, -3 edges, 5 downstream columns affected in 2 tables", the columns listed) and the
+    picture of its changed edges (added green, removed red and dashed, retyped orange). A refresh
+    that recorded nothing carries the last recorded change forward (the page shows the latest
+    materialisation), saying which run recorded it (`lineage/changes_from`)."""
+    from sqlflow_assets.warehouse import changes  # only the graph asset reads it
+
+    if refreshed.changes is None or refreshed.impact is None or refreshed.changes.num_rows == 0:
+        event = context.instance.get_latest_materialization_event(dg.AssetKey([LINEAGE_SCHEMA, "lineage_changes"]))
+        previous = event.asset_materialization.metadata if event and event.asset_materialization else {}
+        kept = {key: previous[key] for key in ("lineage/changes", "lineage/changes_from") if key in previous}
+        return {"lineage/changed_sources": 0, **kept}
+    sections = []
+    for source, drawn in glance.change_pictures(refreshed.changes).items():
+        mine = [pc.equal(t.column("source"), source) for t in (refreshed.changes, refreshed.impact)]
+        summary = changes.summary_markdown(refreshed.changes.filter(mine[0]), refreshed.impact.filter(mine[1]), limit=CHANGE_SUMMARY_ROWS)
+        sections.append(f"{summary}\n{drawn.markdown}")
+    return {
+        "lineage/changed_sources": len(sections),
+        "lineage/changes": dg.MetadataValue.md("\n\n".join(sections)),
+        "lineage/changes_from": dg.MetadataValue.text(f"run {context.run.run_id}"),
+    }
+
+
 def _checks_metadata(outcomes: list[quality.CheckOutcome]) -> dict[tuple[str, str], dict[str, Any]]:
     """Per checked table, its checks' verdict on the materialisation itself, so the asset's page says
     "WARN" when a check warned (the catalog's green dot is about the materialisation only)."""
@@ -256,6 +282,10 @@ def _checks_metadata(outcomes: list[quality.CheckOutcome]) -> dict[tuple[str, st
     return shown
 
 
+GRAPH_ASSET_TABLES = (*graph.GRAPH_TABLES, *graph.CHANGE_TABLES)
+CHANGE_SUMMARY_ROWS = 25  # affected columns and changed edges listed per source on the materialisation
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -267,14 +297,14 @@ def _checks_metadata(outcomes: list[quality.CheckOutcome]) -> dict[tuple[str, st
             kinds=STORAGE_KINDS,
             tags=layer_tags("graph"),
             owners=OWNERS,
-            description=contract.GRAPH[table].asset_description,
+            description=contract.table(LINEAGE_SCHEMA, table).asset_description,
             metadata={
                 "dagster/table_name": SPEC_STORAGE.table_name(LINEAGE_SCHEMA, table),
-                "dagster/column_schema": column_schema(contract.GRAPH[table], contract.GRAPH[table].sql_columns()),
+                "dagster/column_schema": column_schema(contract.table(LINEAGE_SCHEMA, table), contract.table(LINEAGE_SCHEMA, table).sql_columns()),
             },
             automation_condition=GRAPH_AUTOMATION,
         )
-        for table in graph.GRAPH_TABLES
+        for table in GRAPH_ASSET_TABLES
     ],
     name="lineage_graph",
 )
@@ -285,18 +315,19 @@ def lineage_graph(context: dg.AssetExecutionContext, storage: StorageResource) -
     if refreshed and refreshed.retired:
         context.log.info(f"retired from the current graph (no longer configured SQL sources): {', '.join(refreshed.retired)}")
     picture = glance.warehouse_picture(graph.read_table(target.lineage_pipeline().dataset(), "table_lineage", columns=glance.TABLE_GRAPH_COLUMNS) if refreshed else None)
-    for table in graph.GRAPH_TABLES:
+    for table in GRAPH_ASSET_TABLES:
         yield dg.MaterializeResult(
             asset_key=dg.AssetKey([LINEAGE_SCHEMA, table]),
             metadata={
                 "dagster/row_count": refreshed.row_counts[table] if refreshed else 0,
                 "dagster/table_name": target.table_name(LINEAGE_SCHEMA, table),
                 **(
-                    {"dagster/column_schema": column_schema(contract.GRAPH[table], _arrow_columns(refreshed.schemas[table]))}
+                    {"dagster/column_schema": column_schema(contract.table(LINEAGE_SCHEMA, table), _arrow_columns(refreshed.schemas[table]))}
                     if refreshed
                     else {}
                 ),
                 **({"lineage/picture": dg.MetadataValue.md(picture.markdown)} if table == "table_lineage" else {}),
+                **(_change_metadata(context, refreshed) if table == "lineage_changes" and refreshed else {}),
             },
         )
     if refreshed:

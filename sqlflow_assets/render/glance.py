@@ -15,6 +15,7 @@ import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -199,3 +200,14 @@ def warehouse_picture(table_lineage: pa.Table | None) -> Picture:
     if not drawn.drawn or not graph.top:
         return drawn
     return Picture(f"{drawn.markdown}\n\n{top_edges_markdown(graph.top, total=graph.edge_count)}", True)
+
+
+def change_pictures(changes: pa.Table | None) -> dict[str, Picture]:
+    """Per source of `lineage_changes` rows, the picture of its changed column edges (`pictures.change_svg`)."""
+    by_source: dict[str, list[tuple[str, pictures.ColumnEdge]]] = {}
+    for row in changes.to_pylist() if changes is not None else []:
+        kind = (row["relationship_type"] or row["previous_relationship_type"] or "").split("+")[0]
+        edge = pictures.ColumnEdge(row["source_object"], row["source_column"], row["target_object"], row["target_column"], kind)
+        by_source.setdefault(row["source"] or "", []).append((row["change"], edge))
+    return {source: picture(f"Lineage change of {source}", partial(pictures.change_svg, edges, f"Lineage change of {source}"))
+            for source, edges in sorted(by_source.items())}  # fmt: skip

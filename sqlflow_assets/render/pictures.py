@@ -355,3 +355,43 @@ def _quoted(lines: tuple[str, ...], backslash: str) -> str:
 def _one_line(text: str) -> str:
     """Line breaks in names become spaces: a box shows one name per line."""
     return text.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+
+
+CHANGE_STYLES = {"added": ("#2e8b57", "solid"), "removed": ("#c0392b", "dashed"), "retyped": ("#e67e22", "solid")}
+
+
+def change_svg(edges: Iterable[tuple[str, ColumnEdge]], title: str) -> str:
+    """What a new version of a source changes in its column lineage: (change, edge) pairs drawn as
+    column boxes with added edges green, removed ones red and dashed, retyped ones orange (each
+    arrow's tooltip says which, with the relationship type). At most `MAX_EDGES` arrows, removed
+    and retyped first (they break what reads them), and `MAX_COLUMNS` columns per table; the rest
+    are counted in the note."""
+    order = {"removed": 0, "retyped": 1, "added": 2}
+    arrows = sorted(set(edges), key=lambda item: (order.get(item[0], 3), item[1].source, item[1].source_column, item[1].target, item[1].target_column))
+    counts = Counter(change for change, _ in arrows)
+    legend = " · ".join(f"{word} {counts[change]} {change}" for change, word in (("added", "green:"), ("removed", "red dashed:"), ("retyped", "orange:")) if counts[change])
+    notes = [legend]
+    if len(arrows) > MAX_EDGES:
+        notes.append(f"{MAX_EDGES} of {len(arrows)} changed edges")
+        arrows = arrows[:MAX_EDGES]
+    columns: dict[str, list[str]] = defaultdict(list)
+    for _, edge in arrows:
+        for table, column in ((edge.source, edge.source_column), (edge.target, edge.target_column)):
+            if column not in columns[table]:
+                columns[table].append(column)
+    kept = {table: cols[:MAX_COLUMNS] for table, cols in columns.items()}
+    shown = [(c, e) for c, e in arrows if e.source_column in kept[e.source] and e.target_column in kept[e.target]]
+    if len(shown) < len(arrows):
+        notes.append(f"{len(arrows) - len(shown)} edges past {MAX_COLUMNS} columns per table not shown")
+    ids = {name: f"t{index}" for index, name in enumerate(sorted(kept))}
+    lines = [*_graph_header(title, " · ".join(notes)), f'node [shape=plaintext fontname="{FONT}" fontsize=10]']
+    for table in sorted(kept):
+        lines.append(f"{ids[table]} [label={_record(table, kept[table], len(columns[table]) - len(kept[table]))} tooltip={_tooltip(table)}]")
+    for change, edge in shown:
+        color, style = CHANGE_STYLES.get(change, (FDR_COLOR, "dotted"))
+        src = f"{ids[edge.source]}:c{kept[edge.source].index(edge.source_column)}:e"
+        tgt = f"{ids[edge.target]}:c{kept[edge.target].index(edge.target_column)}:w"
+        text = f"{change}: {edge.source}.{edge.source_column} -> {edge.target}.{edge.target_column} ({edge.relationship_type})"
+        lines.append(f'{src} -> {tgt} [color="{color}" style={style} penwidth=1.6 tooltip={_tooltip(text)}]')
+    lines.append("}")
+    return render("\n".join(lines))

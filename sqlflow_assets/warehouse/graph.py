@@ -43,6 +43,9 @@ from sqlflow_assets.warehouse.names import NameContext, normalize_name, normaliz
 __all__ = ["NameContext", "normalize_name"]  # names live in `names`; the graph reads them from here too
 
 GRAPH_TABLES: tuple[str, ...] = ("current_jobs", "column_lineage", "table_lineage")
+# The change record (warehouse/changes.py), appended when a refresh replaces a source's current job;
+# never rebuilt: a rebuild has no previous graph to compare with, and keeps the history.
+CHANGE_TABLES: tuple[str, ...] = ("lineage_changes", "change_impact")
 DEFAULT_DEPTH = 10
 
 
@@ -439,6 +442,8 @@ class GraphRefresh:
     row_counts: dict[str, int] = field(default_factory=dict)
     schemas: dict[str, pa.Schema] = field(default_factory=dict)
     retired: list[str] = field(default_factory=list)  # sources this refresh took out because they were retired
+    changes: pa.Table | None = None  # the `lineage_changes` rows this refresh recorded (None: none)
+    impact: pa.Table | None = None  # and their `change_impact` rows
 
 
 def refresh(storage: Storage, retired: Iterable[str] = ()) -> GraphRefresh | None:
@@ -472,6 +477,7 @@ def _refresh(storage: Storage, retired: frozenset[str] = frozenset()) -> GraphRe
     now = {row["source"]: row for row in current.to_pylist()}
     changed = sorted(now if stored is None else (source for source, job in now.items() if stored.get(source) != job["job_id"]))
     removed = sorted(set(stored or ()) - set(now))
+    recorded: list[pa.Table] = []
     if stored is None or changed or removed:
         try:
             with TemporaryDirectory(prefix="sqlflow_graph_") as spill:
@@ -479,20 +485,24 @@ def _refresh(storage: Storage, retired: frozenset[str] = frozenset()) -> GraphRe
                     resources = _rebuilt(lineage, list(now.values()), Path(spill))
                 else:
                     replaced = {source: stored[source] for source in [*changed, *removed] if source in stored}
-                    resources = _updated(pipeline, lineage, [now[source] for source in changed], replaced, Path(spill))
+                    resources, recorded = _updated(pipeline, lineage, [now[source] for source in changed], replaced, Path(spill))
                 resources.append(dlt.resource([current], name="current_jobs", write_disposition="replace"))
                 # drop_resources on a rebuild: the graph tables are dropped and created again from
                 # their schema, so a pipeline folder that once loaded elsewhere (another destination)
                 # cannot make dlt believe they exist where they do not.
                 run = partial(pipeline.run, resources, loader_file_format="parquet")
                 (run(refresh="drop_resources") if stored is None else run()).raise_on_failed_jobs()
+                if stored is None and not _has_change_tables(pipeline):  # kept through rebuilds: created once, empty
+                    pipeline.run(_change_resources(*_empty_changes()), loader_file_format="parquet").raise_on_failed_jobs()
         except Exception:
             _forget_stored_graph(pipeline)  # half written: the next refresh rebuilds it whole
             raise
     return GraphRefresh(
         current, changed, stored is None, _row_counts(pipeline),
-        {"current_jobs": current.schema, "column_lineage": _empty_column_lineage().schema, "table_lineage": _empty_table_lineage().schema},
-        sorted(retired & set(removed)),
+        {"current_jobs": current.schema, "column_lineage": _empty_column_lineage().schema, "table_lineage": _empty_table_lineage().schema,
+         **{table: empty.schema for table, empty in zip(CHANGE_TABLES, _empty_changes(), strict=True)}},
+        retired=sorted(retired & set(removed)),
+        changes=recorded[0] if recorded else None, impact=recorded[1] if recorded else None,
     )
 
 
@@ -515,13 +525,14 @@ def _stored_current_jobs(pipeline: dlt.Pipeline) -> dict[str, str] | None:
 
 def _row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
     with pipeline.sql_client() as client:
-        counts = {table: client.execute_sql(f"SELECT count(*) FROM {client.make_qualified_table_name(table)}") for table in GRAPH_TABLES}
+        counts = {table: client.execute_sql(f"SELECT count(*) FROM {client.make_qualified_table_name(table)}")
+                  for table in (*GRAPH_TABLES, *CHANGE_TABLES)}
     return {table: int(rows[0][0]) if rows else 0 for table, rows in counts.items()}
 
 
-def _computed(lineage: Any, jobs: list[dict], spill: Path) -> tuple[Callable[[], Iterator[pa.Table]], pa.Table]:
+def _computed(lineage: Any, jobs: list[dict], spill: Path) -> tuple[Callable[[], Iterator[pa.Table]], pa.Table, list[Path]]:
     """The `column_lineage` rows of `jobs` as a generator reading them back from `spill` (one job in
-    memory at a time), and the jobs' shares of `table_lineage`."""
+    memory at a time), the jobs' shares of `table_lineage`, and the spilt files (one per job)."""
     files, job_shares = [], []
     for number, job in enumerate(jobs):
         edges = read_table(lineage, "end_to_end_edges", columns=EDGE_COLUMNS, job_ids=[job["job_id"]])
@@ -536,19 +547,22 @@ def _computed(lineage: Any, jobs: list[dict], spill: Path) -> tuple[Callable[[],
         for file in files:
             yield pq.read_table(file)
 
-    return column_lineage, _concat(job_shares, _empty_shares())
+    return column_lineage, _concat(job_shares, _empty_shares()), files
 
 
 def _rebuilt(lineage: Any, jobs: list[dict], spill: Path) -> list[Any]:
     """Every current job's rows and `table_lineage` from their shares, replacing the stored ones."""
-    rows, job_shares = _computed(lineage, jobs, spill)
+    rows, job_shares, _ = _computed(lineage, jobs, spill)
     return [dlt.resource(rows, name="column_lineage", write_disposition="replace"),
             dlt.resource([table_lineage(job_shares)], name="table_lineage", write_disposition="replace")]
 
 
-def _updated(pipeline: dlt.Pipeline, lineage: Any, jobs: list[dict], replaced: dict[str, str], spill: Path) -> list[Any]:
+def _updated(
+    pipeline: dlt.Pipeline, lineage: Any, jobs: list[dict], replaced: dict[str, str], spill: Path
+) -> tuple[list[Any], list[pa.Table]]:
     """Delete the rows of the sources of `jobs` (their new current jobs) and of `replaced` (source ->
-    stored job id); the new jobs' rows and the touched `table_lineage` rows to append.
+    stored job id); the new jobs' rows, the touched `table_lineage` rows and the change record of
+    the replaced sources to append, and that record (`lineage_changes`, `change_impact` rows).
 
     The queries run in the destination with each list sent as one text parameter and split there
     (`IN_LIST`, the same SQL on DuckDB and PostgreSQL): spelt out as thousands of parameters, bound
@@ -556,18 +570,124 @@ def _updated(pipeline: dlt.Pipeline, lineage: Any, jobs: list[dict], replaced: d
     """
     sources = sorted({*replaced, *(job["source"] for job in jobs)})
     with pipeline.sql_client() as client:
-        old_rows = _query(client, f"SELECT {', '.join(SHARE_COLUMNS)} FROM {{column_lineage}} WHERE source {IN_LIST}", sources)
-    old = shares(old_rows) if old_rows is not None else _empty_shares()
-    rows, new = _computed(lineage, jobs, spill)
+        old_rows = _query(client, f"SELECT {', '.join(OLD_COLUMNS)} FROM {{column_lineage}} WHERE source {IN_LIST}", sources)
+    old_rows = old_rows if old_rows is not None else _empty_column_lineage().select(list(OLD_COLUMNS))
+    old = shares(old_rows.select(list(SHARE_COLUMNS)))
+    rows, new, files = _computed(lineage, jobs, spill)
+    new_rows = _concat([pq.read_table(file, columns=list(OLD_COLUMNS)) for file in files], _empty_column_lineage().select(list(OLD_COLUMNS)))
     touched = sorted(set(old.column("source_object").to_pylist()) | set(new.column("source_object").to_pylist()))
     columns = _empty_table_lineage().column_names
+    record = _record_keys(jobs, replaced, old_rows)
     with pipeline.sql_client() as client:
         stored = _query(client, f"SELECT {', '.join(columns)} FROM {{table_lineage}} WHERE source_object {IN_LIST}", touched)
         updated = updated_table_lineage(stored if stored is not None else _empty_table_lineage(), old, new)
         _query(client, "DELETE FROM {column_lineage} WHERE source " + IN_LIST, sources, fetch=False)
         _query(client, "DELETE FROM {table_lineage} WHERE source_object " + IN_LIST, touched, fetch=False)
+        recorded = _changes(pipeline, client, record, old_rows, new_rows)  # over the graph without the replaced sources' rows
     return [dlt.resource(rows, name="column_lineage", write_disposition="append"),
-            dlt.resource([updated], name="table_lineage", write_disposition="append")]
+            dlt.resource([updated], name="table_lineage", write_disposition="append"),
+            *_change_resources(*recorded)], list(recorded)  # fmt: skip
+
+
+# What a replaced source's old rows are read with: its `table_lineage` share and its edges as the
+# change record compares them (changes.py: the edge key and its kinds).
+OLD_COLUMNS: tuple[str, ...] = (
+    "source", *SHARE_COLUMNS, "source_column", "target_column", "transformation_type", "transformation_subtype"
+)  # fmt: skip
+KEY_SEPARATOR = chr(30)  # ASCII's record separator: joins the parts of one list item (never in a name either)
+
+
+def _record_keys(jobs: list[dict], replaced: dict[str, str], old_rows: pa.Table) -> pa.Table:
+    """(source, previous_job_id, new_job_id) of every source whose stored current job is replaced:
+    by its new current job, or by nothing when the source disappeared. A new source has no previous
+    job and is not recorded; nor is a source whose stored rows already are its new job's (a refresh
+    that loaded them but not `current_jobs`: its record, if any, went in with them)."""
+    new_job = {job["source"]: job["job_id"] for job in jobs}
+    stored_jobs: dict[str, set[str]] = {}
+    for source, job_id in zip(old_rows.column("source").to_pylist(), old_rows.column("job_id").to_pylist(), strict=True):
+        stored_jobs.setdefault(source, set()).add(job_id)
+    names = sorted(name for name in replaced if new_job.get(name) is None or new_job[name] not in stored_jobs.get(name, set()))
+    return pa.table(
+        {"source": names, "previous_job_id": [replaced[name] for name in names], "new_job_id": [new_job.get(name) for name in names]},
+        schema=pa.schema([("source", pa.string()), ("previous_job_id", pa.string()), ("new_job_id", pa.string())]),
+    )
+
+
+def _changes(pipeline: dlt.Pipeline, client: Any, record: pa.Table, old_rows: pa.Table, new_rows: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """The change record of the `record` sources, their earlier rows for the same pair of jobs deleted
+    (a refresh redone after a failure records once).
+
+    The downstream walk reads only the edges it needs: from the destination (its graph without the
+    replaced sources' rows, already deleted) and the new jobs' rows, those going out of the columns
+    reached so far, one query per hop, to the impact query's depth; `changes.impact_over` walks them.
+    """
+    from sqlflow_assets.warehouse import changes  # it builds on this module
+
+    if record.num_rows == 0:
+        return _empty_changes()
+    keys = [KEY_SEPARATOR.join(value or "" for value in row.values()) for row in record.to_pylist()]
+    if _has_change_tables(pipeline, client):
+        for table in CHANGE_TABLES:
+            _query(client, f"DELETE FROM {{{table}}} WHERE {_PAIR_KEY} {IN_LIST}", keys, fetch=False)
+    recorded = changes.edge_changes(old_rows, new_rows, record)
+    seeds = changes.seeds(recorded)
+    if not seeds:
+        return recorded, changes.impact_over(recorded, new_rows, DEFAULT_DEPTH)
+    local = duckdb.connect()
+    local.register("new_rows", new_rows.select(list(_WALK_COLUMNS)))
+    local.execute("CREATE TABLE new_edges AS SELECT * FROM new_rows")
+    reached, frontier, found = set(seeds), sorted(seeds), []
+    for _ in range(DEFAULT_DEPTH - 1):  # the walk from a seed goes depth - 1 hops
+        if not frontier:
+            break
+        items = [f"{obj}{KEY_SEPARATOR}{col}" for obj, col in frontier]
+        stored = _query(client, _OUT_OF, items)
+        local.register("frontier", pa.table({"item": pa.array(items, pa.string())}))
+        fresh = local.execute(
+            "SELECT e.* FROM new_edges AS e JOIN frontier AS f ON f.item = e.source_object || chr(30) || e.source_column"
+        ).to_arrow_table()
+        step = pa.concat_tables([fresh, *([stored.select(list(_WALK_COLUMNS)).cast(fresh.schema)] if stored is not None else [])])
+        found.append(step)
+        targets = set(zip(step.column("target_object").to_pylist(), step.column("target_column").to_pylist(), strict=True))
+        frontier = sorted(targets - reached)
+        reached |= targets
+    return recorded, changes.impact_over(recorded, pa.concat_tables(found), DEFAULT_DEPTH)
+
+
+_WALK_COLUMNS = ("source_object", "source_column", "target_object", "target_column", "relationship_type")
+# The edges going out of the listed columns (`object chr(30) column` items), joined, not compared row by row.
+_OUT_OF = f"""
+SELECT {", ".join(f"e.{name}" for name in _WALK_COLUMNS)}
+FROM {{column_lineage}} AS e
+JOIN (SELECT split_part(item, chr(30), 1) AS object_name, split_part(item, chr(30), 2) AS column_name
+      FROM (SELECT unnest(string_to_array(%s, chr(31))) AS item) AS items) AS k
+  ON e.source_object = k.object_name AND e.source_column = k.column_name
+"""
+_PAIR_KEY = "source || chr(30) || coalesce(previous_job_id, '') || chr(30) || coalesce(new_job_id, '')"
+
+
+def _has_change_tables(pipeline: dlt.Pipeline, client: Any = None) -> bool:
+    """Whether the destination holds the change record's tables (a graph stored by an older version
+    does not); asked of the information schema, so no statement fails (PostgreSQL's transaction)."""
+    if client is None:
+        with pipeline.sql_client() as client:
+            return _has_change_tables(pipeline, client)
+    rows = client.execute_sql(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = %s AND table_name IN (%s, %s)",
+        client.dataset_name, *CHANGE_TABLES,
+    )
+    return bool(rows) and int(rows[0][0]) == len(CHANGE_TABLES)
+
+
+def _change_resources(changes: pa.Table, impact: pa.Table) -> list[Any]:
+    return [dlt.resource([changes], name="lineage_changes", write_disposition="append"),
+            dlt.resource([impact], name="change_impact", write_disposition="append")]
+
+
+def _empty_changes() -> tuple[pa.Table, pa.Table]:
+    from sqlflow_assets.tables import CHANGES
+
+    return CHANGES["lineage_changes"].empty(), CHANGES["change_impact"].empty()
 
 
 LIST_SEPARATOR = chr(31)  # ASCII's unit separator: never part of a name SQLFlow reports
@@ -576,7 +696,7 @@ IN_LIST = "IN (SELECT unnest(string_to_array(%s, chr(31))))"  # one text paramet
 
 def _query(client: Any, sql: str, values: list[str], fetch: bool = True) -> pa.Table | None:
     """`sql` with `{table}` as the destination names the graph table and `values` as its one array parameter."""
-    sql = sql.format(**{table: client.make_qualified_table_name(table) for table in GRAPH_TABLES})
+    sql = sql.format(**{table: client.make_qualified_table_name(table) for table in (*GRAPH_TABLES, *CHANGE_TABLES)})
     if any(LIST_SEPARATOR in value for value in values):
         raise ValueError(f"a name holds the list separator chr(31): {next(v for v in values if LIST_SEPARATOR in v)!r}")
     joined = LIST_SEPARATOR.join(values)

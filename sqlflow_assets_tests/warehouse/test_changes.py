@@ -98,3 +98,107 @@ def test_summary_counts_edges_and_affected_columns(versions) -> None:
     assert text.startswith("### `stg`\n\n+4 edges, -3 edges, 1 edge retyped, 8 downstream columns affected in 6 tables\n"), text
     for column in ("mart.customer_names.customer_name", "mart.revenue.revenue", "mart.legacy_notes.note", "stg.legacy.id"):
         assert f"| `{column}` |" in text
+
+
+def _rows(table: pa.Table) -> list[tuple]:
+    return sorted(tuple(row.values()) for row in table.to_pylist())
+
+
+def test_the_graph_step_s_walk_equals_the_impact_query_per_changed_edge(versions) -> None:
+    """`impact_over` (all seeds in one query, as the graph step runs it) gives `compare`'s rows (the
+    documented impact query per target) at every step and depth."""
+    graph_rows = pa.concat_tables([versions["base"], versions["marts"]])
+    for before, after in (("base", "rename"), ("rename", "join"), ("join", "drop"), ("base", "drop")):
+        for depth in (1, 2, 10):
+            found = changes.compare(versions[before], versions[after], graph_rows, depth=depth)
+            walked = changes.graph_after(graph_rows, versions[after], "stg")
+            assert _rows(changes.impact_over(found.changes, walked, depth)) == _rows(found.impact), (before, after, depth)
+
+
+def test_the_walk_of_many_seeds_handles_cycles_and_mixed_paths() -> None:
+    """A cycle, an fdr edge on one of two shortest paths, a long chain: per seed as the impact query says."""
+    def edge(source: str, target: str, kind: str = "fdd") -> dict:
+        return {"source_object": source.split(".")[0], "source_column": source.split(".")[1],
+                "target_object": target.split(".")[0], "target_column": target.split(".")[1],
+                "relationship_type": kind, "transformation_type": "DIRECT", "transformation_subtype": "IDENTITY",
+                "job_id": "new", "source": "s"}  # fmt: skip
+
+    previous = pa.Table.from_pylist([edge("a.x", "b.x"), edge("a.y", "b.y"), edge("a.z", "c.z", "fdr")])
+    new = pa.Table.from_pylist([edge("a.y", "b.y", "fdr")])
+    others = [edge("b.x", "c.x"), edge("c.x", "b.x"), edge("b.x", "d.x", "fdr"), edge("c.x", "d.x"), edge("b.y", "e.y"),
+              edge("e.y", "f.y"), edge("f.y", "g.y"), edge("c.z", "b.x", "fdr")]  # fmt: skip
+    current = pa.Table.from_pylist([{**row, "source": "other", "job_id": "o"} for row in others] + previous.to_pylist())
+    for depth in (1, 2, 3, 10):
+        found = changes.compare(previous, new, current, source="s", previous_job_id="old", new_job_id="new", depth=depth)
+        assert {row["change"] for row in found.changes.to_pylist()} == {"removed", "retyped"}
+        after = changes.graph_after(current, new, "s")
+        assert _rows(changes.impact_over(found.changes, after, depth)) == _rows(found.impact), depth
+    assert {(r["impacted_object"], r["depth"], r["relationship_type"]) for r in found.impact.to_pylist() if r["target_object"] == "b"
+            and r["target_column"] == "x"} >= {("b", 1, "fdd"), ("c", 2, "fdd"), ("d", 2, "fdr")}  # fmt: skip
+
+
+def test_three_commits_through_the_pipeline_record_each_change(project_env, tmp_path, monkeypatch) -> None:
+    """The git source and its consumer submitted by the real submission asset, each job loaded by the
+    job step, the graph step after each commit: `lineage_changes` and `change_impact` hold each
+    commit's rows, once, against the job it replaced."""
+    import json
+
+    import dagster as dg
+    import duckdb
+
+    from sqlflow_assets.defs import sql_submission as submission_defs
+    from sqlflow_assets.defs.resources import default_resources
+    from sqlflow_assets.defs.sql_submission import SqlSubmissionConfig
+    from sqlflow_assets_tests.support import materialize_job_lineage, poll, refresh
+
+    review = make_review_repo(tmp_path)
+    monkeypatch.setenv("SOURCES__SQLFLOW__SQL_SOURCES", json.dumps([review.source(), review.marts_source()]))
+    instance, client = dg.DagsterInstance.ephemeral(), SQLFlowClient.from_config()
+
+    def submit_and_load() -> dict[str, str]:
+        result = dg.materialize([submission_defs.sql_submission], instance=instance, resources=default_resources(),
+                                run_config=dg.RunConfig({"sqlflow__sql_submission": SqlSubmissionConfig()}))  # fmt: skip
+        [event] = result.get_asset_materialization_events()
+        jobs = {name: event.materialization.metadata[f"job_id/{name}"].value for name in event.materialization.metadata["submitted"].value}
+        for job_id in jobs.values():
+            poll(lambda job_id=job_id: client.job_summary(job_id)["status"] in ("success", "partial_success"), 60, "the job")
+            assert materialize_job_lineage(instance, job_id).success
+        refresh(project_env, instance)
+        return jobs
+
+    def recorded() -> dict[str, list[tuple]]:
+        with duckdb.connect(str(project_env.duckdb_path), read_only=True) as conn:
+            return {
+                "changes": conn.execute("SELECT previous_job_id, new_job_id, change, source_object || '.' || source_column, "
+                                        "target_object || '.' || target_column FROM lineage.lineage_changes").fetchall(),
+                "impact": conn.execute("SELECT new_job_id, change, impacted_object || '.' || impacted_column, depth "
+                                       "FROM lineage.change_impact").fetchall(),
+            }  # fmt: skip
+
+    base = submit_and_load()
+    assert set(base) == {"stg", "marts"} and recorded() == {"changes": [], "impact": []}  # the first graph: nothing to compare
+    expected_changes: list[tuple] = []
+    expected_impact: set[tuple] = set()
+    previous = base["stg"]
+    steps = {
+        "rename": ([("removed", "raw.customers.name", "stg.customers.customer_name"), ("added", "raw.customers.name", "stg.customers.full_name")],
+                   {("removed", "stg.customers.customer_name", 1), ("removed", "mart.customer_names.customer_name", 2)}),
+        "join": ([("retyped", "raw.orders.amount", "stg.orders.amount"), ("added", "raw.customers.id", "stg.orders.PseudoRows"),
+                  ("added", "raw.customers.name", "stg.orders.customer_name"), ("added", "raw.orders.customer_id", "stg.orders.PseudoRows")],
+                 {("retyped", "stg.orders.amount", 1), ("retyped", "mart.revenue.revenue", 2)}),
+        "drop": ([("removed", "raw.legacy.id", "stg.legacy.id"), ("removed", "raw.legacy.note", "stg.legacy.note")],
+                 {("removed", "stg.legacy.id", 1), ("removed", "stg.legacy.note", 1),
+                  ("removed", "mart.legacy_notes.id", 2), ("removed", "mart.legacy_notes.note", 2)}),
+    }  # fmt: skip
+    for step in STEPS:
+        review.move_main(step)
+        new = submit_and_load()
+        assert list(new) == ["stg"], step  # only the git source moved
+        expected_changes += [(previous, new["stg"], *row) for row in steps[step][0]]
+        expected_impact |= {(new["stg"], *row) for row in steps[step][1]}
+        found = recorded()
+        assert sorted(found["changes"]) == sorted(expected_changes), step
+        assert len(found["impact"]) == len(set(found["impact"])) and set(found["impact"]) == expected_impact, step
+        previous = new["stg"]
+    refresh(project_env, instance)  # nothing new: nothing recorded again
+    assert sorted(recorded()["changes"]) == sorted(expected_changes)

@@ -13,12 +13,14 @@ import sys
 
 import dagster as dg
 import duckdb
+import pyarrow.compute as pc
 import pytest
 import sqlalchemy as sa
 
+from sqlflow_assets import tables
 from sqlflow_assets.defs import assets
 from sqlflow_assets.defs.resources import default_resources
-from sqlflow_assets.warehouse import graph
+from sqlflow_assets.warehouse import changes, graph
 from sqlflow_assets_tests.support import INGEST, LOOP, MARTS_V1, MARTS_V2, REPO_ROOT, load_jobs, materialize_job_lineage, refresh
 
 
@@ -292,10 +294,79 @@ def test_an_incremental_refresh_equals_a_full_rebuild(project_env, destination, 
     shared = [row for row in incremental["table_lineage"] if row[:2] == ("staging.orders", "marts.revenue")]
     assert {row[4] for row in shared} >= {",".join(sorted([also, marts_v2]))}  # the pair both sources feed
     assert not any(marts_v1 in repr(row) for table in incremental.values() for row in table)
-    assert second.row_counts == {table: len(rows) for table, rows in incremental.items()}
+    assert {table: second.row_counts[table] for table in graph.GRAPH_TABLES} == {table: len(rows) for table, rows in incremental.items()}
 
     with storage.lineage_pipeline().sql_client() as client:  # without a stored graph the refresh rebuilds it whole
         client.execute_sql(f"DROP TABLE {client.make_qualified_table_name('current_jobs')}")
     assert graph.refresh(storage).rebuilt
     assert _stored_graph(storage) == incremental
     assert ingest in repr(incremental["column_lineage"])
+
+
+REPORT = b"CREATE TABLE bi.report AS SELECT customer_id, revenue FROM marts.revenue;"  # reads what MARTS_V2 drops
+
+
+def _stored(storage, table: str) -> list[tuple]:
+    rows = storage.lineage_pipeline().dataset().table(table).arrow()
+    return sorted((tuple(row.values()) for row in rows.select(list(tables.table("lineage", table).column_names)).to_pylist()), key=repr)
+
+
+def _as_rows(table) -> list[tuple]:
+    return sorted((tuple(row.values()) for row in table.to_pylist()), key=repr)
+
+
+@pytest.mark.parametrize("destination", ["duckdb", "postgres"])
+def test_a_replaced_job_s_changes_and_their_downstream_impact_are_recorded_once(project_env, destination, request, monkeypatch):
+    """Two versions of `marts` through the real server and job step: the refresh records what
+    `changes.compare` finds (walking the whole graph in memory), and a refresh redone records nothing twice."""
+    import dlt
+
+    from sqlflow_assets import config
+
+    if destination == "postgres":
+        monkeypatch.setenv("DESTINATION_TYPE", "postgres")
+        monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", request.getfixturevalue("postgres_database"))
+    instance = dg.DagsterInstance.ephemeral()
+    _, marts_v1, _ = load_jobs(project_env, instance, ("ingest", INGEST), ("marts", MARTS_V1), ("report", REPORT))
+    storage = config.storage()
+    first = graph.refresh(storage)
+    assert first.rebuilt and first.changes is None
+    assert _stored(storage, "lineage_changes") == _stored(storage, "change_impact") == []  # the tables exist, empty
+    before = storage.lineage_pipeline().dataset().table("column_lineage").arrow()
+
+    [marts_v2, _] = load_jobs(project_env, instance, ("marts", MARTS_V2), ("loop", LOOP))  # a replaced source and a new one
+    second = graph.refresh(storage)
+    assert not second.rebuilt and second.changed_sources == ["loop", "marts"]
+    after = storage.lineage_pipeline().dataset().table("column_lineage").arrow()
+    in_source = lambda rows, job: rows.filter(pc.equal(rows.column("job_id"), job))  # noqa: E731
+    expected = changes.compare(in_source(before, marts_v1), in_source(after, marts_v2), before)
+    assert expected.changes.num_rows and expected.impact.num_rows
+    assert ("bi.report", "revenue", 2) in {(r["impacted_object"], r["impacted_column"], r["depth"]) for r in expected.impact.to_pylist()}
+    recorded = {table: _stored(storage, table) for table in graph.CHANGE_TABLES}
+    assert recorded == {"lineage_changes": _as_rows(expected.changes), "change_impact": _as_rows(expected.impact)}
+    assert _as_rows(second.changes) == recorded["lineage_changes"] and _as_rows(second.impact) == recorded["change_impact"]
+    assert {(r[0], r[1], r[2]) for r in recorded["lineage_changes"]} == {("marts", marts_v1, marts_v2)}  # not the new source
+    assert second.row_counts["lineage_changes"] == len(recorded["lineage_changes"])
+
+    assert graph.refresh(storage).changes is None  # nothing new: nothing recorded
+    assert {table: _stored(storage, table) for table in graph.CHANGE_TABLES} == recorded
+
+    with storage.lineage_pipeline().sql_client() as client:  # a refresh that loaded the rows but not current_jobs
+        client.execute_sql(f"UPDATE {client.make_qualified_table_name('current_jobs')} SET job_id = %s WHERE source = 'marts'", marts_v1)
+    assert graph.refresh(storage).changed_sources == ["marts"]
+    assert {table: _stored(storage, table) for table in graph.CHANGE_TABLES} == recorded
+
+    with storage.lineage_pipeline().sql_client() as client:  # ... and one redone from the start: the same rows, once
+        client.execute_sql(f"UPDATE {client.make_qualified_table_name('current_jobs')} SET job_id = %s WHERE source = 'marts'", marts_v1)
+        client.execute_sql(f"DELETE FROM {client.make_qualified_table_name('column_lineage')} WHERE source = 'marts'")
+    storage.lineage_pipeline().run(dlt.resource([in_source(before, marts_v1)], name="column_lineage", write_disposition="append"))
+    redone = graph.refresh(storage)
+    assert _as_rows(redone.changes) == recorded["lineage_changes"]
+    assert {table: _stored(storage, table) for table in graph.CHANGE_TABLES} == recorded
+
+    report = in_source(after, after.filter(pc.equal(after.column("source"), "report")).column("job_id")[0].as_py())
+    with storage.pipeline().sql_client() as client:  # a source that disappears (its job gone): its edges removed
+        client.execute_sql(f"DELETE FROM {client.make_qualified_table_name('jobs')} WHERE job_name = 'report'")
+    gone = graph.refresh(storage)
+    assert {(r["change"], r["new_job_id"]) for r in gone.changes.to_pylist()} == {("removed", None)}
+    assert gone.changes.num_rows == report.num_rows and gone.impact.num_rows == report.num_rows  # nothing reads bi.report

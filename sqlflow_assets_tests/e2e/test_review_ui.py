@@ -1,0 +1,103 @@
+"""A replaced job's lineage change where users look (issue #21, item 2), in headless Chromium.
+
+The product runs as the README starts it. A source is submitted to its local server in two
+versions: the sensor loads each job, the graph's automation refreshes the graph after each, and
+the second refresh records what changed. Selenium opens `lineage/lineage_changes`, the
+materialisation's change Markdown, and reads the summary and the picture. Screenshots are artifacts.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import time
+import xml.etree.ElementTree as ET
+
+import duckdb
+import pytest
+from filelock import FileLock
+
+from sqlflow_assets_tests.support import INGEST, MARTS_V1, MARTS_V2, NS, XLINK_TITLE, poll
+
+PAGE_TIMEOUT = 60
+GRAPH_WAIT = 300  # the sensor's tick and lineage run, the graph's automation tick (30 s) and its run, on busy cores
+SOURCE = "review e2e"
+REPORT = b"CREATE TABLE bi.report AS SELECT customer_id, revenue FROM marts.revenue;"
+
+
+def stored(product, sql: str, *parameters: str) -> list[tuple]:
+    """Rows of the product's DuckDB, read between loads (writers hold `<database>.lock`); none before the table exists.
+
+    Asked every 2 s at most: a reader's lock, however short, fails a writer that opens the file
+    outside `<database>.lock` (the graph asset's picture read), so the product is left alone.
+    """
+    time.sleep(2)
+    try:
+        with FileLock(f"{product.duckdb_path}.lock", timeout=120), duckdb.connect(str(product.duckdb_path), read_only=True) as conn:
+            return conn.execute(sql, list(parameters)).fetchall()
+    except (duckdb.CatalogException, duckdb.IOException):  # no table yet, or a writer holds the file: asked again
+        return []
+
+
+def load_version(product, marts: bytes) -> str:
+    """Submit a version of the source; its job id once the graph's current job of the source is it."""
+    client = product.client()
+    files = [("ingest.sql", INGEST), ("marts.sql", marts), ("report.sql", REPORT)]
+    job_id = client.submit_user_job(SOURCE, files, "dbvpostgresql")["jobId"]
+    assert client.wait_for_job(job_id, poll_seconds=0.2, timeout=60)["status"] == "success"
+    poll(lambda: stored(product, "SELECT 1 FROM lineage.current_jobs WHERE source = ? AND job_id = ?", SOURCE, job_id), GRAPH_WAIT,
+         "the graph refreshed with the job")  # fmt: skip
+    return job_id
+
+
+@pytest.fixture(scope="module")
+def changed(product) -> tuple[str, str]:
+    first = load_version(product, MARTS_V1)
+    second = load_version(product, MARTS_V2)
+    poll(lambda: stored(product, "SELECT 1 FROM lineage.lineage_changes WHERE previous_job_id = ? AND new_job_id = ?", first, second),
+         GRAPH_WAIT, "the change rows")  # fmt: skip
+    return first, second
+
+
+def text_with(driver, *texts: str) -> str | None:
+    for button in driver.find_elements("xpath", "//button[normalize-space()='Skip']"):
+        if button.is_displayed():
+            button.click()  # Dagster's newsletter dialog on a fresh profile
+    text = driver.find_element("tag name", "body").text
+    return text if all(t in text for t in texts) else None
+
+
+def test_the_change_summary_and_picture_show_on_the_graph_s_materialisation(browser, product, changed):
+    from selenium.common.exceptions import WebDriverException
+
+    browser.get(f"{product.ui_url}/assets/lineage/lineage_changes")
+    try:
+        poll(lambda: text_with(browser, "lineage/changes", "lineage/changed_sources"), PAGE_TIMEOUT, "the change metadata")
+    finally:
+        browser.save_screenshot(str(product.artifacts / "ui-review-lineage-changes.png"))
+
+    def dialog() -> str | None:
+        """The open dialog's text once it shows the summary; until then a click on the change Markdown's link."""
+        shown = [d.text for d in browser.find_elements("css selector", '[role="dialog"]') if d.is_displayed()]
+        if not shown:
+            text_with(browser)
+            links = browser.find_elements("xpath", "//a[normalize-space()='[Show Markdown]'] | //button[normalize-space()='[Show Markdown]']")
+            with contextlib.suppress(WebDriverException, StopIteration):
+                next(link for link in links if link.is_displayed()).click()  # the materialisation's one Markdown entry
+            return None
+        return next((text for text in shown if SOURCE in text and "downstream column" in text), None)
+
+    try:
+        text = poll(dialog, PAGE_TIMEOUT, "the change summary in the Markdown dialog")
+        images = poll(lambda: [img for img in browser.find_elements("css selector", '[role="dialog"] img')
+                               if (img.get_attribute("src") or "").startswith("data:image/svg+xml") and img.is_displayed()] or None,
+                      PAGE_TIMEOUT, "the change picture")  # fmt: skip
+    finally:
+        browser.save_screenshot(str(product.artifacts / "ui-review-change-dialog.png"))
+    assert "-" in text and "edges" in text and "bi.report.revenue" in text, text[:500]  # the summary, the consumer listed
+    [picture] = images
+    assert picture.size["width"] > 100 and picture.size["height"] > 50, picture.size
+    svg = base64.b64decode(picture.get_attribute("src").split(",", 1)[1]).decode()
+    assert 'stroke="#c0392b"' in svg and 'stroke-dasharray="5,2"' in svg and 'stroke="#2e8b57"' in svg  # removed red dashed, added green
+    arrows = {link.get(XLINK_TITLE) for link in ET.fromstring(svg).iterfind(".//svg:g[@class='edge']//svg:a", NS)}
+    assert "removed: staging.orders.amount -> marts.revenue.revenue (fdd)" in arrows, arrows
