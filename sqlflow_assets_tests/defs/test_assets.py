@@ -185,7 +185,7 @@ def test_job_materialisation_shows_pictures_counts_and_described_columns(project
 
 def test_specs_describe_every_column_before_any_run():
     specs = [*assets.sqlflow_job_lineage.specs, *assets.lineage_graph.specs]
-    assert len(specs) == 14
+    assert len(specs) == 16  # 11 per-job tables, 3 graph tables, 2 change tables
     for spec in specs:
         columns = spec.metadata["dagster/column_schema"].columns
         assert columns and all(column.description for column in columns), spec.key

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import time
 import xml.etree.ElementTree as ET
 
-import duckdb
 import pytest
-from filelock import FileLock
 
 from sqlflow_assets_tests.support import INGEST, MARTS_V1, MARTS_V2, NS, XLINK_TITLE, poll
 
@@ -25,28 +22,48 @@ SOURCE = "review e2e"
 REPORT = b"CREATE TABLE bi.report AS SELECT customer_id, revenue FROM marts.revenue;"
 
 
-def stored(product, sql: str, *parameters: str) -> list[tuple]:
-    """Rows of the product's DuckDB, read between loads (writers hold `<database>.lock`); none before the table exists.
+LATEST_QUERY = """
+query Latest($key: AssetKeyInput!) {
+  assetOrError(assetKey: $key) {
+    __typename
+    ... on Asset { assetMaterializations(limit: 1) {
+      runId
+      metadataEntries { label ... on IntMetadataEntry { intValue } ... on MarkdownMetadataEntry { mdStr } }
+    } }
+  }
+}
+"""
+RUN_QUERY = "query Run($runId: ID!) { runOrError(runId: $runId) { __typename ... on Run { startTime endTime } } }"
 
-    Asked every 2 s at most: a reader's lock, however short, fails a writer that opens the file
-    outside `<database>.lock` (the graph asset's picture read), so the product is left alone.
-    """
-    time.sleep(2)
-    try:
-        with FileLock(f"{product.duckdb_path}.lock", timeout=120), duckdb.connect(str(product.duckdb_path), read_only=True) as conn:
-            return conn.execute(sql, list(parameters)).fetchall()
-    except (duckdb.CatalogException, duckdb.IOException):  # no table yet, or a writer holds the file: asked again
-        return []
+
+def run_times(product, run_id: str) -> dict:
+    return product.graphql(RUN_QUERY, {"runId": run_id})["runOrError"]
+
+
+def latest(product, *key: str) -> dict | None:
+    """The asset's latest materialisation (run id, metadata by label), through Dagster's GraphQL: the
+    product's DuckDB file is left to the product (a reader's lock fails a writer that opens it)."""
+    found = product.graphql(LATEST_QUERY, {"key": {"path": list(key)}})["assetOrError"]
+    if found["__typename"] != "Asset" or not found["assetMaterializations"]:
+        return None
+    [event] = found["assetMaterializations"]
+    return {"run_id": event["runId"], **{e["label"]: e.get("intValue", e.get("mdStr")) for e in event["metadataEntries"]}}
 
 
 def load_version(product, marts: bytes) -> str:
-    """Submit a version of the source; its job id once the graph's current job of the source is it."""
+    """Submit a version of the source; its job id once a graph run that started after its lineage run has materialised."""
     client = product.client()
     files = [("ingest.sql", INGEST), ("marts.sql", marts), ("report.sql", REPORT)]
     job_id = client.submit_user_job(SOURCE, files, "dbvpostgresql")["jobId"]
     assert client.wait_for_job(job_id, poll_seconds=0.2, timeout=60)["status"] == "success"
-    poll(lambda: stored(product, "SELECT 1 FROM lineage.current_jobs WHERE source = ? AND job_id = ?", SOURCE, job_id), GRAPH_WAIT,
-         "the graph refreshed with the job")  # fmt: skip
+    [run] = poll(lambda: product.runs(statuses=["SUCCESS"], tags={"sqlflow/job_id": job_id}), GRAPH_WAIT, "the job's lineage run")[:1]
+    loaded = run_times(product, run["runId"])["endTime"]
+
+    def refreshed_after() -> bool:
+        graph = latest(product, "lineage", "current_jobs")
+        return bool(graph) and (run_times(product, graph["run_id"])["startTime"] or 0) > loaded
+
+    poll(refreshed_after, GRAPH_WAIT, "a graph refresh after the job's lineage run")
     return job_id
 
 
@@ -54,8 +71,7 @@ def load_version(product, marts: bytes) -> str:
 def changed(product) -> tuple[str, str]:
     first = load_version(product, MARTS_V1)
     second = load_version(product, MARTS_V2)
-    poll(lambda: stored(product, "SELECT 1 FROM lineage.lineage_changes WHERE previous_job_id = ? AND new_job_id = ?", first, second),
-         GRAPH_WAIT, "the change rows")  # fmt: skip
+    poll(lambda: SOURCE in ((latest(product, "lineage", "lineage_changes") or {}).get("lineage/changes") or ""), 60, "the change record")
     return first, second
 
 
@@ -78,9 +94,9 @@ def test_the_change_summary_and_picture_show_on_the_graph_s_materialisation(brow
 
     def dialog() -> str | None:
         """The open dialog's text once it shows the summary; until then a click on the change Markdown's link."""
-        shown = [d.text for d in browser.find_elements("css selector", '[role="dialog"]') if d.is_displayed()]
+        text_with(browser)  # first Dagster's newsletter dialog away (a dialog too)
+        shown = [d.text for d in browser.find_elements("css selector", '[role="dialog"]') if d.is_displayed() and "Skip" not in d.text]
         if not shown:
-            text_with(browser)
             links = browser.find_elements("xpath", "//a[normalize-space()='[Show Markdown]'] | //button[normalize-space()='[Show Markdown]']")
             with contextlib.suppress(WebDriverException, StopIteration):
                 next(link for link in links if link.is_displayed()).click()  # the materialisation's one Markdown entry
