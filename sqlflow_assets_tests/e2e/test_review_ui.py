@@ -50,20 +50,31 @@ def latest(product, *key: str) -> dict | None:
     return {"run_id": event["runId"], **{e["label"]: e.get("intValue", e.get("mdStr")) for e in event["metadataEntries"]}}
 
 
-def load_version(product, marts: bytes) -> str:
-    """Submit a version of the source; its job id once a graph run that started after its lineage run has materialised."""
-    client = product.client()
-    files = [("ingest.sql", INGEST), ("marts.sql", marts), ("report.sql", REPORT)]
-    job_id = client.submit_user_job(SOURCE, files, "dbvpostgresql")["jobId"]
-    assert client.wait_for_job(job_id, poll_seconds=0.2, timeout=60)["status"] == "success"
-    [run] = poll(lambda: product.runs(statuses=["SUCCESS"], tags={"sqlflow/job_id": job_id}), GRAPH_WAIT, "the job's lineage run")[:1]
-    loaded = run_times(product, run["runId"])["endTime"]
+def settle(product, lineage_run_id: str) -> None:
+    """Until a graph run that started after `lineage_run_id` ended has materialised the graph.
+
+    Dagster's eager condition drops a dependency update that lands in the tick its own run's
+    request or materialisation resets it (a job loaded while the graph refreshes waits for the next
+    job: a known issue, see the session note), so the test loads a version only into an idle graph.
+    """
+    loaded = run_times(product, lineage_run_id)["endTime"]
 
     def refreshed_after() -> bool:
         graph = latest(product, "lineage", "current_jobs")
         return bool(graph) and (run_times(product, graph["run_id"])["startTime"] or 0) > loaded
 
-    poll(refreshed_after, GRAPH_WAIT, "a graph refresh after the job's lineage run")
+    poll(refreshed_after, GRAPH_WAIT, "a graph refresh after the lineage run")
+
+
+def load_version(product, marts: bytes) -> str:
+    """Submit a version of the source into an idle graph; its job id once the graph refreshed after its lineage run."""
+    settle(product, product.runs(statuses=["SUCCESS"])[0]["runId"])  # the last lineage run (the sample's, the previous version's)
+    client = product.client()
+    files = [("ingest.sql", INGEST), ("marts.sql", marts), ("report.sql", REPORT)]
+    job_id = client.submit_user_job(SOURCE, files, "dbvpostgresql")["jobId"]
+    assert client.wait_for_job(job_id, poll_seconds=0.2, timeout=60)["status"] == "success"
+    [run] = poll(lambda: product.runs(statuses=["SUCCESS"], tags={"sqlflow/job_id": job_id}), GRAPH_WAIT, "the job's lineage run")[:1]
+    settle(product, run["runId"])
     return job_id
 
 
