@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from sqlflow_assets_tests.e2e.conftest import text_with
 from sqlflow_assets_tests.support import INGEST, MARTS_V1, MARTS_V2, NS, XLINK_TITLE, poll
 
 PAGE_TIMEOUT = 60
@@ -84,14 +85,6 @@ def changed(product) -> tuple[str, str]:
     second = load_version(product, MARTS_V2)
     poll(lambda: SOURCE in ((latest(product, "lineage", "lineage_changes") or {}).get("lineage/changes") or ""), 60, "the change record")
     return first, second
-
-
-def text_with(driver, *texts: str) -> str | None:
-    for button in driver.find_elements("xpath", "//button[normalize-space()='Skip']"):
-        if button.is_displayed():
-            button.click()  # Dagster's newsletter dialog on a fresh profile
-    text = driver.find_element("tag name", "body").text
-    return text if all(t in text for t in texts) else None
 
 
 def test_the_change_summary_and_picture_show_on_the_graph_s_materialisation(browser, product, changed):

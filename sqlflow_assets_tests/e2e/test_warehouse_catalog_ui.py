@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pytest
 
+from sqlflow_assets_tests.e2e.conftest import text_with
 from sqlflow_assets_tests.support import poll
 
 PAGE_TIMEOUT = 60
@@ -38,14 +39,6 @@ def catalogued(product) -> dict:
         return found if found["__typename"] == "Asset" and found["definition"] else None
 
     return poll(served, CATALOG_WAIT, "the warehouse tables served by the reloaded code location")
-
-
-def text_with(driver, *texts: str) -> str | None:
-    for button in driver.find_elements("xpath", "//button[normalize-space()='Skip']"):
-        if button.is_displayed():
-            button.click()  # Dagster's newsletter dialog on a fresh profile
-    text = driver.find_element("tag name", "body").text
-    return text if all(t in text for t in texts) else None
 
 
 def wait_for(driver, product, name: str, *texts: str) -> str:
