@@ -440,3 +440,13 @@ def svg_of(markdown: str) -> str:
     found = IMAGE.search(markdown)
     assert found, markdown[:300]
     return base64.b64decode(found.group(1)).decode()
+
+
+def text_with(driver, *texts: str) -> str | None:
+    """The browser page's text once every one of `texts` shows, else None; Dagster's newsletter dialog,
+    which greets a fresh browser profile over the page, is skipped first as a person would."""
+    for button in driver.find_elements("xpath", "//button[normalize-space()='Skip']"):
+        if button.is_displayed():
+            button.click()
+    text = driver.find_element("tag name", "body").text
+    return text if all(t in text for t in texts) else None

@@ -287,11 +287,3 @@ def browser() -> Iterator:
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
-
-
-def text_with(driver, *texts: str) -> str | None:
-    for button in driver.find_elements("xpath", "//button[normalize-space()='Skip']"):
-        if button.is_displayed():
-            button.click()  # Dagster's newsletter dialog on a fresh profile
-    text = driver.find_element("tag name", "body").text
-    return text if all(t in text for t in texts) else None

@@ -14,8 +14,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from sqlflow_assets_tests.e2e.conftest import text_with
-from sqlflow_assets_tests.support import INGEST, MARTS_V1, MARTS_V2, NS, XLINK_TITLE, poll
+from sqlflow_assets_tests.support import INGEST, MARTS_V1, MARTS_V2, NS, XLINK_TITLE, poll, text_with
 
 PAGE_TIMEOUT = 60
 GRAPH_WAIT = 300  # the sensor's tick and lineage run, the graph's automation tick (30 s) and its run, on busy cores

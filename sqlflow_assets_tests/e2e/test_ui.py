@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pytest
 
-from sqlflow_assets_tests.support import poll
+from sqlflow_assets_tests.support import poll, text_with
 
 LOCATION = "sqlflow_assets"  # workspace.yaml
 PAGE_TIMEOUT = 60  # the UI fetches over GraphQL after the page loads; on 2 busy cores that can take a while
@@ -37,7 +37,7 @@ class Page:
         from selenium.common.exceptions import WebDriverException
 
         def clicked() -> bool:
-            self._skip_community_dialog()
+            text_with(self.driver)  # Dagster's dialog first, if it is over the page
             try:
                 self.driver.find_element("xpath", f"//a[normalize-space()='{label}'] | //button[normalize-space()='{label}']").click()
                 return True
@@ -49,20 +49,9 @@ class Page:
     def wait_for(self, name: str, *texts: str) -> str:
         """The current page's text once every one of `texts` shows; its screenshot is saved as `name`.png."""
         try:
-            return poll(lambda: self._text_with(texts), PAGE_TIMEOUT, f"{texts} on {self.driver.current_url}")
+            return poll(lambda: text_with(self.driver, *texts), PAGE_TIMEOUT, f"{texts} on {self.driver.current_url}")
         finally:
             self.driver.save_screenshot(str(self.product.artifacts / f"ui-{name}.png"))
-
-    def _text_with(self, texts: tuple[str, ...]) -> str | None:
-        self._skip_community_dialog()
-        text = self.driver.find_element("tag name", "body").text
-        return text if all(t in text for t in texts) else None
-
-    def _skip_community_dialog(self) -> None:
-        """Dagster greets a new browser profile with a newsletter dialog over the page; a person clicks Skip."""
-        for button in self.driver.find_elements("xpath", "//button[normalize-space()='Skip']"):
-            if button.is_displayed():
-                button.click()
 
     def icons(self, name: str) -> int:
         """How many status icons of that name (`warning_outline`, `cancel`, `check_circle`) the page shows."""

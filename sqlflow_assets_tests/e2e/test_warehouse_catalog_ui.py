@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from sqlflow_assets_tests.e2e.conftest import text_with
-from sqlflow_assets_tests.support import poll
+from sqlflow_assets_tests.support import poll, text_with
 
 PAGE_TIMEOUT = 60
 CATALOG_WAIT = 300  # the graph's automation tick (30 s), its run, the reload sensor's tick (15 s) and a code server load, on busy cores
