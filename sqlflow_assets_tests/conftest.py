@@ -29,6 +29,16 @@ from sqlflow_assets_tests.support import (  # noqa: E402
 )
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Groups for pytest-xdist's `--dist loadgroup` (scripts/test): a module's tests stay on one worker,
+    so its module fixtures start once, and the browser tests all share one (each starts a whole product)."""
+    tests = Path(__file__).resolve().parent
+    for item in items:
+        path = item.path.resolve().relative_to(tests)
+        item.add_marker(pytest.mark.xdist_group("e2e" if path.parts[0] == "e2e" else path.as_posix()))
+
+
 @pytest.fixture(scope="session")
 def local_server(tmp_path_factory) -> LocalServer:
     """One real local SQLFlow server for the whole test session."""
