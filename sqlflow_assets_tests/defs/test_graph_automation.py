@@ -6,6 +6,7 @@ requested) and executed later, so a job's lineage can land while it is in progre
 from __future__ import annotations
 
 import dagster as dg
+from dagster._core.definitions.asset_daemon_cursor import AssetDaemonCursor
 from dagster._core.definitions.job_base import InMemoryJob
 from dagster._core.execution.api import execute_run
 
@@ -22,7 +23,7 @@ class Automation:
 
         self.defs = defs
         self.instance = dg.DagsterInstance.ephemeral()
-        self.cursor = None
+        self.cursor: AssetDaemonCursor | None = None
         self.graph_keys = dg.AssetSelection.groups(GRAPH_GROUP).resolve(defs.resolve_asset_graph())
         refresh_job = dg.define_asset_job("graph_refresh", selection=dg.AssetSelection.groups(GRAPH_GROUP), executor_def=dg.in_process_executor)
         self.job = dg.Definitions.merge(defs, dg.Definitions(jobs=[refresh_job])).resolve_job_def("graph_refresh")
