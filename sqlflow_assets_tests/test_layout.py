@@ -4,6 +4,8 @@ fixtures in conftest, no test module imports another, and nothing in the tests i
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,3 +72,18 @@ def test_no_two_modules_share_a_name_and_the_layout_table_names_each() -> None:
     layout = (TESTS.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
     missing = sorted(str(path.relative_to(package)) for path in modules if f"`{path.name}`" not in layout)
     assert missing == [], f"docs/architecture.md's layout table does not name {missing}"
+
+
+def test_the_suite_runner_keeps_a_group_on_one_worker(tmp_path: Path) -> None:
+    """`scripts/test` runs two xdist workers with `--dist loadgroup`: a module's tests (and all browser
+    tests) must share a worker. xdist marks a group by rewriting the test's node id, which some pytest
+    releases ignore (9.2), silently spreading a group over both workers; this catches such a pair."""
+    (tmp_path / "test_grouped.py").write_text(
+        "import pytest\n" + "".join(f"@pytest.mark.xdist_group('g')\ndef test_{n}(): pass\n" for n in range(6)), encoding="utf-8"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadgroup", "-v", str(tmp_path)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    workers = {line.split()[0] for line in ran.stdout.splitlines() if "PASSED" in line}
+    assert ran.returncode == 0 and len(workers) == 1, ran.stdout[-2000:]
