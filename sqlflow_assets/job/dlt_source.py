@@ -77,14 +77,26 @@ def job_tables(tables: Mapping[str, pa.Table], job_id: str) -> Iterator[pa.Table
         yield dlt.mark.with_table_name(with_tombstone(table, job_id), name)
 
 
-def per_job_resource(name: str, tables: Callable[[], Iterable[tuple[str, Mapping[str, pa.Table]]]]) -> DltResource:
-    """A resource that loads the (job id, tables) pairs `tables` yields, with the per-job hints."""
+def per_job_resource(
+    name: str, tables: Callable[[], Iterable[tuple[str, Mapping[str, pa.Table]]]], append: Iterable[str] = ()
+) -> DltResource:
+    """A resource that loads the (job id, tables) pairs `tables` yields, with the per-job hints.
+
+    The tables named in `append` are appended instead of merged: only for tables that the caller
+    has checked hold no row of the job (`lineage_step`), where a merge would delete nothing and
+    only copy the rows twice (into dlt's staging dataset, then into the table).
+    """
 
     def rows() -> Iterator[pa.Table]:
         for job_id, job in tables():
             yield from job_tables(job, job_id)
 
-    return dlt.resource(rows, name=name, **PER_JOB_HINTS)
+    resource = dlt.resource(rows, name=name, **PER_JOB_HINTS)
+    for table in append:
+        resource.apply_hints(
+            table_name=table, write_disposition="append", columns={TOMBSTONE: {"hard_delete": False}}, create_table_variant=True
+        )
+    return resource
 
 
 def jobs_resource(job_details: Callable[[], list[dict[str, Any]]]) -> DltResource:

@@ -22,6 +22,7 @@ from sqlflow_assets.errors import JobLineageError, LineageCheckFailed, LineagePa
 from sqlflow_assets.job import flatten, quality
 from sqlflow_assets.job.dlt_source import jobs_resource, per_job_resource
 from sqlflow_assets.job.lineage_json import read_lineage_file
+from sqlflow_assets.tables import JOB_KEY
 
 
 @dataclass(frozen=True)
@@ -67,19 +68,16 @@ def load(job: JobLineage, storage: Storage) -> dict[tuple[str, str], int]:
     failed = job.blocking_failures()
     if failed:
         raise LineageCheckFailed(job_id=job.job_id, failed=failed)
-    raw = [per_job_resource("lineage", lambda: [(job.job_id, job.raw)])]
     details = job.details
-    if details is not None:
-        raw.append(jobs_resource(lambda: [details]))
-    loads: list[tuple[dlt.Pipeline, DltResource | list[DltResource], list[str]]] = [
-        (storage.pipeline(), raw, list(job.raw)),
-        (storage.lineage_pipeline(), per_job_resource("lineage_tables", lambda: [(job.job_id, job.lineage)]), list(job.lineage)),
+    loads: list[tuple[dlt.Pipeline, str, dict[str, pa.Table], list[DltResource]]] = [
+        (storage.pipeline(), "lineage", job.raw, [] if details is None else [jobs_resource(lambda: [details])]),
+        (storage.lineage_pipeline(), "lineage_tables", job.lineage, []),
     ]
     counts: dict[tuple[str, str], int] = {}
     with storage.writing():
-        for pipeline, resources, tables in loads:
-            _run(job.job_id, storage, pipeline, resources)
-            counts.update(_row_counts(pipeline, tables))
+        for pipeline, name, tables, others in loads:
+            _run(job.job_id, storage, pipeline, name, tables, others)
+            counts.update(_row_counts(pipeline, list(tables)))
     return counts
 
 
@@ -89,14 +87,23 @@ def _row_counts(pipeline: dlt.Pipeline, tables: list[str]) -> dict[tuple[str, st
     return {(pipeline.dataset_name, table): count for table, count in rows}
 
 
-def _run(job_id: str, storage: Storage, pipeline: dlt.Pipeline, resource: DltResource | list[DltResource]) -> LoadInfo:
-    """One dlt load of parquet files; packages a killed run left behind are dropped first, never half-loaded.
+def _run(
+    job_id: str, storage: Storage, pipeline: dlt.Pipeline, name: str, tables: dict[str, pa.Table], others: list[DltResource]
+) -> LoadInfo:
+    """One dlt load of the job's `tables` (resource `name`) and `others`, from parquet files; packages a killed run left behind are dropped first, never half-loaded.
 
-    A merge is one transaction per table on the destination, so a failed load keeps the job's old rows.
+    A table the job has rows in is merged (delete-insert on `job_id`: one transaction per table on
+    the destination, so a failed load keeps the job's old rows). A table that holds no row of the
+    job is appended to: the merge would delete nothing and only copy the rows twice, through dlt's
+    staging dataset. Appending is one `INSERT`/`COPY` per table, so a killed load leaves each table
+    with all of the job's rows or none, and the next load, seeing the rows, merges that table.
+    The check runs under the storage's write locks (`load`), so no other writer adds rows between.
     """
     try:
         pipeline.abort_packages()
-        info = pipeline.run(resource, loader_file_format="parquet")
+        fresh = _tables_without_job(pipeline, job_id, [table for table, rows in tables.items() if rows.num_rows])
+        resource = per_job_resource(name, lambda: [(job_id, tables)], append=fresh)
+        info = pipeline.run([resource, *others], loader_file_format="parquet")
         info.raise_on_failed_jobs()
     except Exception as exc:  # dlt wraps every destination failure in its own step exceptions
         cause = exc.__cause__ or exc
@@ -105,3 +112,24 @@ def _run(job_id: str, storage: Storage, pipeline: dlt.Pipeline, resource: DltRes
             message=f"loading into {storage.destination_type} ({pipeline.dataset_name}) failed: {type(cause).__name__}: {mask_url(cause)}",
         ) from exc
     return info
+
+
+def _tables_without_job(pipeline: dlt.Pipeline, job_id: str, tables: list[str]) -> list[str]:
+    """Those of `tables` that hold no row of `job_id` in the destination, missing tables included: one query
+    through dlt's sql client. A destination without one (no SQL) gets none: every table is merged."""
+    if not tables:
+        return []
+    with pipeline.destination_client() as client:
+        sql = getattr(client, "sql_client", None)
+        if sql is None:
+            return []
+        existing = [table for table, columns in client.get_storage_tables(tables) if columns]  # type: ignore[attr-defined]
+        held: set[str] = set()
+        if existing:
+            key = sql.escape_column_name(JOB_KEY)
+            query = " UNION ALL ".join(
+                f"SELECT {position} FROM (SELECT 1 FROM {sql.make_qualified_table_name(table)} WHERE {key} = %s LIMIT 1) AS t{position}"
+                for position, table in enumerate(existing)
+            )
+            held = {existing[row[0]] for row in sql.execute_sql(query, *[job_id] * len(existing)) or []}
+    return [table for table in tables if table not in held]
