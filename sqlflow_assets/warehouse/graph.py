@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import gc
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -472,6 +473,11 @@ def refresh(storage: Storage, retired: Iterable[str] = ()) -> GraphRefresh | Non
     `retired`: sources (job names) that leave the graph though their jobs stay loaded
     (`submission.retired_jobs`: SQL sources no longer configured).
     """
+    # A job step that ran before in this process (Dagster's in-process executor) leaves its Arrow
+    # tables in reference cycles until Python's next full collection: 650 MiB at 1M relationships,
+    # held through the whole refresh. Collected here, and the Arrow pool's freed pages given back.
+    gc.collect()
+    pa.default_memory_pool().release_unused()
     with storage.writing():
         return _refresh(storage, frozenset(retired))
 
