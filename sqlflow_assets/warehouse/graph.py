@@ -230,9 +230,11 @@ def shares(column_lineage: pa.Table) -> pa.Table:
     return conn.execute(SHARE_SQL).to_arrow_table()
 
 
-def table_lineage(job_shares: pa.Table) -> pa.Table:
-    """`table_lineage` from the shares of every current job."""
-    conn = duckdb.connect()
+def table_lineage(job_shares: pa.Table, spill: Path | None = None) -> pa.Table:
+    """`table_lineage` from the shares of every current job; in a DuckDB bounded to
+    `LOCAL_MEMORY_LIMIT` and spilling to `spill` when given (a share has a row per table pair:
+    2M at 1M relationships, whose per-pair job lists cost 1.1 GiB unbounded)."""
+    conn = duckdb.connect(config=_bounded(spill) if spill is not None else {})
     conn.register("shares", job_shares)
     return conn.execute(TABLE_LINEAGE_SQL).to_arrow_table()
 
@@ -579,10 +581,8 @@ def _job_rows(lineage: Any, job: Mapping[str, Any], file: Path, database: Path) 
     """Write `job`'s `column_lineage` rows (`job_column_lineage`'s, in its order) to the Parquet
     `file`, its end-to-end edges streamed from the destination in batches through a bounded DuckDB
     at `database`; return the job's share of `table_lineage`."""
-    config: dict[str, str | bool | int | float | list[str]] = {
-        "memory_limit": LOCAL_MEMORY_LIMIT, "temp_directory": str(database.with_suffix(".tmp"))}
     known: dict[str, str] = {}
-    with contextlib.closing(duckdb.connect(str(database), config=config)) as conn:
+    with contextlib.closing(duckdb.connect(str(database), config=_bounded(database.with_suffix(".tmp")))) as conn:
         statement = "CREATE TABLE edges AS SELECT * FROM batch"  # typed by the first batch, as read
         for batch in itertools.chain(_edge_batches(lineage, job["job_id"]), [None]):
             if batch is None and statement.startswith("INSERT"):
@@ -600,6 +600,11 @@ def _job_rows(lineage: Any, job: Mapping[str, Any], file: Path, database: Path) 
         return conn.execute(SHARE_SQL).to_arrow_table()
 
 
+def _bounded(spill: Path) -> dict[str, str | bool | int | float | list[str]]:
+    """A private DuckDB's settings: `LOCAL_MEMORY_LIMIT`, spilling to the folder `spill`."""
+    return {"memory_limit": LOCAL_MEMORY_LIMIT, "temp_directory": str(spill)}
+
+
 def _sql_text(value: Path) -> str:
     return str(value).replace("'", "''")
 
@@ -615,7 +620,7 @@ def _rebuilt(lineage: Any, jobs: list[dict], spill: Path) -> list[Any]:
     """Every current job's rows and `table_lineage` from their shares, replacing the stored ones."""
     rows, job_shares, _ = _computed(lineage, jobs, spill)
     return [dlt.resource(rows, name="column_lineage", write_disposition="replace"),
-            dlt.resource([table_lineage(job_shares)], name="table_lineage", write_disposition="replace")]
+            dlt.resource([table_lineage(job_shares, spill / "table_lineage.tmp")], name="table_lineage", write_disposition="replace")]
 
 
 def _updated(
