@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import gc
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -195,17 +197,30 @@ def context_of(job: Mapping[str, Any]) -> NameContext:
 
 def job_column_lineage(job: Mapping[str, Any], edges: pa.Table) -> pa.Table:
     """The `column_lineage` rows of one current job (a `current_jobs` row) from its end-to-end edges."""
+    conn = duckdb.connect()
+    conn.register("edges", with_normalized_names(edges, context_of(job), {}))
+    return conn.execute(COLUMN_LINEAGE_SQL, _column_lineage_parameters(job)).to_arrow_table()
+
+
+def with_normalized_names(edges: pa.Table, context: NameContext, known: dict[str, str]) -> pa.Table:
+    """`edges` (`EDGE_COLUMNS`) with `source_normalized` and `target_normalized`, each distinct name
+    normalised once; `known` (name -> normalised name in `context`) is read and extended, so a job
+    read in batches normalises each name once across them. Unnamed objects map to NULL (no row)."""
     edges = edges.select(list(EDGE_COLUMNS))
     written = pc.unique(pa.chunked_array([*edges.column("source_object").chunks, *edges.column("target_object").chunks], pa.string()))
-    written = written.filter(pc.invert(pc.or_kleene(pc.is_null(written), pc.equal(written, ""))))  # unnamed: no row
-    normalized = pa.array(normalize_names(written.to_pylist(), context_of(job)), pa.string())
+    written = written.filter(pc.invert(pc.or_kleene(pc.is_null(written), pc.equal(written, ""))))
+    names = written.to_pylist()
+    fresh = [name for name in names if name not in known]
+    known.update(zip(fresh, normalize_names(fresh, context), strict=True))
+    normalized = pa.array([known[name] for name in names], pa.string())
     for column in ("source", "target"):
         mapped = pc.take(normalized, pc.index_in(edges.column(f"{column}_object"), value_set=written))
         edges = edges.append_column(f"{column}_normalized", mapped)
-    conn = duckdb.connect()
-    conn.register("edges", edges)
-    parameters = transformation_parameters() | {"source": job["source"], "job_id": job["job_id"]}
-    return conn.execute(COLUMN_LINEAGE_SQL, parameters).to_arrow_table()
+    return edges
+
+
+def _column_lineage_parameters(job: Mapping[str, Any]) -> dict[str, object]:
+    return transformation_parameters() | {"source": job["source"], "job_id": job["job_id"]}
 
 
 def shares(column_lineage: pa.Table) -> pa.Table:
@@ -215,9 +230,11 @@ def shares(column_lineage: pa.Table) -> pa.Table:
     return conn.execute(SHARE_SQL).to_arrow_table()
 
 
-def table_lineage(job_shares: pa.Table) -> pa.Table:
-    """`table_lineage` from the shares of every current job."""
-    conn = duckdb.connect()
+def table_lineage(job_shares: pa.Table, spill: Path | None = None) -> pa.Table:
+    """`table_lineage` from the shares of every current job; in a DuckDB bounded to
+    `LOCAL_MEMORY_LIMIT` and spilling to `spill` when given (a share has a row per table pair:
+    2M at 1M relationships, whose per-pair job lists cost 1.1 GiB unbounded)."""
+    conn = duckdb.connect(config=_bounded(spill) if spill is not None else {})
     conn.register("shares", job_shares)
     return conn.execute(TABLE_LINEAGE_SQL).to_arrow_table()
 
@@ -458,6 +475,11 @@ def refresh(storage: Storage, retired: Iterable[str] = ()) -> GraphRefresh | Non
     `retired`: sources (job names) that leave the graph though their jobs stay loaded
     (`submission.retired_jobs`: SQL sources no longer configured).
     """
+    # A job step that ran before in this process (Dagster's in-process executor) leaves its Arrow
+    # tables in reference cycles until Python's next full collection: 650 MiB at 1M relationships,
+    # held through the whole refresh. Collected here, and the Arrow pool's freed pages given back.
+    gc.collect()
+    pa.default_memory_pool().release_unused()
     with storage.writing():
         return _refresh(storage, frozenset(retired))
 
@@ -530,31 +552,75 @@ def _row_counts(pipeline: dlt.Pipeline) -> dict[str, int]:
     return {table: int(rows[0][0]) if rows else 0 for table, rows in counts.items()}
 
 
+# A refresh's own DuckDB, one per job: a file in the refresh's temporary folder, bounded in memory
+# and spilling there, so a 1M-relationship job's edges and the sort of its rows never sit in memory
+# whole (they did as Arrow tables: about 1 GiB over the job's step). Its rows leave it in batches.
+LOCAL_MEMORY_LIMIT = "512MB"
+BATCH_ROWS = 100_000
+
+
 def _computed(lineage: Any, jobs: list[dict], spill: Path) -> tuple[Callable[[], Iterator[pa.Table]], pa.Table, list[Path]]:
-    """The `column_lineage` rows of `jobs` as a generator reading them back from `spill` (one job in
-    memory at a time), the jobs' shares of `table_lineage`, and the spilt files (one per job)."""
+    """The `column_lineage` rows of `jobs` as a generator reading them back from `spill` (one row
+    group in memory at a time), the jobs' shares of `table_lineage`, and the spilt files (one per job)."""
     files, job_shares = [], []
     for number, job in enumerate(jobs):
-        edges = read_table(lineage, "end_to_end_edges", columns=EDGE_COLUMNS, job_ids=[job["job_id"]])
-        rows = job_column_lineage(job, edges if edges is not None else _empty_edges())
-        del edges
-        job_shares.append(shares(rows))
         files.append(spill / f"{number}.parquet")
-        pq.write_table(rows, files[-1])
+        job_shares.append(_job_rows(lineage, job, files[-1], spill / f"{number}.duckdb"))
 
     def column_lineage() -> Iterator[pa.Table]:
         yield _empty_column_lineage()  # the table exists even when no job has an edge
         for file in files:
-            yield pq.read_table(file)
+            parquet = pq.ParquetFile(file)
+            for group in range(parquet.num_row_groups):
+                yield parquet.read_row_group(group)
 
     return column_lineage, _concat(job_shares, _empty_shares()), files
+
+
+def _job_rows(lineage: Any, job: Mapping[str, Any], file: Path, database: Path) -> pa.Table:
+    """Write `job`'s `column_lineage` rows (`job_column_lineage`'s, in its order) to the Parquet
+    `file`, its end-to-end edges streamed from the destination in batches through a bounded DuckDB
+    at `database`; return the job's share of `table_lineage`."""
+    known: dict[str, str] = {}
+    with contextlib.closing(duckdb.connect(str(database), config=_bounded(database.with_suffix(".tmp")))) as conn:
+        statement = "CREATE TABLE edges AS SELECT * FROM batch"  # typed by the first batch, as read
+        for batch in itertools.chain(_edge_batches(lineage, job["job_id"]), [None]):
+            if batch is None and statement.startswith("INSERT"):
+                break
+            conn.register("batch", with_normalized_names(_empty_edges() if batch is None else batch, context_of(job), known))
+            conn.execute(statement)
+            conn.unregister("batch")
+            statement = "INSERT INTO edges SELECT * FROM batch"
+        reader = conn.execute(COLUMN_LINEAGE_SQL, _column_lineage_parameters(job)).to_arrow_reader(BATCH_ROWS)
+        with pq.ParquetWriter(file, reader.schema) as writer:
+            for rows in reader:
+                writer.write_batch(rows)
+        conn.execute("DROP TABLE edges")
+        conn.execute(f"CREATE VIEW column_lineage AS SELECT * FROM read_parquet('{_sql_text(file)}')")
+        return conn.execute(SHARE_SQL).to_arrow_table()
+
+
+def _bounded(spill: Path) -> dict[str, str | bool | int | float | list[str]]:
+    """A private DuckDB's settings: `LOCAL_MEMORY_LIMIT`, spilling to the folder `spill`."""
+    return {"memory_limit": LOCAL_MEMORY_LIMIT, "temp_directory": str(spill)}
+
+
+def _sql_text(value: Path) -> str:
+    return str(value).replace("'", "''")
+
+
+def _edge_batches(lineage: Any, job_id: str) -> Iterator[pa.Table]:
+    """The job's end-to-end edges (`EDGE_COLUMNS`) from the destination, `BATCH_ROWS` at a time."""
+    if "end_to_end_edges" not in lineage.schema.tables:
+        return
+    yield from lineage.table("end_to_end_edges").select(*EDGE_COLUMNS).where("job_id", "in", [job_id]).iter_arrow(BATCH_ROWS)
 
 
 def _rebuilt(lineage: Any, jobs: list[dict], spill: Path) -> list[Any]:
     """Every current job's rows and `table_lineage` from their shares, replacing the stored ones."""
     rows, job_shares, _ = _computed(lineage, jobs, spill)
     return [dlt.resource(rows, name="column_lineage", write_disposition="replace"),
-            dlt.resource([table_lineage(job_shares)], name="table_lineage", write_disposition="replace")]
+            dlt.resource([table_lineage(job_shares, spill / "table_lineage.tmp")], name="table_lineage", write_disposition="replace")]
 
 
 def _updated(
