@@ -32,11 +32,14 @@ from sqlflow_assets_tests.support import (  # noqa: E402
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Groups for pytest-xdist's `--dist loadgroup` (scripts/test): a module's tests stay on one worker,
-    so its module fixtures start once, and the browser tests all share one (each starts a whole product)."""
+    so its module fixtures start once, and the browser tests all share one (each starts a whole product).
+    The browser tests come first: the longest group, started last, would leave one worker idle at the end."""
     tests = Path(__file__).resolve().parent
+    paths = {item: item.path.resolve().relative_to(tests) for item in items}
+    groups = {item: "e2e" if path.parts[0] == "e2e" else path.as_posix() for item, path in paths.items()}
+    items.sort(key=lambda item: groups[item] != "e2e")  # stable: collection order otherwise
     for item in items:
-        path = item.path.resolve().relative_to(tests)
-        item.add_marker(pytest.mark.xdist_group("e2e" if path.parts[0] == "e2e" else path.as_posix()))
+        item.add_marker(pytest.mark.xdist_group(groups[item]))
 
 
 @pytest.fixture(scope="session")
