@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import time
 
 import pytest
 from sqlglot.dialects.dialect import Dialect
@@ -106,12 +105,12 @@ def test_untokenizable_piece_loses_only_itself() -> None:
 
 
 def test_hard_time_limit_interrupts_sqlglot_on_the_main_thread(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A 4000-term OR chain costs sqlglot's qualify several seconds; the alarm stops it early."""
+    """A 4000-term OR chain costs sqlglot's qualify several seconds; the alarm stops it early: the
+    statement is reported as over its limit and the next one still analysed (no wall-clock assertion:
+    a busy machine would flip it; the error type shows the alarm fired)."""
     monkeypatch.setattr(dispatch, "STATEMENT_TIME_LIMIT", 0.3)
     sql = "select t.a from t where " + " or ".join(f"t.a = {i}" for i in range(4000)) + "; select u.b from u"
-    started = time.perf_counter()
     result = run(sql, ignore_record_set=True)
-    assert time.perf_counter() - started < 2.5
     assert [e["errorType"] for e in result["errors"]] == ["TimeLimitExceeded"]
     assert edges(result) == {("u.b", "RS-2.b", "fdd")}
 
