@@ -436,6 +436,14 @@ def read_table(
 ) -> pa.Table | None:
     """A table of a dlt dataset as Arrow (only `columns`, only `job_ids`' rows, only the rows whose
     `where[0]` is in `where[1]`, when given); None when it does not exist yet."""
+    relation = _relation(dataset, table, columns=columns, job_ids=job_ids, where=where)
+    return None if relation is None else relation.arrow()
+
+
+def _relation(
+    dataset: Any, table: str, *, columns: tuple[str, ...] = (), job_ids: list[str] | None = None, where: tuple[str, list] | None = None
+) -> Any:
+    """`read_table`'s selection as a dlt relation, not yet read (None when the table does not exist yet)."""
     if table not in dataset.schema.tables:
         return None
     relation = dataset.table(table)
@@ -445,7 +453,7 @@ def read_table(
         relation = relation.where("job_id", "in", job_ids)
     if where is not None:
         relation = relation.where(where[0], "in", where[1])
-    return relation.arrow()
+    return relation
 
 
 @dataclass(frozen=True)
@@ -583,20 +591,19 @@ def _job_rows(lineage: Any, job: Mapping[str, Any], file: Path, database: Path) 
     at `database`; return the job's share of `table_lineage`."""
     known: dict[str, str] = {}
     with contextlib.closing(duckdb.connect(str(database), config=_bounded(database.with_suffix(".tmp")))) as conn:
-        statement = "CREATE TABLE edges AS SELECT * FROM batch"  # typed by the first batch, as read
-        for batch in itertools.chain(_edge_batches(lineage, job["job_id"]), [None]):
-            if batch is None and statement.startswith("INSERT"):
-                break
-            conn.register("batch", with_normalized_names(_empty_edges() if batch is None else batch, context_of(job), known))
-            conn.execute(statement)
+        batches = _edge_batches(lineage, job["job_id"])
+        first = next(batches, None)
+        for number, batch in enumerate(itertools.chain([_empty_edges() if first is None else first], batches)):
+            conn.register("batch", with_normalized_names(batch, context_of(job), known))
+            # the table typed by the first batch, as read
+            conn.execute("INSERT INTO edges SELECT * FROM batch" if number else "CREATE TABLE edges AS SELECT * FROM batch")
             conn.unregister("batch")
-            statement = "INSERT INTO edges SELECT * FROM batch"
         reader = conn.execute(COLUMN_LINEAGE_SQL, _column_lineage_parameters(job)).to_arrow_reader(BATCH_ROWS)
         with pq.ParquetWriter(file, reader.schema) as writer:
             for rows in reader:
                 writer.write_batch(rows)
         conn.execute("DROP TABLE edges")
-        conn.execute(f"CREATE VIEW column_lineage AS SELECT * FROM read_parquet('{_sql_text(file)}')")
+        conn.read_parquet(str(file)).create_view("column_lineage")
         return conn.execute(SHARE_SQL).to_arrow_table()
 
 
@@ -605,15 +612,11 @@ def _bounded(spill: Path) -> dict[str, str | bool | int | float | list[str]]:
     return {"memory_limit": LOCAL_MEMORY_LIMIT, "temp_directory": str(spill)}
 
 
-def _sql_text(value: Path) -> str:
-    return str(value).replace("'", "''")
-
-
 def _edge_batches(lineage: Any, job_id: str) -> Iterator[pa.Table]:
     """The job's end-to-end edges (`EDGE_COLUMNS`) from the destination, `BATCH_ROWS` at a time."""
-    if "end_to_end_edges" not in lineage.schema.tables:
-        return
-    yield from lineage.table("end_to_end_edges").select(*EDGE_COLUMNS).where("job_id", "in", [job_id]).iter_arrow(BATCH_ROWS)
+    relation = _relation(lineage, "end_to_end_edges", columns=EDGE_COLUMNS, job_ids=[job_id])
+    if relation is not None:
+        yield from relation.iter_arrow(BATCH_ROWS)
 
 
 def _rebuilt(lineage: Any, jobs: list[dict], spill: Path) -> list[Any]:
